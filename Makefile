@@ -1,0 +1,41 @@
+# Two commands on a fresh machine:  `make repro` (set up + run the embedded pipeline)
+# and `make test` (set up + run the tests). Everything installs from requirements.lock.
+PY := .venv/bin/python
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup repro test test-fast validate use-paper lab bench clean
+
+setup: .venv/.installed
+
+.venv/.installed: requirements.lock pyproject.toml
+	python3 -m venv .venv
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+validate: setup
+	$(PY) -m xstilts.cli validate params.yaml
+
+repro: setup validate
+	@test -d .git || (echo "dvc needs a git checkout"; exit 1)
+	.venv/bin/dvc repro
+
+test: setup
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+use-paper: setup
+	$(PY) -m xstilts.cli use-profile configs/paper.yaml
+
+lab: setup
+	.venv/bin/jupyter lab notebooks/
+
+bench: setup
+	$(PY) benchmarks/qa_featurization.py
+
+clean:
+	rm -rf outputs data/embedded

@@ -1,0 +1,222 @@
+"""Results table, significance tests against the no-intermediate baseline, and figures.
+
+Every trainable target metric is a ratio of sums over test examples (accuracy = correct / n;
+SQuAD/MLQA (EM+F1)/2 = sum of per-question scores / n; seqeval micro-F1 = 2 * correct entities /
+(predicted + gold entities)). Storing each example's (numerator, denominator) lets the paired
+bootstrap recompute the official corpus-level metric on every resample, exactly and fast.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xstilts import io
+from xstilts.formats import major_score
+from xstilts.tasks import TASKS, overlap
+from xstilts.tasks import base as tb
+
+
+# ---- collecting results ---------------------------------------------------------------------
+
+
+def collect_scores(phase3_root: str, retrieval_metrics: dict | None = None) -> pd.DataFrame:
+    """One row per (setting, target, seed, split, language) with the task's major score."""
+    rows = []
+    for path in sorted(Path(phase3_root).glob("*/*/metrics.json")):
+        m = io.read_json(str(path))
+        for seed, run in m["seeds"].items():
+            for split, per_lang in run["scores"].items():
+                for lang, scores in per_lang.items():
+                    if scores is None:
+                        continue
+                    rows.append({"setting": m["setting"], "task": m["target"], "seed": int(seed), "split": split, "lang": lang, "score": major_score(scores)})
+    for setting, per_task in (retrieval_metrics or {}).items():
+        for task, per_lang in per_task.items():
+            for lang, scores in per_lang.items():
+                rows.append({"setting": setting, "task": task, "seed": 0, "split": "test", "lang": lang, "score": major_score(scores)})
+    return pd.DataFrame(rows, columns=["setting", "task", "seed", "split", "lang", "score"])
+
+
+def results_table(scores: pd.DataFrame, baseline: str, split: str = "test") -> pd.DataFrame:
+    """Setting x task: mean over seeds of the language average (XTREME: all languages) and of the
+    zero-shot average (non-English languages only), with the gain over the baseline and the
+    intermediate/target overlap flag."""
+    df = scores[scores.split == split]
+    per_seed = df.groupby(["setting", "task", "seed"]).agg(avg=("score", "mean")).reset_index()
+    zs = df[df.lang != "en"].groupby(["setting", "task", "seed"]).agg(zero_shot=("score", "mean")).reset_index()
+    per_seed = per_seed.merge(zs, on=["setting", "task", "seed"], how="left")
+    table = per_seed.groupby(["setting", "task"]).agg(avg=("avg", "mean"), zero_shot=("zero_shot", "mean"), seeds=("seed", "nunique")).reset_index()
+    base = table[table.setting == baseline].set_index("task")
+    table["gain"] = table.apply(lambda r: r.zero_shot - base.zero_shot.get(r.task, np.nan), axis=1)
+    return table
+
+
+def overlap_flag(setting_tasks: list[str], target: str) -> str:
+    flags = {overlap(t, target) for t in setting_tasks}
+    for flag in ("continued-training", "translate-train"):
+        if flag in flags:
+            return flag
+    return "transfer"
+
+
+# ---- per-example components for the paired bootstrap ----------------------------------------
+
+
+def example_components(task: tb.Task, rows: list[dict], lang: str) -> np.ndarray:
+    """(numerator, denominator) per example such that sum(num) / sum(den) * 100 is the metric."""
+    if task.format in (tb.PAIR, tb.CHOICE) or task.name == "tatoeba":
+        return np.array([[float(r["prediction"] == r["gold"]), 1.0] for r in rows])
+    if task.format == tb.SPAN:
+        from xstilts.metrics import mlqa, squad
+
+        def qa(pred, golds):
+            if task.metric == "mlqa":
+                em = max((mlqa.exact_match(pred, g, lang) for g in golds), default=float(pred == ""))
+                f1 = max((mlqa.f1(pred, g, lang) for g in golds), default=float(pred == ""))
+            else:
+                em = max((squad.exact_match(pred, g) for g in golds), default=float(pred == ""))
+                f1 = max((squad.f1(pred, g) for g in golds), default=float(pred == ""))
+            return (em + f1) / 2
+
+        return np.array([[qa(r["prediction"], r["gold"]), 1.0] for r in rows])
+    if task.format == tb.TAGGING:
+        from seqeval.metrics.sequence_labeling import get_entities
+
+        names = task.labels
+        out = []
+        for r in rows:
+            pred = set(get_entities([names[t] for t in r["prediction"]]))
+            gold = set(get_entities([names[t] for t in r["gold"]]))
+            out.append([2.0 * len(pred & gold), float(len(pred) + len(gold))])
+        return np.array(out)
+    raise ValueError(f"no per-example decomposition for task {task.name}")
+
+
+def _ratio_metric(components, _refs):
+    """Vectorised: components has shape (m, n, 2); returns m scores in percent."""
+    num, den = components[..., 0].sum(-1), components[..., 1].sum(-1)
+    return 100.0 * num / np.maximum(den, 1e-12)
+
+
+def seed_averaged_components(phase3_dir: str, task: tb.Task, split: str, lang: str) -> np.ndarray:
+    """Average each example's components over seeds: the comparison is between seed-averaged systems."""
+    seeds = sorted(Path(phase3_dir).glob("seed*/predictions"))
+    comps = [example_components(task, io.read_jsonl(str(p / f"{split}.{lang}.jsonl")), lang) for p in seeds]
+    return np.mean(comps, axis=0)
+
+
+def significance(params, phase3_root: str, split: str = "test") -> pd.DataFrame:
+    """Each setting vs the baseline on each target: stratified paired bootstrap over test examples
+    (languages = strata, macro average = the zero-shot language average), Holm and BH across all
+    comparisons. English is excluded: the claim is about zero-shot transfer."""
+    from xstilts import stats
+    from xstilts.pipeline import languages_for
+
+    baseline = params.analysis.baseline
+    rows = []
+    for setting in params.intermediate.settings:
+        if setting == baseline:
+            continue
+        for target in params.target.tasks:
+            task = TASKS[target]
+            langs = [lang for lang in languages_for(params, task) if lang != "en"]
+            a_dir, b_dir = os.path.join(phase3_root, setting, target), os.path.join(phase3_root, baseline, target)
+            if not (os.path.isdir(a_dir) and os.path.isdir(b_dir)):
+                continue
+            a = [seed_averaged_components(a_dir, task, split, lang) for lang in langs]
+            b = [seed_averaged_components(b_dir, task, split, lang) for lang in langs]
+            strata = np.concatenate([[lang] * len(x) for lang, x in zip(langs, a)])
+            res = stats.paired_bootstrap(_ratio_metric, np.concatenate(a), np.concatenate(b), np.zeros(len(strata)), n_boot=params.analysis.n_boot, seed=params.analysis.seed, strata=strata, alpha=params.analysis.alpha, vectorized=True)
+            rows.append({"setting": setting, "task": target, "overlap": overlap_flag(params.intermediate.settings[setting], target), "score": res.score_a, "baseline": res.score_b, "gain": res.estimate, "ci_low": res.ci_low, "ci_high": res.ci_high, "p_value": res.p_value})
+    df = pd.DataFrame(rows)
+    if len(df):
+        df["p_holm"] = stats.holm(df.p_value.to_numpy())
+        df["p_bh"] = stats.benjamini_hochberg(df.p_value.to_numpy())
+        df["significant"] = df.p_holm < params.analysis.alpha
+    return df
+
+
+# ---- figures ------------------------------------------------------------------------------
+
+
+def _save(fig, out_dir: str, name: str) -> list[str]:
+    paths = []
+    for ext in ("png", "pdf"):
+        path = os.path.join(out_dir, f"{name}.{ext}")
+        with io.atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext, bbox_inches="tight", dpi=150)
+        paths.append(path)
+    return paths
+
+
+def gain_heatmap(sig: pd.DataFrame, out_dir: str) -> list[str]:
+    """Intermediate setting x target: zero-shot gain over the baseline; * = Holm-significant,
+    hatched = the intermediate task is the target's own training data (continued training)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    gains = sig.pivot(index="setting", columns="task", values="gain")
+    marks = sig.pivot(index="setting", columns="task", values="significant").reindex_like(gains)
+    flags = sig.pivot(index="setting", columns="task", values="overlap").reindex_like(gains)
+    annot = gains.round(1).astype(str) + np.where(marks.fillna(False).to_numpy(dtype=bool), "*", "")
+    fig, ax = plt.subplots(figsize=(1.1 * gains.shape[1] + 2, 0.6 * gains.shape[0] + 1.5))
+    lim = max(1.0, float(np.nanmax(np.abs(gains.to_numpy()))))
+    sns.heatmap(gains, annot=annot, fmt="", cmap="RdBu", center=0, vmin=-lim, vmax=lim, ax=ax, cbar_kws={"label": "zero-shot gain over baseline"})
+    for i, setting in enumerate(gains.index):
+        for j, task in enumerate(gains.columns):
+            if flags.loc[setting, task] == "continued-training":
+                ax.add_patch(plt.Rectangle((j, i), 1, 1, fill=False, hatch="//", edgecolor="grey", lw=0))
+    ax.set_title("Gain over no intermediate task (* Holm p < alpha; hatched: task overlap)")
+    paths = _save(fig, out_dir, "gain_heatmap")
+    plt.close(fig)
+    return paths
+
+
+def per_language_plot(scores: pd.DataFrame, out_dir: str, split: str = "test") -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    df = scores[scores.split == split]
+    grid = sns.catplot(data=df, x="lang", y="score", hue="setting", col="task", col_wrap=3, kind="point", errorbar=("pi", 100), sharey=False, height=2.6, aspect=1.3, dodge=0.4)
+    grid.set_titles("{col_name}")
+    grid.figure.suptitle("Zero-shot score per language (points: seed mean; bars: seed range)", y=1.02)
+    paths = _save(grid.figure, out_dir, "per_language")
+    plt.close(grid.figure)
+    return paths
+
+
+# ---- the analysis stage -----------------------------------------------------------------
+
+
+def run(params, phase3_root: str, retrieval_dir: str, out_dir: str) -> dict:
+    os.makedirs(out_dir, exist_ok=True)
+    retrieval_metrics = io.read_json(os.path.join(retrieval_dir, "metrics.json")) if retrieval_dir else {}
+    scores = collect_scores(phase3_root, retrieval_metrics)
+    table = results_table(scores, params.analysis.baseline)
+    table["overlap"] = [overlap_flag(params.intermediate.settings.get(s, []), t) for s, t in zip(table.setting, table.task)]
+    sig = significance(params, phase3_root)
+    for name, df in (("scores", scores), ("results", table), ("significance", sig)):
+        with io.atomic_path(os.path.join(out_dir, f"{name}.csv")) as tmp:
+            df.to_csv(tmp, index=False)
+    with io.atomic_path(os.path.join(out_dir, "results.md")) as tmp:
+        Path(tmp).write_text(table.pivot(index="setting", columns="task", values="zero_shot").round(1).to_markdown() + "\n")
+    figures = per_language_plot(scores, out_dir)
+    if len(sig):
+        figures += gain_heatmap(sig, out_dir)
+    metrics = {
+        "zero_shot": {s: {t: round(v, 2) for t, v in g.set_index("task").zero_shot.items() if v == v} for s, g in table.groupby("setting")},
+        "significant_gains": int(sig.significant.sum()) if len(sig) else 0,
+        "comparisons": int(len(sig)),
+    }
+    io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
+    return {"metrics": metrics, "figures": figures, "table": table, "significance": sig}

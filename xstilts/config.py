@@ -1,0 +1,279 @@
+"""params.yaml schema: typed dataclasses, unknown keys rejected, checked before any training.
+
+Like nanoGPT's configurator, a wrong key or type stops the run with one message naming the key
+(``intermediate.settings.multi[2]: unknown task 'mnlii'``). The resolved config is saved with
+every output so a number can always be traced to the settings that produced it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    pass
+
+
+# ---- schema --------------------------------------------------------------------------------
+
+
+@dataclass
+class EmbeddedData:
+    seed: int = 0
+    scale: float = 1.0  # multiplies the synthetic benchmark's example counts
+
+
+@dataclass
+class DataConfig:
+    source: str = "embedded"  # embedded | hub | local
+    root: str = "data/embedded"  # LocalStore root (embedded benchmark or an offline mirror)
+    languages: list[str] = field(default_factory=lambda: ["all"])  # ["all"] = every language of each task
+    revisions: dict[str, str] = field(default_factory=dict)  # Hub repo -> pinned revision
+    local_dirs: dict[str, str] = field(default_factory=dict)  # datasets not on the Hub (ccgbank, corpus)
+    embedded: EmbeddedData = field(default_factory=EmbeddedData)
+    max_train_examples: int = 0  # 0 = all; a cap for smoke runs
+    max_seq_length: int = 0  # 0 = each task's own (256 / 384 QA / 512 retrieval); else a cap
+
+
+@dataclass
+class ModelConfig:
+    source: str = "scratch"  # scratch (phase 1 trains a tiny MLM) | hub (pretrained XLM-R)
+    name_or_path: str = "xlm-roberta-large"
+    revision: str = "main"
+    vocab_size: int = 4000
+    hidden_size: int = 64
+    num_layers: int = 4
+    num_heads: int = 4
+    intermediate_size: int = 256
+    dropout: float = 0.1
+
+
+@dataclass
+class OptimConfig:
+    lr: float = 1e-5
+    batch_size: int = 4
+    grad_accum: int = 1
+    epochs: float = 3.0
+    warmup: float = 0.1  # fraction of steps
+    weight_decay: float = 0.01
+    max_grad_norm: float = 1.0
+    max_length: int = 256
+    max_steps: int = 0  # 0 = derived from epochs
+
+
+@dataclass
+class EngineConfig:
+    device: str = "auto"  # auto | cpu | cuda
+    bf16: bool = True  # autocast on CUDA only
+    fused_adamw: bool = True  # CUDA only
+    length_grouping: bool = True
+    compile: bool = False
+    eval_batch_size: int = 64
+    checkpoint_every: int = 0  # steps; 0 = only at the end
+    num_threads: int = 0  # torch CPU threads; 0 = torch default
+
+
+@dataclass
+class Phase1Config:
+    steps: int = 1500
+    batch_size: int = 64
+    lr: float = 1e-3
+    max_length: int = 64
+    warmup: float = 0.05
+
+
+@dataclass
+class SamplerConfig:
+    kind: str = "capped_proportional"  # proportional | capped_proportional | temperature | uniform
+    cap: int = 131072  # 2^17, the co-author script's examples_proportional_mixingK
+    temperature: float = 2.0
+
+
+@dataclass
+class IntermediateConfig:
+    settings: dict[str, list[str]] = field(default_factory=dict)  # setting name -> intermediate tasks ([] = none)
+    mlm_settings: list[str] = field(default_factory=list)  # settings that also train multilingual MLM
+    translated_settings: list[str] = field(default_factory=list)  # settings trained on machine-translated data
+    translated_languages: list[str] = field(default_factory=list)
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    seed: int = 0
+
+
+@dataclass
+class TargetTaskConfig:
+    epochs: float = 2.0
+    batch_size: int = 4
+    grad_accum: int = 8
+    max_length: int = 256
+
+
+@dataclass
+class TargetConfig:
+    tasks: list[str] = field(default_factory=lambda: ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa"])
+    seeds: list[int] = field(default_factory=lambda: [0])
+    regime: str = "zero_shot"  # zero_shot | translate_train | in_language
+    lr: float = 1e-5
+    warmup: float = 0.1
+    weight_decay: float = 0.01
+    max_grad_norm: float = 1.0
+    eval_every: int = 1000  # steps between English-dev evaluations (early stopping)
+    eval_subset: int = 500  # first N English dev examples, jiant's eval_subset_num
+    patience: int = 30  # evaluations without improvement before stopping
+    per_task: dict[str, TargetTaskConfig] = field(default_factory=dict)
+
+
+@dataclass
+class RetrievalConfig:
+    tasks: list[str] = field(default_factory=lambda: ["bucc2018", "tatoeba"])
+    layer: int = 14  # hidden_states index (0 = embeddings); 14 of 24 for XLM-R Large, as jiant/the paper
+    max_length: int = 512
+    k: int = 4  # BUCC margin neighbourhood
+
+
+@dataclass
+class AnalysisConfig:
+    baseline: str = "none"
+    n_boot: int = 2000
+    alpha: float = 0.05
+    seed: int = 0
+
+
+@dataclass
+class Params:
+    profile: str = "embedded"
+    seed: int = 0
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    phase1: Phase1Config = field(default_factory=Phase1Config)
+    intermediate: IntermediateConfig = field(default_factory=IntermediateConfig)
+    target: TargetConfig = field(default_factory=TargetConfig)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+
+# ---- generic typed construction --------------------------------------------------------------
+
+
+def _build(tp, value, key: str):
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key or 'params'}: expected a mapping, got {type(value).__name__}")
+        hints = typing.get_type_hints(tp)
+        names = {f.name for f in dataclasses.fields(tp)}
+        unknown = sorted(set(value) - names)
+        if unknown:
+            raise ConfigError(f"{_join(key, unknown[0])}: unknown key (allowed here: {sorted(names)})")
+        return tp(**{k: _build(hints[k], v, _join(key, k)) for k, v in value.items()})
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {type(value).__name__} {value!r}")
+        (item,) = typing.get_args(tp)
+        return [_build(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a mapping, got {type(value).__name__} {value!r}")
+        _, vt = typing.get_args(tp)
+        return {str(k): _build(vt, v, _join(key, str(k))) for k, v in value.items()}
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (int, float, str, bool):
+        if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+            raise ConfigError(f"{key}: expected {tp.__name__}, got {type(value).__name__} {value!r}")
+        return value
+    raise ConfigError(f"{key}: unsupported type {tp}")
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+# ---- semantic checks -----------------------------------------------------------------------
+
+_CHOICES = {
+    "profile": ("embedded", "paper"),
+    "data.source": ("embedded", "hub", "local"),
+    "model.source": ("scratch", "hub"),
+    "engine.device": ("auto", "cpu", "cuda"),
+    "intermediate.sampler.kind": ("proportional", "capped_proportional", "temperature", "uniform"),
+    "target.regime": ("zero_shot", "translate_train", "in_language"),
+}
+
+
+def _get(params: Params, dotted: str):
+    obj = params
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def check(params: Params) -> Params:
+    from xstilts import languages
+    from xstilts.tasks import TASKS
+
+    for key, allowed in _CHOICES.items():
+        if _get(params, key) not in allowed:
+            raise ConfigError(f"{key}: {_get(params, key)!r} is not one of {list(allowed)}")
+    for name, tasks in params.intermediate.settings.items():
+        for i, t in enumerate(tasks):
+            if t not in TASKS or TASKS[t].role not in ("intermediate", "both"):
+                known = sorted(n for n, task in TASKS.items() if task.role in ("intermediate", "both"))
+                raise ConfigError(f"intermediate.settings.{name}[{i}]: unknown intermediate task {t!r} (known: {known})")
+    if params.analysis.baseline not in params.intermediate.settings:
+        raise ConfigError(f"analysis.baseline: {params.analysis.baseline!r} is not a setting in intermediate.settings")
+    for key in ("mlm_settings", "translated_settings"):
+        for i, s in enumerate(getattr(params.intermediate, key)):
+            if s not in params.intermediate.settings:
+                raise ConfigError(f"intermediate.{key}[{i}]: {s!r} is not a setting in intermediate.settings")
+    for i, t in enumerate(params.target.tasks):
+        if t not in TASKS or TASKS[t].role not in ("target", "both") or TASKS[t].format == "bitext_retrieval":
+            raise ConfigError(f"target.tasks[{i}]: unknown trainable target task {t!r}")
+    for t in params.target.per_task:
+        if t not in params.target.tasks:
+            raise ConfigError(f"target.per_task.{t}: not listed in target.tasks")
+    for i, t in enumerate(params.retrieval.tasks):
+        if t not in TASKS or TASKS[t].format != "bitext_retrieval":
+            raise ConfigError(f"retrieval.tasks[{i}]: unknown retrieval task {t!r}")
+    for i, code in enumerate(params.data.languages):
+        if code != "all" and code not in languages.LANGUAGES:
+            raise ConfigError(f"data.languages[{i}]: unknown language {code!r}")
+    if params.model.hidden_size % params.model.num_heads:
+        raise ConfigError("model.hidden_size: must be divisible by model.num_heads")
+    if params.model.source == "scratch" and params.retrieval.layer > params.model.num_layers:
+        raise ConfigError(f"retrieval.layer: {params.retrieval.layer} exceeds model.num_layers={params.model.num_layers}")
+    if params.profile == "embedded" and (params.data.source != "embedded" or params.model.source != "scratch"):
+        raise ConfigError("profile: 'embedded' needs data.source=embedded and model.source=scratch")
+    return params
+
+
+def from_dict(raw: dict) -> Params:
+    return check(_build(Params, raw or {}, ""))
+
+
+def load(path: str = "params.yaml") -> Params:
+    try:
+        with open(path) as f:
+            raw = yaml.safe_load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"params file {path!r} not found") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    try:
+        return from_dict(raw)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def to_dict(params: Params) -> dict[str, Any]:
+    return dataclasses.asdict(params)
+
+
+def target_hparams(params: Params, task: str) -> TargetTaskConfig:
+    return params.target.per_task.get(task, TargetTaskConfig())

@@ -1,0 +1,162 @@
+"""One shared XLM-R encoder with one head per task (jiant's design). Phase 2 keeps the encoder
+and discards heads; phase 3 loads the encoder strictly and starts fresh heads."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import torch
+from torch import nn
+from transformers import XLMRobertaConfig, XLMRobertaModel
+
+
+def encoder_config(vocab_size: int, hidden_size: int, num_layers: int, num_heads: int, intermediate_size: int, max_positions: int = 514, dropout: float = 0.1) -> XLMRobertaConfig:
+    return XLMRobertaConfig(
+        vocab_size=vocab_size, hidden_size=hidden_size, num_hidden_layers=num_layers,
+        num_attention_heads=num_heads, intermediate_size=intermediate_size,
+        max_position_embeddings=max_positions, type_vocab_size=1, pad_token_id=1, bos_token_id=0,
+        eos_token_id=2, hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout,
+    )
+
+
+def build_encoder(config: XLMRobertaConfig) -> XLMRobertaModel:
+    # SDPA attention: PyTorch's fused kernels (flash / memory-efficient) where the device has them.
+    return XLMRobertaModel(config, add_pooling_layer=False, attn_implementation="sdpa")
+
+
+class ClassificationHead(nn.Module):
+    """RoBERTa's head on <s>: dropout, dense, tanh, dropout, projection."""
+
+    def __init__(self, hidden: int, num_labels: int, dropout: float):
+        super().__init__()
+        self.dense, self.out = nn.Linear(hidden, hidden), nn.Linear(hidden, num_labels)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, hidden_states, batch):
+        x = self.drop(hidden_states[:, 0])
+        return self.out(self.drop(torch.tanh(self.dense(x))))
+
+
+class ChoiceHead(ClassificationHead):
+    """Scores each (context, choice) encoding; the caller reshapes to [batch, n_choices]."""
+
+    def __init__(self, hidden: int, num_labels: int, dropout: float):
+        super().__init__(hidden, 1, dropout)
+
+
+class TaggingHead(nn.Module):
+    def __init__(self, hidden: int, num_labels: int, dropout: float):
+        super().__init__()
+        self.drop, self.out = nn.Dropout(dropout), nn.Linear(hidden, num_labels)
+
+    def forward(self, hidden_states, batch):
+        return self.out(self.drop(hidden_states))
+
+
+class SpanHead(nn.Module):
+    def __init__(self, hidden: int, num_labels: int, dropout: float):
+        super().__init__()
+        self.out = nn.Linear(hidden, 2)
+
+    def forward(self, hidden_states, batch):
+        return self.out(hidden_states)
+
+
+class MLMHead(nn.Module):
+    """XLM-R's LM head (dense, gelu, layer norm, decoder tied to the input embeddings)."""
+
+    def __init__(self, hidden: int, vocab_size: int, embeddings: nn.Embedding):
+        super().__init__()
+        self.dense, self.norm = nn.Linear(hidden, hidden), nn.LayerNorm(hidden, eps=1e-5)
+        self.embeddings = [embeddings]  # a list keeps the tied weight out of this module's state dict
+        self.bias = nn.Parameter(torch.zeros(vocab_size))
+
+    def forward(self, hidden_states, batch):
+        x = self.norm(nn.functional.gelu(self.dense(hidden_states)))
+        return x @ self.embeddings[0].weight.T + self.bias
+
+
+HEADS = {"classification": ClassificationHead, "choice": ChoiceHead, "tagging": TaggingHead, "span": SpanHead}
+
+
+class MultiTaskModel(nn.Module):
+    def __init__(self, encoder: XLMRobertaModel, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        self.heads = nn.ModuleDict()
+        self.dropout = dropout
+
+    def add_head(self, name: str, head_type: str, num_labels: int = 0) -> None:
+        if name in self.heads:
+            return
+        hidden = self.encoder.config.hidden_size
+        if head_type == "mlm":
+            head = MLMHead(hidden, self.encoder.config.vocab_size, self.encoder.embeddings.word_embeddings)
+        else:
+            head = HEADS[head_type](hidden, num_labels, self.dropout)
+        self.heads[name] = head.to(next(self.encoder.parameters()).device)
+
+    def forward(self, head: str, batch: dict) -> torch.Tensor:
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        choices = ids.dim() == 3  # multiple choice: [batch, n_choices, seq]
+        if choices:
+            b, c = ids.shape[:2]
+            ids, mask = ids.flatten(0, 1), mask.flatten(0, 1)
+        hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        out = self.heads[head](hidden, batch)
+        return out.view(b, c) if choices else out
+
+
+# ---- saving and strict loading of the encoder ---------------------------------------------
+
+
+def save_encoder(encoder: XLMRobertaModel, out_dir: str, extra: dict | None = None) -> None:
+    """Write config + safetensors weights into a temporary folder, then rename: never half-written."""
+    from safetensors.torch import save_file
+
+    tmp = out_dir.rstrip("/") + ".tmp"
+    os.makedirs(tmp, exist_ok=True)
+    encoder.config.to_json_file(os.path.join(tmp, "config.json"))
+    state = {k: v.detach().contiguous().cpu() for k, v in encoder.state_dict().items()}
+    save_file(state, os.path.join(tmp, "encoder.safetensors"))
+    with open(os.path.join(tmp, "provenance.json"), "w") as f:
+        json.dump(extra or {}, f, indent=2, sort_keys=True)
+    if os.path.isdir(out_dir):
+        import shutil
+
+        shutil.rmtree(out_dir)
+    os.replace(tmp, out_dir)
+
+
+class EncoderLoadError(RuntimeError):
+    pass
+
+
+def load_encoder(path: str) -> XLMRobertaModel:
+    """Load an encoder saved by :func:`save_encoder`, requiring every weight to match exactly.
+
+    jiant once matched no keys, loaded nothing and only warned (anchors.md §11.2): a random
+    encoder was fine-tuned for weeks. Here any missing or unexpected key stops the run.
+    """
+    from safetensors.torch import load_file
+
+    config = XLMRobertaConfig.from_json_file(os.path.join(path, "config.json"))
+    encoder = build_encoder(config)
+    state = load_file(os.path.join(path, "encoder.safetensors"))
+    result = encoder.load_state_dict(state, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise EncoderLoadError(f"encoder at {path} does not match its config: missing {result.missing_keys[:5]}..., unexpected {result.unexpected_keys[:5]}...")
+    return encoder
+
+
+def load_pretrained_encoder(name_or_path: str, revision: str | None = None) -> XLMRobertaModel:
+    """Phase 1 from the Hub (paper profile): the pretrained XLM-R weights, loaded strictly."""
+    from xstilts import hub
+
+    path = name_or_path if os.path.isdir(name_or_path) else hub.snapshot_model(name_or_path, revision or "main")
+    encoder, info = XLMRobertaModel.from_pretrained(path, add_pooling_layer=False, attn_implementation="sdpa", output_loading_info=True)
+    missing = [k for k in info["missing_keys"] if not k.startswith("pooler.")]
+    if missing:
+        raise EncoderLoadError(f"pretrained weights at {path} miss encoder keys {missing[:5]}...: refusing to train a randomly initialised encoder")
+    return encoder

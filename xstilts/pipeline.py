@@ -1,0 +1,385 @@
+"""One function per DVC stage. The notebooks call these; all logic lives here, where it is tested.
+
+benchmark -> phase1 -> features -> phase2@setting -> phase3@setting-target -> retrieval -> analysis
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from xstilts import config as cfg
+from xstilts import io
+from xstilts.formats import format_for, major_score, num_labels
+from xstilts.model import MultiTaskModel, build_encoder, encoder_config, load_encoder, save_encoder
+from xstilts.tasks import TASKS
+from xstilts.tasks import base as tb
+from xstilts.training import LoopSettings, TrainTask, predict, train
+
+TRAIN, DEV, TEST = "train", "dev", "test"
+
+
+# ---- shared helpers ------------------------------------------------------------------------
+
+
+def device_for(params: cfg.Params) -> torch.device:
+    if params.engine.num_threads:
+        torch.set_num_threads(params.engine.num_threads)
+    if params.engine.device == "cuda" or (params.engine.device == "auto" and torch.cuda.is_available()):
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def store_for(params: cfg.Params):
+    from xstilts.stores import HubStore, LocalStore
+
+    if params.data.source == "hub":
+        return HubStore(revisions=params.data.revisions, local_dirs=params.data.local_dirs)
+    return LocalStore(params.data.root)
+
+
+def languages_for(params: cfg.Params, task: tb.Task) -> list[str]:
+    """The task's own languages, or the configured subset (the embedded benchmark's languages)."""
+    if params.data.languages == ["all"]:
+        return list(task.languages)
+    wanted = params.data.languages
+    if task.format == tb.BITEXT:  # retrieval pairs each language with English
+        return [lang for lang in wanted if lang != "en"]
+    return [lang for lang in wanted if lang != "en" or "en" in task.languages]
+
+
+def max_length_for(params: cfg.Params, task: tb.Task) -> int:
+    return min(task.max_seq_length, params.data.max_seq_length) if params.data.max_seq_length else task.max_seq_length
+
+
+def target_train_task(params: cfg.Params, target: str) -> tb.Task:
+    task = TASKS[target]
+    return TASKS[task.train_task] if task.train_task else task
+
+
+def eval_splits(task: tb.Task) -> list[str]:
+    return [s for s in (DEV, TEST) if s in task.splits]
+
+
+def needed_splits(params: cfg.Params) -> list[tuple[str, str, str]]:
+    """Every (task, split, language) whose features the training/evaluation stages read."""
+    need = set()
+    for tasks in params.intermediate.settings.values():
+        for t in tasks:
+            need |= {(t, TRAIN, "en"), (t, DEV, "en")}
+    for target in params.target.tasks:
+        train_task = target_train_task(params, target)
+        need |= {(train_task.name, TRAIN, "en"), (train_task.name, DEV, "en")}
+        task = TASKS[target]
+        for lang in languages_for(params, task):
+            need |= {(target, split, lang) for split in eval_splits(task)}
+    return sorted(need)
+
+
+def _stage_header(out_dir: str, params: cfg.Params, **extra) -> None:
+    """The resolved config travels with every output (nanoGPT / OLMo habit)."""
+    os.makedirs(out_dir, exist_ok=True)
+    io.write_json(os.path.join(out_dir, "params.resolved.json"), {"params": cfg.to_dict(params), **extra})
+
+
+def _limit(items: list, n: int) -> list:
+    return items[:n] if n else items
+
+
+# ---- benchmark -----------------------------------------------------------------------------
+
+
+def build_benchmark(params: cfg.Params, out_dir: str) -> dict:
+    """Embedded profile: write the synthetic benchmark in Hub schemas. Paper profile: nothing to
+    build (datasets come from the Hub at pinned revisions); record that in the manifest."""
+    if params.data.source == "embedded":
+        from xstilts.synthetic import SyntheticConfig, generate
+
+        if os.path.isdir(out_dir):
+            shutil.rmtree(out_dir)
+        return generate(out_dir, SyntheticConfig(seed=params.data.embedded.seed, scale=params.data.embedded.scale))
+    os.makedirs(out_dir, exist_ok=True)
+    manifest = {"source": params.data.source, "root": params.data.root, "revisions": params.data.revisions}
+    io.write_json(os.path.join(out_dir, "manifest.json"), manifest)
+    return manifest
+
+
+# ---- phase 1 -------------------------------------------------------------------------------
+
+
+def corpus_lines(params: cfg.Params, store) -> list[str]:
+    corpus_dir = store.local_dir("corpus")
+    lines = []
+    for path in sorted(Path(corpus_dir).glob("*.txt")):
+        lines += [line.rstrip("\n") for line in path.open(encoding="utf-8") if line.strip()]
+    if not lines:
+        raise FileNotFoundError(f"no MLM corpus (*.txt) under {corpus_dir}")
+    return lines
+
+
+def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
+    """Phase 1, the pretrained multilingual MLM. Embedded: train a tokenizer and a tiny XLM-R on the
+    synthetic corpus. Paper: resolve the pinned XLM-R checkpoint (fails fast offline)."""
+    _stage_header(out_dir, params)
+    device = device_for(params)
+    if params.model.source == "hub":
+        from transformers import AutoTokenizer
+
+        from xstilts import hub
+        from xstilts.model import load_pretrained_encoder
+
+        path = hub.snapshot_model(params.model.name_or_path, params.model.revision)
+        AutoTokenizer.from_pretrained(path).save_pretrained(os.path.join(out_dir, "tokenizer"))
+        save_encoder(load_pretrained_encoder(path), os.path.join(out_dir, "encoder"), {"source": params.model.name_or_path, "revision": params.model.revision})
+        return {"source": "hub", "model": params.model.name_or_path}
+
+    from xstilts.formats.mlm import MaskedLM
+    from xstilts.tokenization import train_tokenizer
+
+    torch.manual_seed(params.seed)
+    lines = corpus_lines(params, store_for(params))
+    tokenizer = train_tokenizer(lines, params.model.vocab_size, os.path.join(out_dir, "tokenizer"))
+    m = params.model
+    encoder = build_encoder(encoder_config(len(tokenizer), m.hidden_size, m.num_layers, m.num_heads, m.intermediate_size, dropout=m.dropout))
+    model = MultiTaskModel(encoder, m.dropout)
+    model.add_head("mlm", "mlm")
+    fmt = MaskedLM(tokenizer.mask_token_id, len(tokenizer))
+    features = fmt.featurize(lines, tokenizer, params.phase1.max_length, train=True)
+    p1 = params.phase1
+    settings = LoopSettings(lr=p1.lr, batch_size=p1.batch_size, max_steps=p1.steps, warmup=p1.warmup, weight_decay=0.01, seed=params.seed, length_grouping=params.engine.length_grouping, bf16=params.engine.bf16, fused_adamw=params.engine.fused_adamw, log_every=25)
+    curve = []
+    result = train(model, {"mlm": TrainTask("mlm", fmt, features)}, settings, device=device, pad_id=tokenizer.pad_token_id, log=lambda r: curve.append(r))
+    save_encoder(model.encoder, os.path.join(out_dir, "encoder"), {"source": "scratch", "steps": result.steps})
+    io.save_state(model.heads["mlm"].state_dict(), os.path.join(out_dir, "mlm_head.safetensors"))
+    io.write_json(os.path.join(out_dir, "curve.json"), {"mlm": curve})
+    metrics = {"steps": result.steps, "final_loss": curve[-1]["loss"], "lines": len(lines), "vocab_size": len(tokenizer), "seconds": round(result.seconds, 1), "parameters": sum(p.numel() for p in encoder.parameters())}
+    io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
+    return metrics
+
+
+# ---- features (tokenized caches) -------------------------------------------------------------
+
+
+def _code_fingerprint() -> str:
+    """Hash of the preprocessing code, so a changed featuriser invalidates cached features."""
+    h = hashlib.sha256()
+    root = Path(__file__).parent
+    for sub in ("formats", "tasks"):
+        for path in sorted((root / sub).glob("*.py")):
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def features_key(tokenizer_dir: str, task: tb.Task, max_length: int) -> dict:
+    tok_hash = hashlib.sha256(Path(tokenizer_dir, "tokenizer.json").read_bytes()).hexdigest()[:16]
+    return {"task": task.name, "task_version": task.version, "max_length": max_length, "tokenizer": tok_hash, "code": _code_fingerprint()}
+
+
+def build_features(params: cfg.Params, phase1_dir: str, out_dir: str) -> dict:
+    from xstilts.tokenization import load_tokenizer
+
+    _stage_header(out_dir, params)
+    tokenizer_dir = os.path.join(phase1_dir, "tokenizer")
+    tokenizer = load_tokenizer(tokenizer_dir)
+    store = store_for(params)
+    summary = {}
+    for name, split, lang in needed_splits(params):
+        task = TASKS[name]
+        examples = task.load(store, split, lang)
+        if split == TRAIN:
+            examples = _limit(examples, params.data.max_train_examples)
+        max_length = max_length_for(params, task)
+        feats = format_for(task).featurize(examples, tokenizer, max_length, train=split == TRAIN)
+        path = os.path.join(out_dir, name, f"{split}.{lang}.parquet")
+        io.write_rows(path, feats)
+        summary[f"{name}/{split}.{lang}"] = {"examples": len(examples), "features": len(feats)}
+    key = {n: features_key(tokenizer_dir, TASKS[n], max_length_for(params, TASKS[n])) for n in sorted({n for n, _, _ in needed_splits(params)})}
+    io.write_json(os.path.join(out_dir, "keys.json"), key)
+    io.write_json(os.path.join(out_dir, "summary.json"), summary)
+    return summary
+
+
+class StaleFeaturesError(RuntimeError):
+    pass
+
+
+def load_features(params: cfg.Params, features_dir: str, tokenizer_dir: str, task: tb.Task, split: str, lang: str) -> list[dict]:
+    keys = io.read_json(os.path.join(features_dir, "keys.json"))
+    expected = features_key(tokenizer_dir, task, max_length_for(params, task))
+    if keys.get(task.name) != expected:
+        raise StaleFeaturesError(f"cached features of {task.name} in {features_dir} were built with {keys.get(task.name)}, now {expected}: rebuild them (dvc repro features)")
+    rows = io.read_rows(os.path.join(features_dir, task.name, f"{split}.{lang}.parquet"))
+    return _limit(rows, params.data.max_train_examples) if split == TRAIN else rows
+
+
+# ---- evaluation of one task on one split/language ---------------------------------------------
+
+
+def evaluate_split(model, task: tb.Task, features, examples, *, device, pad_id, batch_size, lang) -> tuple[list, dict | None]:
+    fmt = format_for(task)
+    outputs = predict(model, task.name, fmt, features, device=device, pad_id=pad_id, batch_size=batch_size)
+    predictions = fmt.predict(outputs, features, examples)
+    scores = fmt.score(predictions, examples, task.metric, lang) if fmt.labelled(examples) else None
+    return predictions, scores
+
+
+def _gold(example):
+    for attr in ("label", "tags", "answers_text"):
+        if hasattr(example, attr):
+            return getattr(example, attr)
+    return None
+
+
+def save_predictions(path: str, examples, predictions) -> None:
+    io.write_jsonl(path, [{"id": e.id, "prediction": p, "gold": _gold(e)} for e, p in zip(examples, predictions)])
+
+
+# ---- phase 2 -------------------------------------------------------------------------------
+
+
+def _loop_settings(o: cfg.OptimConfig, engine: cfg.EngineConfig, seed: int, **over) -> LoopSettings:
+    s = LoopSettings(lr=o.lr, batch_size=o.batch_size, grad_accum=o.grad_accum, epochs=o.epochs, max_steps=o.max_steps, warmup=o.warmup, weight_decay=o.weight_decay, max_grad_norm=o.max_grad_norm, length_grouping=engine.length_grouping, bf16=engine.bf16, fused_adamw=engine.fused_adamw, seed=seed)
+    for k, v in over.items():
+        setattr(s, k, v)
+    return s
+
+
+def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: str, out_dir: str) -> dict:
+    """Phase 2: English intermediate-task training of the phase-1 encoder (none = phase 1 as is)."""
+    from xstilts.samplers import task_probabilities
+    from xstilts.tokenization import load_tokenizer
+
+    if setting not in params.intermediate.settings:
+        raise cfg.ConfigError(f"setting {setting!r} is not in intermediate.settings ({sorted(params.intermediate.settings)})")
+    _stage_header(out_dir, params, setting=setting)
+    device = device_for(params)
+    tokenizer_dir = os.path.join(phase1_dir, "tokenizer")
+    tokenizer = load_tokenizer(tokenizer_dir)
+    encoder = load_encoder(os.path.join(phase1_dir, "encoder"))
+    task_names = params.intermediate.settings[setting]
+    metrics: dict = {"setting": setting, "tasks": task_names}
+    if not task_names:  # the baseline: XLM-R with no intermediate task
+        save_encoder(encoder, os.path.join(out_dir, "encoder"), {"setting": setting, "phase1": phase1_dir})
+        io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
+        io.write_json(os.path.join(out_dir, "curve.json"), {"loss": []})
+        return metrics
+
+    model = MultiTaskModel(encoder, params.model.dropout)
+    train_tasks, dev = {}, {}
+    for name in task_names:
+        task = TASKS[name]
+        fmt = format_for(task)
+        model.add_head(name, fmt.head_type, num_labels(task))
+        train_tasks[name] = TrainTask(name, fmt, load_features(params, features_dir, tokenizer_dir, task, TRAIN, "en"))
+        dev[name] = load_features(params, features_dir, tokenizer_dir, task, DEV, "en")
+    sp = params.intermediate.sampler
+    probs = task_probabilities({n: len(t.features) for n, t in train_tasks.items()}, sp.kind, sp.cap, sp.temperature)
+    settings = _loop_settings(params.intermediate.optim, params.engine, params.intermediate.seed)
+    curve: list[dict] = []
+    result = train(model, train_tasks, settings, device=device, pad_id=tokenizer.pad_token_id, probabilities=probs, log=curve.append, cap=sp.cap if sp.kind != "proportional" else None)
+    store = store_for(params)
+    for name in task_names:  # intermediate-task dev scores, as their own benchmarks report them
+        task = TASKS[name]
+        examples = task.load(store, DEV, "en")
+        _, scores = evaluate_split(model, task, dev[name], examples, device=device, pad_id=tokenizer.pad_token_id, batch_size=params.engine.eval_batch_size, lang="en")
+        metrics[name] = scores
+    metrics.update({"steps": result.steps, "seconds": round(result.seconds, 1), "probabilities": probs, "tokens": result.tokens, "padded_tokens": result.padded_tokens})
+    save_encoder(model.encoder, os.path.join(out_dir, "encoder"), {"setting": setting, "tasks": task_names})
+    io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
+    io.write_json(os.path.join(out_dir, "curve.json"), {"loss": [r for r in curve if "loss" in r]})
+    return metrics
+
+
+# ---- phase 3 -------------------------------------------------------------------------------
+
+
+def run_phase3(params: cfg.Params, setting: str, target: str, phase2_dir: str, phase1_dir: str, features_dir: str, out_dir: str) -> dict:
+    """Phase 3: fine-tune the phase-2 encoder on the target's English training data (one run per
+    seed), early-stop on the English dev subset, then evaluate zero-shot in every language."""
+    from xstilts.tokenization import load_tokenizer
+
+    _stage_header(out_dir, params, setting=setting, target=target)
+    device = device_for(params)
+    tokenizer_dir = os.path.join(phase1_dir, "tokenizer")
+    pad_id = load_tokenizer(tokenizer_dir).pad_token_id
+    task = TASKS[target]
+    train_task = target_train_task(params, target)
+    fmt = format_for(task)
+    hp = cfg.target_hparams(params, target)
+    t = params.target
+    train_feats = load_features(params, features_dir, tokenizer_dir, train_task, TRAIN, "en")
+    dev_feats = load_features(params, features_dir, tokenizer_dir, train_task, DEV, "en")[: t.eval_subset]
+    store = store_for(params)
+    dev_examples = train_task.load(store, DEV, "en")
+    eval_sets = {(split, lang): (task.load(store, split, lang), load_features(params, features_dir, tokenizer_dir, task, split, lang)) for lang in languages_for(params, task) for split in eval_splits(task)}
+
+    runs = {}
+    for seed in t.seeds:
+        torch.manual_seed(seed)
+        model = MultiTaskModel(load_encoder(os.path.join(phase2_dir, "encoder")), params.model.dropout)
+        model.add_head(target, fmt.head_type, num_labels(task))  # a fresh head: phase-2 heads are discarded
+
+        def dev_score(m, feats=dev_feats):
+            # English dev of the training task, first eval_subset features (jiant's early-stopping set)
+            examples_used = sorted({f["example_index"] for f in feats})
+            remap = {old: new for new, old in enumerate(examples_used)}
+            sub_examples = [dev_examples[i] for i in examples_used]
+            sub_feats = [{**f, "example_index": remap[f["example_index"]]} for f in feats]
+            _, scores = evaluate_split(m, train_task_as_target(task, train_task), sub_feats, sub_examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, lang="en")
+            return major_score(scores)
+
+        loop = _loop_settings(cfg.OptimConfig(lr=t.lr, batch_size=hp.batch_size, grad_accum=hp.grad_accum, epochs=hp.epochs, warmup=t.warmup, weight_decay=t.weight_decay, max_grad_norm=t.max_grad_norm), params.engine, seed, eval_every=t.eval_every, patience=t.patience)
+        curve: list[dict] = []
+        result = train(model, {target: TrainTask(target, fmt, train_feats)}, loop, device=device, pad_id=pad_id, evaluate=dev_score, log=curve.append)
+        run = {"steps": result.steps, "best_dev": result.best_score, "best_step": result.best_step, "stopped_early": result.stopped_early, "seconds": round(result.seconds, 1), "scores": {}}
+        for (split, lang), (examples, feats) in eval_sets.items():
+            preds, scores = evaluate_split(model, task, feats, examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, lang=lang)
+            save_predictions(os.path.join(out_dir, f"seed{seed}", "predictions", f"{split}.{lang}.jsonl"), examples, preds)
+            run["scores"].setdefault(split, {})[lang] = scores
+        io.write_json(os.path.join(out_dir, f"seed{seed}", "curve.json"), {"loss": [r for r in curve if "loss" in r], "dev": result.history})
+        runs[str(seed)] = run
+    metrics = {"setting": setting, "target": target, "train_task": train_task.name, "seeds": runs}
+    io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
+    return metrics
+
+
+def train_task_as_target(task: tb.Task, train_task: tb.Task) -> tb.Task:
+    """Early stopping scores the English dev set of the *training* task (MNLI dev for XNLI) with the
+    target's head; the training task's own reader and metric apply."""
+    from dataclasses import replace
+
+    return replace(train_task, name=task.name)
+
+
+# ---- retrieval -----------------------------------------------------------------------------
+
+
+def run_retrieval(params: cfg.Params, settings: list[str], phase2_root: str, phase1_dir: str, out_dir: str) -> dict:
+    """BUCC mining and Tatoeba retrieval straight from each phase-2 encoder (no target training):
+    mean-pooled hidden states of ``retrieval.layer`` over non-padding tokens."""
+    from xstilts import retrieval
+    from xstilts.tokenization import load_tokenizer
+
+    _stage_header(out_dir, params)
+    device = device_for(params)
+    tokenizer = load_tokenizer(os.path.join(phase1_dir, "tokenizer"))
+    store = store_for(params)
+    r = params.retrieval
+    metrics: dict = {}
+    for setting in settings:
+        encoder = load_encoder(os.path.join(phase2_root, setting, "encoder")).to(device).eval()
+        for name in r.tasks:
+            task = TASKS[name]
+            for lang in languages_for(params, task):
+                res = retrieval.evaluate_task(task, store, lang, encoder, tokenizer, layer=r.layer, max_length=min(r.max_length, encoder.config.max_position_embeddings - 2), k=r.k, device=device, batch_size=params.engine.eval_batch_size)
+                metrics.setdefault(setting, {}).setdefault(name, {})[lang] = res["scores"]
+                io.write_jsonl(os.path.join(out_dir, setting, name, f"{lang}.jsonl"), res["predictions"])
+    io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
+    return metrics
