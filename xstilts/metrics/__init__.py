@@ -1,0 +1,53 @@
+"""Metric suite scoring every task the way the XTREME benchmark (and jiant) score it.
+
+Pure functions on plain Python / numpy inputs; scores are percentages in [0, 100].
+Modules: ``classification`` (accuracy, macro-F1), ``tagging`` (seqeval F1, token accuracy),
+``squad`` and ``mlqa`` (extractive QA EM/F1), ``retrieval`` (BUCC mining, Tatoeba, mAP@k) and
+``aggregate`` (task, category and benchmark averages).
+"""
+
+from xstilts.metrics.aggregate import (
+    TASK_METRIC,
+    XTREME_CATEGORIES,
+    XTREME_R_CATEGORIES,
+    category_scores,
+    task_average,
+    xtreme_r_score,
+    xtreme_score,
+)
+from xstilts.metrics.classification import HiddenLabelsError, accuracy, macro_f1
+from xstilts.metrics.mlqa import mlqa_scores
+from xstilts.metrics.retrieval import (
+    bucc_f1_at,
+    cosine_knn,
+    mean_average_precision_at_k,
+    mine_bitext,
+    tatoeba_accuracy,
+    tune_bucc_threshold,
+)
+from xstilts.metrics.squad import MissingPredictionsWarning, squad_scores
+from xstilts.metrics.tagging import seqeval_f1, token_accuracy
+
+__all__ = [
+    "TASK_METRIC",
+    "XTREME_CATEGORIES",
+    "XTREME_R_CATEGORIES",
+    "HiddenLabelsError",
+    "MissingPredictionsWarning",
+    "accuracy",
+    "bucc_f1_at",
+    "category_scores",
+    "cosine_knn",
+    "macro_f1",
+    "mean_average_precision_at_k",
+    "mine_bitext",
+    "mlqa_scores",
+    "seqeval_f1",
+    "squad_scores",
+    "task_average",
+    "tatoeba_accuracy",
+    "token_accuracy",
+    "tune_bucc_threshold",
+    "xtreme_r_score",
+    "xtreme_score",
+]

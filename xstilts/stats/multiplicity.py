@@ -1,0 +1,57 @@
+"""Multiplicity adjustment (S6): Holm for confirmatory families, Benjamini-Hochberg for exploratory ones.
+
+Both return adjusted p-values in the order of the input; reject hypothesis
+``i`` at family level ``alpha`` when ``adjusted[i] <= alpha``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _validated(p_values) -> np.ndarray:
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1:
+        raise ValueError(f"p_values must be one-dimensional, got shape {p.shape}")
+    if np.isnan(p).any():
+        # A missing test is a design error; silently dropping it would change the family size m.
+        raise ValueError("p_values contains NaN")
+    if ((p < 0) | (p > 1)).any():
+        raise ValueError("p_values must lie in [0, 1]")
+    return p
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values (controls the family-wise error rate).
+
+    With sorted p-values ``p_(1) <= ... <= p_(m)``:
+    ``adj_(i) = max_{j <= i} min(1, (m - j + 1) * p_(j))``.
+    """
+    p = _validated(p_values)
+    m = p.size
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p, kind="stable")
+    scaled = (m - np.arange(m)) * p[order]
+    adjusted_sorted = np.minimum(1.0, np.maximum.accumulate(scaled))
+    adjusted = np.empty(m)
+    adjusted[order] = adjusted_sorted
+    return adjusted
+
+
+def benjamini_hochberg(p_values) -> np.ndarray:
+    """Benjamini-Hochberg (1995) step-up adjusted p-values (controls the false discovery rate).
+
+    With sorted p-values: ``adj_(i) = min_{j >= i} min(1, m * p_(j) / j)``.
+    Valid under independence or positive dependence (PRDS) of the tests.
+    """
+    p = _validated(p_values)
+    m = p.size
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p, kind="stable")
+    scaled = m * p[order] / np.arange(1, m + 1)
+    adjusted_sorted = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
+    adjusted = np.empty(m)
+    adjusted[order] = adjusted_sorted
+    return adjusted
