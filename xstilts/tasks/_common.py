@@ -1,0 +1,163 @@
+"""Helpers shared by the task readers: fetching rows with a schema check, and the row -> example
+conversions that several tasks have in common (one SQuAD-schema reader for SQuAD, XQuAD, MLQA,
+TyDiQA and the translated SQuAD; one NLI label set for MNLI, ANLI+, XNLI and translated MNLI).
+
+Everything here works on rows in the Hub schema, as returned by any row store.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+from xstilts import languages
+from xstilts.tasks.base import (
+    HIDDEN,
+    PairExample,
+    RowStore,
+    SchemaError,
+    SpanExample,
+    map_labels,
+    require_columns,
+)
+
+NLI_LABELS = ("entailment", "neutral", "contradiction")  # ClassLabel order of MNLI, SNLI, ANLI, XNLI
+NLI_INDEX = {name: i for i, name in enumerate(NLI_LABELS)}
+
+
+def where(repo: str, config: str, split: str) -> str:
+    """How error messages name one split of one dataset config."""
+    return f"dataset {repo} config {config!r} split {split!r}"
+
+
+def hub_split(task: str, splits: Mapping[str, str], split: str) -> str:
+    if split not in splits:
+        raise KeyError(f"task {task} has no {split!r} split (has {sorted(splits)})")
+    return splits[split]
+
+
+def fetch(store: RowStore, repo: str, config: str, split: str, columns: Sequence[str]) -> tuple[list[dict], str]:
+    """Rows of one split, checked to carry ``columns``; returns (rows, where) for later error messages."""
+    rows = store.rows(repo, config, split)
+    at = where(repo, config, split)
+    require_columns(rows, columns, at)
+    return rows, at
+
+
+def require_keys(value, keys: Sequence[str], at: str, column: str, row: int) -> None:
+    """A nested (dict) column such as SQuAD ``answers`` must carry ``keys``."""
+    if not isinstance(value, dict):
+        raise SchemaError(f"{at}: column {column!r} row {row} should be a dict with keys {list(keys)}, got {type(value).__name__}")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise SchemaError(f"{at}: column {column!r} row {row} lacks key(s) {missing}; has {sorted(value)}")
+
+
+def english_only(task: str, lang: str) -> None:
+    if lang != "en":
+        raise ValueError(f"task {task} is English-only (asked for language {lang!r}); translated intermediate data is "
+                         f"in the *_translated tasks (xstilts/tasks/translated.py)")
+
+
+def language_name(code: str) -> str:
+    """English language name as used by UD-POS config names (``udpos.German``)."""
+    return languages.get(code).name
+
+
+def class_ids(n: int) -> dict[int, int]:
+    """Identity mapping for a ClassLabel column whose order is our label order (rows hold ints)."""
+    return {i: i for i in range(n)}
+
+
+def check_int_labels(values: Sequence, n: int, at: str, column: str) -> list[int]:
+    """ClassLabel ints 0..n-1 pass through; -1 (withheld) becomes HIDDEN; anything else is drift."""
+    return map_labels(values, class_ids(n), at, column)
+
+
+# ---- sentence pairs ---------------------------------------------------------------------------
+
+
+def pair_examples(
+    rows: list[dict],
+    at: str,
+    text_a: str,
+    text_b: str,
+    label: str,
+    mapping: Mapping,
+    ids: Callable[[int, dict], str],
+    drop_hidden: bool = False,
+) -> list[PairExample]:
+    labels = map_labels([r[label] for r in rows], mapping, at, label)
+    out = []
+    for i, (row, y) in enumerate(zip(rows, labels)):
+        if drop_hidden and y == HIDDEN:
+            continue
+        out.append(PairExample(id=ids(i, row), text_a=row[text_a], text_b=row[text_b], label=y))
+    return out
+
+
+# ---- SQuAD-schema extractive QA ---------------------------------------------------------------
+
+SQUAD_COLUMNS = ("id", "context", "question", "answers")
+
+
+def span_example(row: dict, i: int, at: str, id_prefix: str = "") -> SpanExample:
+    """One SQuAD-schema row -> SpanExample. ``answers`` is a dict of lists; its key order differs
+    between repos ({text, answer_start} in squad/xquad, {answer_start, text} in xtreme MLQA), so
+    it is read by key only. Unanswerable (SQuAD 2.0) rows have empty lists."""
+    answers = row["answers"]
+    require_keys(answers, ("text", "answer_start"), at, "answers", i)
+    texts, starts = list(answers["text"]), list(answers["answer_start"])
+    if len(texts) != len(starts):
+        raise SchemaError(f"{at}: column 'answers' row {i} has {len(texts)} texts but {len(starts)} answer_start values")
+    return SpanExample(
+        id=f"{id_prefix}{row['id']}",
+        context=row["context"],
+        question=row["question"],
+        answers_text=[str(t) for t in texts],
+        answers_start=[int(s) for s in starts],
+    )
+
+
+def span_examples(rows: list[dict], at: str, id_prefix: str = "") -> list[SpanExample]:
+    return [span_example(row, i, at, id_prefix) for i, row in enumerate(rows)]
+
+
+def read_squad_schema(store: RowStore, repo: str, config: str, split: str, id_prefix: str = "") -> list[SpanExample]:
+    rows, at = fetch(store, repo, config, split, SQUAD_COLUMNS)
+    return span_examples(rows, at, id_prefix)
+
+
+# ---- token tagging ----------------------------------------------------------------------------
+
+
+def tag_sequences(rows: list[dict], at: str, tokens: str, tags: str, n_labels: int) -> list[tuple[list[str], list[int]]]:
+    """Token / ClassLabel-int tag sequences; -1 per token -> HIDDEN, out-of-range ids -> SchemaError."""
+    out = []
+    for i, row in enumerate(rows):
+        toks, ids = list(row[tokens]), list(row[tags])
+        if len(toks) != len(ids):
+            raise SchemaError(f"{at}: row {i} has {len(toks)} {tokens!r} but {len(ids)} {tags!r}")
+        bad = [t for t in ids if t != -1 and t not in range(n_labels)]
+        if bad:
+            raise SchemaError(f"{at}: column {tags!r} row {i} has unexpected tag id(s) {sorted({repr(t) for t in bad})}; expected 0..{n_labels - 1} (or -1 = withheld)")
+        out.append((toks, [HIDDEN if t == -1 else int(t) for t in ids]))
+    return out
+
+
+# ---- COPA-schema multiple choice (COPA, XCOPA) ------------------------------------------------
+
+COPA_COLUMNS = ("premise", "choice1", "choice2", "question", "label", "idx")
+
+
+def copa_examples(rows: list[dict], at: str, id_prefix: str):
+    """premise / choice1 / choice2 / question ('cause' or 'effect') / label 0-1 -> ChoiceExample;
+    the question is kept in ``question`` (the featuriser phrases it), -1 -> HIDDEN."""
+    from xstilts.tasks.base import ChoiceExample
+
+    labels = check_int_labels([r["label"] for r in rows], 2, at, "label")
+    out = []
+    for i, (row, y) in enumerate(zip(rows, labels)):
+        if row["question"] not in ("cause", "effect"):
+            raise SchemaError(f"{at}: column 'question' row {i} has unexpected value {row['question']!r}; expected 'cause' or 'effect'")
+        out.append(ChoiceExample(id=f"{id_prefix}{row['idx']}", context=row["premise"], choices=[row["choice1"], row["choice2"]], label=y, question=row["question"]))
+    return out

@@ -1,0 +1,50 @@
+"""PAN-X / WikiANN NER (XTREME): 40 languages, Rahimi et al. splits.
+
+``google/xtreme`` ``PAN-X.{lang}``: ``ner_tags`` are ClassLabel ints in the order below (our
+label order). XTREME-R's 8 extra languages (qu pl uk az lt pa gu ro) are not in google/xtreme:
+for them the reader uses ``unimelb-nlp/wikiann`` ``{lang}``, which has the same splits, the same
+tag ClassLabel and an extra ``spans`` column.
+"""
+
+from __future__ import annotations
+
+from xstilts.tasks._common import fetch, hub_split, tag_sequences
+from xstilts.tasks.base import TAGGING, RowStore, TagExample, Task
+
+REPO, WIKIANN_REPO = "google/xtreme", "unimelb-nlp/wikiann"
+COLUMNS = ("tokens", "ner_tags")
+SPLITS = {"train": "train", "dev": "validation", "test": "test"}
+TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
+LANGUAGES = ("af", "ar", "bg", "bn", "de", "el", "en", "es", "et", "eu", "fa", "fi", "fr", "he", "hi", "hu", "id", "it", "ja", "jv",
+             "ka", "kk", "ko", "ml", "mr", "ms", "my", "nl", "pt", "ru", "sw", "ta", "te", "th", "tl", "tr", "ur", "vi", "yo", "zh")
+WIKIANN_ONLY = ("qu", "pl", "uk", "az", "lt", "pa", "gu", "ro")
+LANGUAGES_R = LANGUAGES + WIKIANN_ONLY
+
+
+def source(lang: str) -> tuple[str, str]:
+    return (WIKIANN_REPO, lang) if lang in WIKIANN_ONLY else (REPO, f"PAN-X.{lang}")
+
+
+def read(store: RowStore, split: str, lang: str) -> list[TagExample]:
+    repo, config = source(lang)
+    rows, at = fetch(store, repo, config, hub_split("panx", SPLITS, split), COLUMNS)
+    return [TagExample(id=f"panx-{lang}-{split}-{i}", tokens=toks, tags=tags)
+            for i, (toks, tags) in enumerate(tag_sequences(rows, at, "tokens", "ner_tags", len(TAGS)))]
+
+
+TASK = Task(
+    name="panx",
+    version=1,
+    format=TAGGING,
+    metric="f1",
+    languages=LANGUAGES,
+    read=read,
+    splits=SPLITS,
+    labels=TAGS,
+    role="target",
+    train_task="panx",
+    max_seq_length=256,
+    source=f"{REPO} (PAN-X.{{lang}}); XTREME-R extras from {WIKIANN_REPO}",
+    license="WikiANN: unknown (card)",
+    notes="metric f1 = seqeval entity F1.",
+)

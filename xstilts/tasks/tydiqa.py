@@ -1,0 +1,55 @@
+"""TyDiQA-GoldP (XTREME): extractive QA in 9 languages.
+
+``google/xtreme`` ``tydiqa`` is one config with every language mixed; the language is the id
+prefix, the full lowercase English name (``english-...``, ``arabic-...``). We filter on it.
+
+Training data: XTREME's zero-shot protocol fine-tunes on the *English* GoldP train only, which
+is our default (``read(store, "train", "en")``: ids starting ``english-``). jiant's download
+script instead writes the full 9-language GoldP train into every ``tydiqa_{lang}`` train file,
+so a jiant "tydiqa_en" run is multilingual; pass ``lang="all"`` to get that. Evaluation is on
+GoldP dev (Hub ``validation``), which is XTREME's test set: our dev and test both read it.
+"""
+
+from __future__ import annotations
+
+from xstilts.stores import MissingDataError
+from xstilts.tasks._common import SQUAD_COLUMNS, fetch, hub_split, language_name, span_examples
+from xstilts.tasks.base import SPAN, RowStore, SpanExample, Task
+
+REPO, CONFIG = "google/xtreme", "tydiqa"
+SPLITS = {"train": "train", "dev": "validation", "test": "validation"}
+LANGUAGES = ("ar", "bn", "en", "fi", "id", "ko", "ru", "sw", "te")
+ALL = "all"  # jiant's multilingual training set
+
+
+def id_prefix(lang: str) -> str:
+    return language_name(lang).lower() + "-"
+
+
+def read(store: RowStore, split: str, lang: str) -> list[SpanExample]:
+    rows, at = fetch(store, REPO, CONFIG, hub_split("tydiqa", SPLITS, split), SQUAD_COLUMNS)
+    if lang == ALL:
+        return span_examples(rows, at)
+    prefix = id_prefix(lang)
+    mine = [r for r in rows if str(r["id"]).startswith(prefix)]
+    if rows and not mine:
+        present = sorted({str(r["id"]).split("-", 1)[0] for r in rows})
+        raise MissingDataError(f"{at} has no rows whose id starts with {prefix!r}; id prefixes present: {present}")
+    return span_examples(mine, f"{at} (id prefix {prefix!r})")
+
+
+TASK = Task(
+    name="tydiqa",
+    version=1,
+    format=SPAN,
+    metric="squad",
+    languages=LANGUAGES,
+    read=read,
+    splits=SPLITS,
+    role="target",
+    train_task="tydiqa",
+    max_seq_length=384,
+    source=f"{REPO} ({CONFIG}, GoldP)",
+    license="Apache 2.0",
+    notes="Language = id prefix. Train defaults to English-only (XTREME zero-shot); lang='all' = jiant's multilingual train. dev and test both = GoldP dev.",
+)

@@ -1,0 +1,43 @@
+"""XQuAD (XTREME): SQuAD v1.1 dev translated into 10 languages (+ en); zero-shot from SQuAD v1.1.
+
+``google/xtreme`` ``XQuAD.{lang}`` has a single ``validation`` split (1,190 questions), which is
+XTREME's test set; jiant keeps it as "val". So both our dev and test read it. XTREME-R adds ro,
+which only ``google/xquad`` (``xquad.ro``, same schema) has: the reader uses it for ro.
+"""
+
+from __future__ import annotations
+
+from xstilts.tasks._common import hub_split, read_squad_schema
+from xstilts.tasks.base import SPAN, RowStore, SpanExample, Task
+
+REPO, XQUAD_REPO = "google/xtreme", "google/xquad"
+SPLITS = {"dev": "validation", "test": "validation"}
+LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
+XQUAD_ONLY = ("ro",)
+LANGUAGES_R = LANGUAGES + XQUAD_ONLY
+
+
+def source(lang: str) -> tuple[str, str]:
+    return (XQUAD_REPO, f"xquad.{lang}") if lang in XQUAD_ONLY else (REPO, f"XQuAD.{lang}")
+
+
+def read(store: RowStore, split: str, lang: str) -> list[SpanExample]:
+    repo, config = source(lang)
+    return read_squad_schema(store, repo, config, hub_split("xquad", SPLITS, split))
+
+
+TASK = Task(
+    name="xquad",
+    version=1,
+    format=SPAN,
+    metric="squad",
+    languages=LANGUAGES,
+    read=read,
+    splits=SPLITS,
+    role="target",
+    train_task="squad_v1",
+    max_seq_length=384,
+    source=f"{REPO} (XQuAD.{{lang}}); ro from {XQUAD_REPO}",
+    license="CC BY-SA 4.0",
+    notes="Only a validation split exists (XTREME's test set): dev and test both read it. Score = (EM+F1)/2 in the XTREME average.",
+)
