@@ -21,8 +21,8 @@ Protocol (paper_spec §2.4, jiant ``squad_style``):
   "final text" re-alignment is needed for any language (jiant skips that step for zh; here it is
   not needed anywhere: the span is always an exact substring of the context).
 
-Tokenization is batched: all questions in one call, all contexts in one call (with offsets); the
-windows are list slices of the context encoding, so no example is tokenized twice.
+Tokenization is batched: all questions in one call, all *distinct* contexts in one call (with
+offsets); the windows are list slices of the context encoding, so no context is tokenized twice.
 """
 
 from __future__ import annotations
@@ -38,6 +38,31 @@ import torch.nn.functional as F
 from xstilts.formats.base import Format
 
 log = logging.getLogger(__name__)
+
+
+def _encode(tokenizer, texts: list[str], offsets: bool) -> tuple[list[list[int]], list | None]:
+    """Batch-encode texts without special tokens: ids (and character offsets) per text.
+
+    Calls the Rust tokenizer directly when it carries no truncation/padding state (skips the
+    transformers wrapper's per-encoding conversion); otherwise goes through the wrapper, which
+    switches those off for the call.
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and backend.truncation is None and backend.padding is None:
+        if not offsets and hasattr(backend, "encode_batch_fast"):
+            return [e.ids for e in backend.encode_batch_fast(texts, add_special_tokens=False)], None
+        encs = backend.encode_batch(texts, add_special_tokens=False)
+        return [e.ids for e in encs], ([e.offsets for e in encs] if offsets else None)
+    out = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=offsets, verbose=False)
+    return out["input_ids"], (out["offset_mapping"] if offsets else None)
+
+
+def _start(offset) -> int:
+    return offset[0]
+
+
+def _end(offset) -> int:
+    return offset[1]
 
 
 class SpanQA(Format):
@@ -86,20 +111,23 @@ class SpanQA(Format):
         if not getattr(tokenizer, "is_fast", False):
             raise TypeError("SpanQA needs a fast tokenizer (character offsets)")
         prefix, middle, suffix = self._template(tokenizer)
+        if not prefix:
+            raise ValueError("SpanQA needs a tokenizer whose pair template starts with <s>/[CLS]: position 0 is the null answer")
         n_special = len(prefix) + len(middle) + len(suffix)
         if not examples:
             return []
-        questions = tokenizer([ex.question for ex in examples], add_special_tokens=False, verbose=False)["input_ids"]
-        contexts = tokenizer(
-            [ex.context for ex in examples], add_special_tokens=False, return_offsets_mapping=True, verbose=False
-        )
-        ctx_ids, ctx_offsets = contexts["input_ids"], contexts["offset_mapping"]
+        questions, _ = _encode(tokenizer, [ex.question for ex in examples], offsets=False)
+        # Each distinct context is tokenized once (SQuAD-style data has ~5 questions per paragraph).
+        context_index: dict[str, int] = {}
+        which = [context_index.setdefault(ex.context, len(context_index)) for ex in examples]
+        ctx_ids, ctx_offsets = _encode(tokenizer, list(context_index), offsets=True)
 
         self.dropped = []
         features: list[dict] = []
         for ex_index, ex in enumerate(examples):
             q = questions[ex_index][: self.max_query_length]
-            ids, offs = ctx_ids[ex_index], ctx_offsets[ex_index]
+            c = which[ex_index]
+            ids, offs = ctx_ids[c], ctx_offsets[c]
             window = max_length - len(q) - n_special
             if window < 1:
                 raise ValueError(f"max_length={max_length} leaves no room for context after a {len(q)}-token question")
@@ -151,10 +179,9 @@ class SpanQA(Format):
         end -= len(text) - len(text.rstrip())
         if end <= start or not offsets:
             return -1, -1
-        starts = [o[0] for o in offsets]
-        ends = [o[1] for o in offsets]
-        first = bisect_right(ends, start)  # first token ending after the answer's first char
-        last = bisect_left(starts, end) - 1  # last token starting before the answer's end
+        # offsets are non-decreasing in both ends (no special tokens in a context encoding)
+        first = bisect_right(offsets, start, key=_end)  # first token ending after the answer's first char
+        last = bisect_left(offsets, end, key=_start) - 1  # last token starting before the answer's end
         if first >= len(offsets) or last < first:
             return -1, -1
         return first, last

@@ -1,0 +1,455 @@
+"""Writes the embedded synthetic benchmark in the Hub's own schemas and layout.
+
+Every Hub dataset goes to ``<out>/<repo>/<config>/<split>-00000-of-00001.parquet``, written with
+``datasets.Dataset.from_dict(..., features=...).to_parquet`` so the HF ``Features`` (ClassLabel
+names, sequences) travel in the parquet schema metadata, exactly as in the Hub's own parquet
+conversions. Datasets that are not on the Hub go to plain folders: ``ccgbank/`` (jiant's CCG
+TSV + ``tags_to_id.json``) and ``corpus/{lang}.txt`` (the MLM text). ``manifest.json`` lists
+every file with its row count.
+
+Generation is byte-for-byte deterministic given the :class:`SyntheticConfig`: every random
+stream is seeded from a string (``random.Random(str)`` hashes with SHA-512, independent of
+``PYTHONHASHSEED``), dictionaries are iterated in insertion or sorted order, and nothing
+time- or machine-dependent is written.
+
+The MLM corpus (``corpus/{lang}.txt``, one text unit per line, shuffled)
+-------------------------------------------------------------------------
+* **Monolingual lines**, counts following resource level (default en 20k > qa 12k > qb 7k >
+  qc 3.5k > qd 1.8k). 85% are single sentences of every kind the tasks use (events, stable facts,
+  negation, passives, coordination, "X was hungry, so she ate bread", generic knowledge such as
+  "People keep cars in the garage", wh-questions); 15% are 3-6 sentence paragraphs about the same
+  people, so the encoder also sees QA-context-length text.
+* **Code-switched lines** (default 25% of a language's monolingual count, at least 300): a
+  sentence in L whose content words and name parts are each replaced, with p = 0.3, by the word
+  for the same concept (same inflection) in English (70%) or another synthetic language (30%).
+  ``en.txt`` gets 300 such lines with words from the synthetic languages.
+* **Parallel lines** (default 15%, at least 300): ``<sentence in L> </s> <its English rendering>``.
+
+These anchors stand in for what makes real XLM-R cross-lingual without parallel data — subwords
+shared across languages (names, numbers, cognates, loanwords) and the code-switching, borrowed
+words and quoted translations found in web text — which a tiny model trained for minutes on a few
+thousand sentences would not get from disjoint synthetic vocabularies. They are a known deviation
+from XLM-R's purely monolingual CC-100 pretraining (closer to TLM/code-switched pretraining).
+Shared signal without anchors: names (transliterated), digits, and the ~25% qa-en cognates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+from dataclasses import dataclass, field
+
+from xstilts import languages as langs
+from xstilts.synthetic import tasks as T
+from xstilts.synthetic.grammar import NER_TAGS, SCRIPT, SPECS, UPOS, WORD_ORDER, code_switch, grammars, join_forms
+from xstilts.synthetic.world import World, is_question
+
+VERSION = "xstilts-synthetic-1.0"
+BUCC_GOLD_INDEX_BASE = 1  # mteb/BUCC stores 1-based [i, j] (mteb's BUCC loader subtracts 1)
+PARALLEL_SEPARATOR = " </s> "
+
+
+@dataclass(frozen=True)
+class SyntheticSizes:
+    """Example counts (before ``SyntheticConfig.scale``). QA counts are questions."""
+
+    intermediate_train: int = 2000  # mnli qqp squad_v1 squad_v2 hellaswag commonsenseqa ccg (English)
+    intermediate_dev: int = 300
+    intermediate_test: int = 300  # tasks that have a test split (hidden labels where the Hub hides them)
+    target_train: int = 2000  # English train of pawsx udpos panx tydiqa (xnli trains on mnli, xquad/mlqa on squad_v1)
+    eval_dev: int = 250  # per language
+    eval_test: int = 250  # per language
+    copa_train: int = 1000
+    copa_dev: int = 100
+    copa_test: int = 250
+    bucc_dev_pairs: int = 100
+    bucc_test_pairs: int = 200
+    bucc_distractors_per_pair: int = 2  # non-parallel sentences on EACH side per gold pair
+    tatoeba: int = 250
+    # MLM corpus: monolingual lines per language, following resource level (en > qa > qb > qc > qd)
+    corpus: tuple = (("en", 20000), ("qa", 12000), ("qb", 7000), ("qc", 3500), ("qd", 1800))
+    # in-language (non-English) training data for udpos / panx / tydiqa, as a fraction of target_train
+    in_language_train: tuple = (("en", 1.0), ("qa", 0.5), ("qb", 0.3), ("qc", 0.15), ("qd", 0.08))
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    seed: int = 0
+    languages: tuple = ("en", "qa", "qb", "qc", "qd")
+    sizes: SyntheticSizes = field(default_factory=SyntheticSizes)
+    scale: float = 1.0  # multiplies every example / line count (the pipeline's data.embedded.scale)
+    mt_noise: float = 0.05  # translate-train: probability of dropping each attributive adjective
+    squad_v2_unanswerable: float = 1 / 3
+    code_switch_fraction: float = 0.25  # code-switched lines per non-English language, x its monolingual lines
+    parallel_fraction: float = 0.15  # "L </s> en" lines per non-English language, x its monolingual lines
+    anchor_min: int = 300  # floor on both anchor counts (low-resource languages)
+    code_switch_prob: float = 0.3  # per content word / name part in a code-switched line
+    paragraph_fraction: float = 0.15  # corpus lines that are 3-6 sentence paragraphs (QA-length text)
+
+    @classmethod
+    def tiny(cls, seed: int = 0) -> "SyntheticConfig":
+        """A very small benchmark for tests (a couple of seconds)."""
+        return cls(seed=seed, sizes=SyntheticSizes(
+            intermediate_train=60, intermediate_dev=30, intermediate_test=30, target_train=60, eval_dev=20, eval_test=20,
+            copa_train=40, copa_dev=10, copa_test=20, bucc_dev_pairs=10, bucc_test_pairs=15, tatoeba=20,
+            corpus=(("en", 400), ("qa", 300), ("qb", 200), ("qc", 120), ("qd", 60))), anchor_min=20)
+
+
+class _Writer:
+    def __init__(self, out: str):
+        self.out = out
+        self.files: dict[str, list] = {}
+
+    def parquet(self, task: str, repo: str, config: str, split: str, columns: dict, features) -> None:
+        import datasets
+
+        rel = os.path.join(repo, config, f"{split}-00000-of-00001.parquet")
+        path = os.path.join(self.out, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        n = len(next(iter(columns.values())))
+        datasets.Dataset.from_dict(columns, features=datasets.Features(features)).to_parquet(path)
+        self.files.setdefault(task, []).append({"repo": repo, "config": config, "split": split, "path": rel, "rows": n})
+
+    def text(self, task: str, rel: str, lines: list[str], **meta) -> None:
+        path = os.path.join(self.out, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            for line in lines:
+                f.write(line + "\n")
+        self.files.setdefault(task, []).append({"path": rel, "rows": len(lines), **meta})
+
+
+def _features():
+    from datasets import ClassLabel, Sequence, Value
+
+    s, i32, i64 = Value("string"), Value("int32"), Value("int64")
+    nli = ClassLabel(names=list(T.NLI_NAMES))
+    return {
+        "mnli": {"premise": s, "hypothesis": s, "label": nli, "idx": i32},
+        "qqp": {"question1": s, "question2": s, "label": ClassLabel(names=["not_duplicate", "duplicate"]), "idx": i32},
+        "squad": {"id": s, "title": s, "context": s, "question": s, "answers": Sequence({"text": s, "answer_start": i32})},
+        "mlqa": {"id": s, "title": s, "context": s, "question": s, "answers": Sequence({"answer_start": i32, "text": s})},
+        "xquad": {"id": s, "context": s, "question": s, "answers": Sequence({"text": s, "answer_start": i32})},
+        "hellaswag": {"ind": i32, "activity_label": s, "ctx_a": s, "ctx_b": s, "ctx": s, "endings": Sequence(s),
+                      "source_id": s, "split": s, "split_type": s, "label": s},
+        "commonsenseqa": {"id": s, "question": s, "question_concept": s, "choices": Sequence({"label": s, "text": s}), "answerKey": s},
+        "xnli": {"language": s, "sentence1": s, "sentence2": s, "gold_label": s},
+        "xnli_tt": {"premise": s, "hypothesis": s, "label": nli},
+        "pawsx": {"sentence1": s, "sentence2": s, "label": s},
+        "udpos": {"tokens": Sequence(s), "pos_tags": Sequence(ClassLabel(names=list(UPOS)))},
+        "panx": {"tokens": Sequence(s), "ner_tags": Sequence(ClassLabel(names=list(NER_TAGS))), "langs": Sequence(s)},
+        "bucc": {"sentence1": Sequence(s), "sentence2": Sequence(s), "gold": Sequence(Sequence(i64))},
+        "tatoeba": {"source_sentence": s, "target_sentence": s, "source_lang": s, "target_lang": s},
+        "xcopa": {"premise": s, "choice1": s, "choice2": s, "question": s, "label": i32, "idx": i32, "changed": Value("bool")},
+        "copa": {"premise": s, "choice1": s, "choice2": s, "question": s, "idx": i32,
+                 "label": ClassLabel(names=["choice1", "choice2"])},
+    }
+
+
+def _columns(rows: list[dict], names) -> dict:
+    return {k: [r[k] for r in rows] for k in names}
+
+
+def generate(out_dir: str, config: SyntheticConfig = SyntheticConfig()) -> dict:
+    """Write the whole benchmark under ``out_dir`` and return (and write) its manifest."""
+    import datasets
+
+    bad = [c for c in config.languages if c not in SPECS]
+    if bad or "en" not in config.languages:
+        raise ValueError(f"languages must include 'en' and be drawn from {sorted(SPECS)}; got {config.languages}")
+    bar = datasets.utils.logging.is_progress_bar_enabled()
+    datasets.utils.logging.disable_progress_bar()
+    try:
+        return _generate(out_dir, config)
+    finally:
+        if bar:
+            datasets.utils.logging.enable_progress_bar()
+
+
+def _generate(out: str, cfg: SyntheticConfig) -> dict:
+    os.makedirs(out, exist_ok=True)
+    sz = cfg.sizes
+
+    def n(x: int, floor: int = 1) -> int:
+        return max(floor, int(round(x * cfg.scale)))
+
+    def rng(name: str) -> random.Random:
+        return random.Random(f"xstilts-synthetic:{cfg.seed}:{name}")
+
+    world = World(cfg.seed)
+    G = grammars(world, cfg.languages)
+    en = G["en"]
+    L = list(cfg.languages)
+    others = [c for c in L if c != "en"]
+    frac = dict(sz.in_language_train)
+    F = _features()
+    W = _Writer(out)
+
+    # ---- MNLI (glue) and XNLI ----------------------------------------------------------------
+    mnli = {sp: T.nli_items(world, rng(f"mnli:{sp}"), n(k), en) for sp, k in
+            (("train", sz.intermediate_train), ("validation_matched", sz.intermediate_dev), ("test_matched", sz.intermediate_test))}
+    for sp, items in mnli.items():
+        rows = []
+        for i, it in enumerate(items):
+            p, h = T.render_nli(it, en)
+            rows.append({"premise": p, "hypothesis": h, "label": -1 if sp.startswith("test") else it.label, "idx": i})
+        W.parquet("mnli", "nyu-mll/glue", "mnli", sp, _columns(rows, F["mnli"]), F["mnli"])
+    for code in L:  # facebook/xnli {lang} train = MNLI train "machine-translated"
+        r = rng(f"xnli-tt:{code}")
+        rows = []
+        for it in mnli["train"]:
+            p, h = T.render_nli(it, G[code], r, 0.0 if code == "en" else cfg.mt_noise)
+            rows.append({"premise": p, "hypothesis": h, "label": it.label})
+        W.parquet("xnli_translate_train", "facebook/xnli", code, "train", _columns(rows, F["xnli_tt"]), F["xnli_tt"])
+    for sp, k in (("validation", sz.eval_dev), ("test", sz.eval_test)):
+        items = T.nli_items(world, rng(f"xnli:{sp}"), n(k), en)
+        rows = []
+        for code in L:
+            for it in items:
+                p, h = T.render_nli(it, G[code])
+                rows.append({"language": code, "sentence1": p, "sentence2": h, "gold_label": T.NLI_NAMES[it.label]})
+        W.parquet("xnli", "google/xtreme", "XNLI", sp, _columns(rows, F["xnli"]), F["xnli"])
+
+    # ---- QQP -----------------------------------------------------------------------------------
+    for sp, k in (("train", sz.intermediate_train), ("validation", sz.intermediate_dev), ("test", sz.intermediate_test)):
+        items = T.qqp_items(world, rng(f"qqp:{sp}"), n(k))
+        rows = []
+        for i, it in enumerate(items):
+            a, b = T.render_pair(it, en)
+            rows.append({"question1": a, "question2": b, "label": -1 if sp == "test" else it.label, "idx": i})
+        W.parquet("qqp", "nyu-mll/glue", "qqp", sp, _columns(rows, F["qqp"]), F["qqp"])
+
+    # ---- PAWS-X ------------------------------------------------------------------------------------
+    paws = {"train": T.paws_items(world, rng("paws:train"), n(sz.target_train)),
+            "validation": T.paws_items(world, rng("paws:validation"), n(sz.eval_dev)),
+            "test": T.paws_items(world, rng("paws:test"), n(sz.eval_test))}
+    for code in L:
+        for sp, items in paws.items():
+            r = rng(f"paws-mt:{code}:{sp}")
+            noise = cfg.mt_noise if (sp == "train" and code != "en") else 0.0
+            rows = []
+            for it in items:
+                a, b = T.render_pair(it, G[code], r, noise)
+                rows.append({"sentence1": a, "sentence2": b, "label": str(it.label)})
+            W.parquet("pawsx", "google/xtreme", f"PAWS-X.{code}", sp, _columns(rows, F["pawsx"]), F["pawsx"])
+
+    # ---- SQuAD v1.1 / v2.0, translate-train, XQuAD, MLQA, TyDiQA --------------------------------------
+    squad1 = {sp: T.qa_items(world, rng(f"squad1:{sp}"), n(k)) for sp, k in
+              (("train", sz.intermediate_train), ("validation", sz.intermediate_dev))}
+    for sp, items in squad1.items():
+        rows = [row for it in items for row in T.render_qa(it, en)]
+        W.parquet("squad_v1", "rajpurkar/squad", "plain_text", sp, _columns(rows, F["squad"]), F["squad"])
+    for sp, k in (("train", sz.intermediate_train), ("validation", sz.intermediate_dev)):
+        items = T.qa_items(world, rng(f"squad2:{sp}"), n(k), cfg.squad_v2_unanswerable)
+        rows = [row for it in items for row in T.render_qa(it, en)]
+        W.parquet("squad_v2", "rajpurkar/squad_v2", "squad_v2", sp, _columns(rows, F["squad"]), F["squad"])
+    for code in others:
+        r = rng(f"squad-mt:{code}")
+        rows = [row for it in squad1["train"] for row in T.render_qa(it, G[code], r, cfg.mt_noise)]
+        W.parquet("squad_translate_train", "facebook/mlqa", f"mlqa-translate-train.{code}", "train", _columns(rows, F["mlqa"]), F["mlqa"])
+    xquad = T.qa_items(world, rng("xquad"), n(sz.eval_test))
+    for code in L:
+        rows = [row for it in xquad for row in T.render_qa(it, G[code])]
+        W.parquet("xquad", "google/xtreme", f"XQuAD.{code}", "validation", _columns(rows, F["xquad"]), F["xquad"])
+    mlqa = {"validation": T.qa_items(world, rng("mlqa:validation"), n(sz.eval_dev)),
+            "test": T.qa_items(world, rng("mlqa:test"), n(sz.eval_test))}
+    for code in L:
+        for sp, items in mlqa.items():
+            rows = []
+            for it in items:
+                for row in T.render_qa(it, G[code]):
+                    row["id"] = _long_id(row["id"])
+                    rows.append(row)
+            W.parquet("mlqa", "google/xtreme", f"MLQA.{code}.{code}", sp, _columns(rows, F["mlqa"]), F["mlqa"])
+    counters = {c: 0 for c in L}
+    for sp, k in (("train", sz.target_train), ("validation", sz.eval_dev)):
+        rows = []
+        for code in L:
+            size = n(k * frac.get(code, 1.0)) if sp == "train" else n(k)
+            prefix = langs.get(code).name.lower()
+            for it in T.qa_items(world, rng(f"tydiqa:{sp}:{code}"), size):
+                for row in T.render_qa(it, G[code]):
+                    row["id"] = f"{prefix}-{counters[code]:06d}"
+                    counters[code] += 1
+                    rows.append(row)
+        W.parquet("tydiqa", "google/xtreme", "tydiqa", sp, _columns(rows, F["squad"]), F["squad"])
+
+    # ---- UD-POS and PAN-X ------------------------------------------------------------------------
+    for code in L:
+        name = langs.get(code).name
+        for sp, k in (("train", n(sz.target_train * frac.get(code, 1.0))), ("validation", n(sz.eval_dev)), ("test", n(sz.eval_test))):
+            r = rng(f"udpos:{code}:{sp}")
+            rows = []
+            for _ in range(k):
+                forms, upos, _, _ = T.render_tagged(G[code], T.tagging_sentence(world, r, need_entity=False))
+                rows.append({"tokens": forms, "pos_tags": [UPOS.index(u) for u in upos]})
+            W.parquet("udpos", "google/xtreme", f"udpos.{name}", sp, _columns(rows, F["udpos"]), F["udpos"])
+            r = rng(f"panx:{code}:{sp}")
+            rows = []
+            for _ in range(k):
+                forms, _, ner, _ = T.render_tagged(G[code], T.tagging_sentence(world, r, need_entity=True))
+                rows.append({"tokens": forms, "ner_tags": [NER_TAGS.index(t) for t in ner], "langs": [code] * len(forms)})
+            W.parquet("panx", "google/xtreme", f"PAN-X.{code}", sp, _columns(rows, F["panx"]), F["panx"])
+
+    # ---- BUCC 2018 and Tatoeba ------------------------------------------------------------------------
+    for code in others:
+        for sp, pairs in (("validation", sz.bucc_dev_pairs), ("test", sz.bucc_test_pairs)):
+            row = _bucc(world, rng(f"bucc:{code}:{sp}"), {code: G[code], "en": en}, code, n(pairs), sz.bucc_distractors_per_pair)
+            W.parquet("bucc2018", "mteb/BUCC", f"{code}-en", sp, _columns([row], F["bucc"]), F["bucc"])
+        iso3 = langs.get(code).iso3
+        sents = T.unique_sentences(world, rng(f"tatoeba:{code}"), n(sz.tatoeba), {code: G[code], "en": en})
+        rows = [{"source_sentence": G[code].text(s) + "\n", "target_sentence": en.text(s) + "\n", "source_lang": iso3, "target_lang": "eng"}
+                for s in sents]
+        W.parquet("tatoeba", "google/xtreme", f"tatoeba.{iso3}", "validation", _columns(rows, F["tatoeba"]), F["tatoeba"])
+
+    # ---- COPA and XCOPA ----------------------------------------------------------------------------
+    copa = {"train": T.copa_items(world, rng("copa:train"), n(sz.copa_train)),
+            "validation": T.copa_items(world, rng("copa:validation"), n(sz.copa_dev)),
+            "test": T.copa_items(world, rng("copa:test"), n(sz.copa_test))}
+    for sp, items in copa.items():
+        rows = [{**T.render_copa(it, en), "idx": i, "label": -1 if sp == "test" else it.label} for i, it in enumerate(items)]
+        W.parquet("copa", "aps/super_glue", "copa", sp, _columns(rows, F["copa"]), F["copa"])
+    for code in others:
+        for sp in ("validation", "test"):
+            rows = [{**T.render_copa(it, G[code]), "label": it.label, "idx": i, "changed": False} for i, it in enumerate(copa[sp])]
+            W.parquet("xcopa", "cambridgeltl/xcopa", code, sp, _columns(rows, F["xcopa"]), F["xcopa"])
+
+    # ---- HellaSwag and CommonsenseQA ---------------------------------------------------------------
+    ind = 0
+    for sp, k, tag in (("train", sz.intermediate_train, "train"), ("validation", sz.intermediate_dev, "val"), ("test", sz.intermediate_test, "test")):
+        r = rng(f"hellaswag:{sp}")
+        rows = []
+        count = n(k)
+        for j in range(count):
+            it = T.hellaswag_item(world, r, label=j % 4)
+            fields = T.render_hellaswag(it, en)
+            rows.append({"ind": ind, **fields, "source_id": f"synthetic~{ind:06d}", "split": tag,
+                         "split_type": "indomain" if sp == "train" or j % 2 == 0 else "zeroshot",
+                         "label": "" if sp == "test" else str(it.label)})
+            ind += 1
+        W.parquet("hellaswag", "Rowan/hellaswag", "default", sp, _columns(rows, F["hellaswag"]), F["hellaswag"])
+    for sp, k in (("train", sz.intermediate_train), ("validation", sz.intermediate_dev), ("test", sz.intermediate_test)):
+        rows = []
+        for it in T.csqa_items(rng(f"csqa:{sp}"), n(k), en):
+            rows.append({"id": it.id, "question": it.question, "question_concept": it.concept,
+                         "choices": {"label": list("ABCDE"), "text": list(it.choices)},
+                         "answerKey": "" if sp == "test" else "ABCDE"[it.answer]})
+        W.parquet("commonsenseqa", "tau/commonsense_qa", "default", sp, _columns(rows, F["commonsenseqa"]), F["commonsenseqa"])
+
+    # ---- CCG (jiant TSV) ---------------------------------------------------------------------------
+    ccg_rows = {}
+    for sp, k in (("train", sz.intermediate_train), ("dev", sz.intermediate_dev), ("test", sz.intermediate_test)):
+        r = rng(f"ccg:{sp}")
+        lines = []
+        while len(lines) < n(k):
+            s = T.random_sentence(world, r)
+            if any(is_question(c) for c in s.clauses):
+                continue
+            forms, _, _, ccg = T.render_tagged(en, s)
+            lines.append((forms, ccg))
+        ccg_rows[sp] = lines
+    tags = sorted({t for lines in ccg_rows.values() for _, ccg in lines for t in ccg})
+    for sp, lines in ccg_rows.items():
+        W.text("ccg", f"ccgbank/ccg.{sp}.tsv", [" ".join(f) + "\t" + " ".join(c) for f, c in lines], split=sp)
+    tag_path = os.path.join(out, "ccgbank", "tags_to_id.json")
+    with open(tag_path, "w", encoding="utf-8") as f:
+        json.dump({t: i for i, t in enumerate(tags)}, f, ensure_ascii=False, indent=0, sort_keys=False)
+        f.write("\n")
+    W.files["ccg"].append({"path": "ccgbank/tags_to_id.json", "rows": len(tags)})
+
+    # ---- MLM corpus ------------------------------------------------------------------------------
+    corpus_stats = _corpus(W, world, G, cfg, rng, n)
+
+    manifest = {
+        "version": VERSION,
+        "config": _jsonable(dataclasses.asdict(cfg)),
+        "languages": [{"code": c, "name": langs.get(c).name, "iso3": langs.get(c).iso3, "script": SCRIPT[c],
+                       "word_order": WORD_ORDER[c], "resource_class": langs.get(c).resource_class,
+                       "corpus": corpus_stats[c]} for c in L],
+        "tasks": W.files,
+        "notes": {
+            "bucc_gold_index_base": BUCC_GOLD_INDEX_BASE,
+            "parallel_separator": PARALLEL_SEPARATOR.strip(),
+            "translate_train_noise": f"each attributive adjective dropped with p={cfg.mt_noise}",
+            "hidden_labels": "glue mnli test_matched / qqp test / copa test: -1; hellaswag test: ''; commonsenseqa test: ''",
+        },
+    }
+    with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8") as f:
+        json.dump(manifest, f, ensure_ascii=False, indent=1, sort_keys=True)
+        f.write("\n")
+    return manifest
+
+
+def _long_id(short: str) -> str:
+    """MLQA ids are 40 hex digits; derive one deterministically from the 24-digit item id."""
+    import hashlib
+
+    return hashlib.sha1(short.encode()).hexdigest()
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    return x
+
+
+def _bucc(world: World, r: random.Random, gs: dict, code: str, pairs: int, per_pair: int) -> dict:
+    """One mteb/BUCC row: both sides shuffled, gold = 1-based [src, trg] positions."""
+    seen: set = set()
+    parallel = T.unique_sentences(world, r, pairs, gs, seen)
+    src_only, trg_only = [], []
+    for side in (src_only, trg_only):
+        while len(side) < pairs * per_pair:
+            s = T.near_variant(world, r, r.choice(parallel)) if r.random() < 0.5 else T.random_sentence(world, r)
+            keys = tuple((c, g.text(s)) for c, g in sorted(gs.items()))
+            if any(k in seen for k in keys):
+                continue
+            seen.update(keys)
+            side.append(s)
+    src = [(gs[code].text(s), k) for k, s in enumerate(parallel)] + [(gs[code].text(s), None) for s in src_only]
+    trg = [(gs["en"].text(s), k) for k, s in enumerate(parallel)] + [(gs["en"].text(s), None) for s in trg_only]
+    r.shuffle(src)
+    r.shuffle(trg)
+    where_trg = {k: j for j, (_, k) in enumerate(trg) if k is not None}
+    gold = sorted([i + BUCC_GOLD_INDEX_BASE, where_trg[k] + BUCC_GOLD_INDEX_BASE] for i, (_, k) in enumerate(src) if k is not None)
+    return {"sentence1": [t for t, _ in src], "sentence2": [t for t, _ in trg], "gold": gold}
+
+
+def _corpus(W: _Writer, world: World, G: dict, cfg: SyntheticConfig, rng, n) -> dict:
+    """Monolingual lines (resource-level counts) + code-switched + parallel anchor lines."""
+    sizes = dict(cfg.sizes.corpus)
+    en = G["en"]
+    codes = list(G)
+    stats = {}
+    for code in codes:
+        r = rng(f"corpus:{code}")
+        g = G[code]
+        mono_n = n(sizes.get(code, 1000))
+        lines = []
+        for _ in range(mono_n):
+            if r.random() < cfg.paragraph_fraction:
+                lines.append(" ".join(g.text(s) for s in T.paragraph(world, r, r.randint(3, 6))))
+            else:
+                lines.append(g.text(T.random_sentence(world, r)))
+        others = [G[c] for c in ["en"] + [c for c in codes if c not in ("en", code)] if c != code]
+        if code == "en":
+            cs_n = n(cfg.anchor_min) if len(codes) > 1 else 0
+            par_n = 0
+        else:
+            cs_n = max(n(cfg.anchor_min), int(round(cfg.code_switch_fraction * mono_n)))
+            par_n = max(n(cfg.anchor_min), int(round(cfg.parallel_fraction * mono_n)))
+        for _ in range(cs_n):
+            s = T.random_sentence(world, r)
+            toks = code_switch(g.sentence(s), others, r, cfg.code_switch_prob)
+            lines.append(join_forms([t.form for t in toks]))
+        for _ in range(par_n):
+            s = T.random_sentence(world, r)
+            lines.append(g.text(s) + PARALLEL_SEPARATOR + en.text(s))
+        r.shuffle(lines)
+        W.text("corpus", f"corpus/{code}.txt", lines, language=code, monolingual=mono_n, code_switched=cs_n, parallel=par_n)
+        stats[code] = {"lines": len(lines), "monolingual": mono_n, "code_switched": cs_n, "parallel": par_n}
+    return stats
