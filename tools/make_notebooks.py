@@ -40,10 +40,10 @@ NB = {
     ),
     "04_phase3_target": (
         "# Phase 3: target-task fine-tuning and zero-shot evaluation\nFine-tune the phase-2 encoder on the target's English training data (one run per seed, early stopping on English dev), then evaluate in every language. Per-example predictions are kept.",
-        'params_path = "params.yaml"\nsetting = "none"\ntarget = "xnli"\nphase1_dir = "outputs/phase1"\nphase2_dir = "outputs/phase2/none"\nfeatures_dir = "outputs/features"\nout_dir = "outputs/phase3/none/xnli"',
+        'params_path = "params.yaml"\nsetting = "none"\ngroup = "all"\nphase1_dir = "outputs/phase1"\nphase2_dir = "outputs/phase2/none"\nfeatures_dir = "outputs/features"\nout_dir = "outputs/phase3/none/all"',
         [
-            "from xstilts import config, pipeline\nparams = config.load(params_path)\nmetrics = pipeline.run_phase3(params, setting, target, phase2_dir, phase1_dir, features_dir, out_dir)",
-            "import pandas as pd\nfrom xstilts.formats import major_score\npd.DataFrame({(seed, split): {lang: (major_score(s) if s else None) for lang, s in per_lang.items()} for seed, run in metrics['seeds'].items() for split, per_lang in run['scores'].items()}).round(1)",
+            "from xstilts import config, pipeline\nparams = config.load(params_path)\nresults = pipeline.run_phase3_group(params, setting, group, phase2_dir, phase1_dir, features_dir, out_dir)",
+            "import pandas as pd\nfrom xstilts.formats import major_score\npd.DataFrame({(target, seed, split): {lang: (major_score(s) if s else None) for lang, s in per_lang.items()} for target, metrics in results.items() for seed, run in metrics['seeds'].items() for split, per_lang in run['scores'].items()}).round(1)",
         ],
     ),
     "05_retrieval": (
@@ -62,6 +62,21 @@ NB = {
             "result['table'].pivot(index='setting', columns='task', values='zero_shot').round(1)",
             "result['significance'].round(3)",
             "from IPython.display import Image, display\nfor path in result['figures']:\n    if path.endswith('.png'):\n        display(Image(path))",
+        ],
+    ),
+    "07_verify": (
+        "# Verify: our results against the published figures\nEvery claim and number in `xstilts/references.yaml`, checked claim by claim: reproduced / not reproduced / not run, with the reason. Numeric figures apply to the paper profile only; directional claims are checked on any results.",
+        'params_path = "params.yaml"\nresults_dir = "outputs"\nout_dir = "outputs/verify"',
+        [
+            "from xstilts import config, verify\nparams = config.load(params_path)\nresult = verify.run(results_dir, out_dir, params)\nresult['metrics']['counts']",
+            "result['claims'][['id', 'status', 'role', 'evidence', 'observed', 'reason']]",
+        ],
+    ),
+    "08_report": (
+        "# Report: paper/generated/*.tex from the metrics, then paper/report.pdf\nTables (results, significance, claims) and figures are generated from `outputs/analysis` and `outputs/verify`; `paper/report.tex` only `\\input`s them. Building the PDF needs latexmk (`tools/install_tex.sh`).",
+        'params_path = "params.yaml"\nanalysis_dir = "outputs/analysis"\nverify_dir = "outputs/verify"\npaper_dir = "paper"',
+        [
+            "from xstilts import config, report\nparams = config.load(params_path)\nresult = report.run(analysis_dir, verify_dir, paper_dir, params)\nresult",
         ],
     ),
 }

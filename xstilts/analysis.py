@@ -26,7 +26,7 @@ from xstilts.tasks import base as tb
 def collect_scores(phase3_root: str, retrieval_metrics: dict | None = None) -> pd.DataFrame:
     """One row per (setting, target, seed, split, language) with the task's major score."""
     rows = []
-    for path in sorted(Path(phase3_root).glob("*/*/metrics.json")):
+    for path in sorted(Path(phase3_root).rglob("metrics.json")):
         m = io.read_json(str(path))
         for seed, run in m["seeds"].items():
             for split, per_lang in run["scores"].items():
@@ -39,6 +39,20 @@ def collect_scores(phase3_root: str, retrieval_metrics: dict | None = None) -> p
             for lang, scores in per_lang.items():
                 rows.append({"setting": setting, "task": task, "seed": 0, "split": "test", "lang": lang, "score": major_score(scores)})
     return pd.DataFrame(rows, columns=["setting", "task", "seed", "split", "lang", "score"])
+
+
+def chance_levels(phase3_root: str, retrieval_metrics: dict | None = None) -> pd.DataFrame:
+    """Chance level per (task, language) on the test split, from the phase-3 / retrieval outputs."""
+    rows = {}
+    for path in sorted(Path(phase3_root).rglob("metrics.json")):
+        m = io.read_json(str(path))
+        for lang, value in m.get("chance", {}).get("test", {}).items():
+            rows[(m["target"], lang)] = value
+    for per_task in (retrieval_metrics or {}).values():
+        for task, per_lang in per_task.items():
+            for lang, scores in per_lang.items():
+                rows[(task, lang)] = scores.get("chance", 0.0)
+    return pd.DataFrame([{"task": t, "lang": lang, "chance": v} for (t, lang), v in sorted(rows.items())], columns=["task", "lang", "chance"])
 
 
 def results_table(scores: pd.DataFrame, baseline: str, split: str = "test") -> pd.DataFrame:
@@ -109,6 +123,11 @@ def seed_averaged_components(phase3_dir: str, task: tb.Task, split: str, lang: s
     return np.mean(comps, axis=0)
 
 
+def target_dir(phase3_root: str, params, setting: str, target: str) -> str:
+    group = next(g for g, tasks in params.target.groups.items() if target in tasks)
+    return os.path.join(phase3_root, setting, group, target)
+
+
 def significance(params, phase3_root: str, split: str = "test") -> pd.DataFrame:
     """Each setting vs the baseline on each target: stratified paired bootstrap over test examples
     (languages = strata, macro average = the zero-shot language average), Holm and BH across all
@@ -124,7 +143,7 @@ def significance(params, phase3_root: str, split: str = "test") -> pd.DataFrame:
         for target in params.target.tasks:
             task = TASKS[target]
             langs = [lang for lang in languages_for(params, task) if lang != "en"]
-            a_dir, b_dir = os.path.join(phase3_root, setting, target), os.path.join(phase3_root, baseline, target)
+            a_dir, b_dir = target_dir(phase3_root, params, setting, target), target_dir(phase3_root, params, baseline, target)
             if not (os.path.isdir(a_dir) and os.path.isdir(b_dir)):
                 continue
             a = [seed_averaged_components(a_dir, task, split, lang) for lang in langs]
@@ -205,7 +224,8 @@ def run(params, phase3_root: str, retrieval_dir: str, out_dir: str) -> dict:
     table = results_table(scores, params.analysis.baseline)
     table["overlap"] = [overlap_flag(params.intermediate.settings.get(s, []), t) for s, t in zip(table.setting, table.task)]
     sig = significance(params, phase3_root)
-    for name, df in (("scores", scores), ("results", table), ("significance", sig)):
+    chance = chance_levels(phase3_root, retrieval_metrics)
+    for name, df in (("scores", scores), ("results", table), ("significance", sig), ("chance", chance)):
         with io.atomic_path(os.path.join(out_dir, f"{name}.csv")) as tmp:
             df.to_csv(tmp, index=False)
     with io.atomic_path(os.path.join(out_dir, "results.md")) as tmp:

@@ -16,7 +16,12 @@ def main(argv=None) -> int:
     v.add_argument("path", nargs="?", default="params.yaml")
     u = sub.add_parser("use-profile", help="validate a profile file and copy it to params.yaml")
     u.add_argument("path")
+    t = sub.add_parser("timings", help="wall time per stage, from the executed notebooks' papermill metadata")
+    t.add_argument("folder", nargs="?", default="outputs/notebooks")
     args = parser.parse_args(argv)
+    if args.command == "timings":
+        print(stage_timings(args.folder))
+        return 0
     try:
         params = config.load(args.path)
     except config.ConfigError as err:
@@ -28,6 +33,24 @@ def main(argv=None) -> int:
         shutil.copyfile(args.path, "params.yaml")
         print(f"params.yaml <- {args.path} (profile {params.profile})")
     return 0
+
+
+def stage_timings(folder: str) -> str:
+    """Markdown table of papermill's recorded duration per executed notebook, grouped by stage."""
+    import json
+    from collections import defaultdict
+    from pathlib import Path
+
+    per_stage: dict[str, list[float]] = defaultdict(list)
+    for path in sorted(Path(folder).rglob("*.ipynb")):
+        meta = json.loads(path.read_text()).get("metadata", {}).get("papermill", {})
+        stage = path.parent.name if path.parent != Path(folder) else path.stem
+        per_stage[stage].append(float(meta.get("duration") or 0.0))
+    lines = ["| stage | notebooks | seconds |", "|---|---|---|"]
+    for stage, times in per_stage.items():
+        lines.append(f"| {stage} | {len(times)} | {sum(times):.0f} |")
+    lines.append(f"| **total** | {sum(len(v) for v in per_stage.values())} | {sum(sum(v) for v in per_stage.values()):.0f} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,6 @@ class OptimConfig:
     warmup: float = 0.1  # fraction of steps
     weight_decay: float = 0.01
     max_grad_norm: float = 1.0
-    max_length: int = 256
     max_steps: int = 0  # 0 = derived from epochs
 
 
@@ -85,6 +84,7 @@ class Phase1Config:
     lr: float = 1e-3
     max_length: int = 64
     warmup: float = 0.05
+    language_alpha: float = 0.3  # XLM-R's exponential smoothing of language sampling: p_l ~ n_l^alpha
 
 
 @dataclass
@@ -100,6 +100,7 @@ class IntermediateConfig:
     mlm_settings: list[str] = field(default_factory=list)  # settings that also train multilingual MLM
     translated_settings: list[str] = field(default_factory=list)  # settings trained on machine-translated data
     translated_languages: list[str] = field(default_factory=list)
+    mlm_lines: int = 0  # corpus lines in the MLM task of mlm_settings; 0 = as many as the largest task
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     seed: int = 0
@@ -110,12 +111,14 @@ class TargetTaskConfig:
     epochs: float = 2.0
     batch_size: int = 4
     grad_accum: int = 8
-    max_length: int = 256
 
 
 @dataclass
 class TargetConfig:
     tasks: list[str] = field(default_factory=lambda: ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa"])
+    # DVC runs one phase-3 stage per (setting, group): one group per task at paper scale (each cell
+    # is GPU-hours), all tasks in one group on a CPU (a notebook start costs more than a tiny run).
+    groups: dict[str, list[str]] = field(default_factory=dict)
     seeds: list[int] = field(default_factory=lambda: [0])
     regime: str = "zero_shot"  # zero_shot | translate_train | in_language
     lr: float = 1e-5
@@ -232,9 +235,15 @@ def check(params: Params) -> Params:
         for i, s in enumerate(getattr(params.intermediate, key)):
             if s not in params.intermediate.settings:
                 raise ConfigError(f"intermediate.{key}[{i}]: {s!r} is not a setting in intermediate.settings")
+    for i, code in enumerate(params.intermediate.translated_languages):
+        if code not in languages.LANGUAGES:
+            raise ConfigError(f"intermediate.translated_languages[{i}]: unknown language {code!r}")
     for i, t in enumerate(params.target.tasks):
         if t not in TASKS or TASKS[t].role not in ("target", "both") or TASKS[t].format == "bitext_retrieval":
             raise ConfigError(f"target.tasks[{i}]: unknown trainable target task {t!r}")
+    grouped = [t for g in params.target.groups.values() for t in g]
+    if sorted(grouped) != sorted(params.target.tasks):
+        raise ConfigError(f"target.groups: must list every task of target.tasks exactly once (groups hold {sorted(grouped)}, tasks are {sorted(params.target.tasks)})")
     for t in params.target.per_task:
         if t not in params.target.tasks:
             raise ConfigError(f"target.per_task.{t}: not listed in target.tasks")

@@ -19,7 +19,7 @@ from xstilts import config as cfg
 from xstilts import io
 from xstilts.formats import format_for, major_score, num_labels
 from xstilts.model import MultiTaskModel, build_encoder, encoder_config, load_encoder, save_encoder
-from xstilts.tasks import TASKS
+from xstilts.tasks import TASKS, with_labels
 from xstilts.tasks import base as tb
 from xstilts.training import LoopSettings, TrainTask, predict, train
 
@@ -45,14 +45,17 @@ def store_for(params: cfg.Params):
     return LocalStore(params.data.root)
 
 
+def has_language(params: cfg.Params, task: tb.Task, lang: str) -> bool:
+    """Does this task have data in ``lang``? Its real languages, or the configured (synthetic) ones."""
+    return lang in task.languages or (params.data.languages != ["all"] and lang in params.data.languages)
+
+
 def languages_for(params: cfg.Params, task: tb.Task) -> list[str]:
     """The task's own languages, or the configured subset (the embedded benchmark's languages)."""
     if params.data.languages == ["all"]:
         return list(task.languages)
-    wanted = params.data.languages
-    if task.format == tb.BITEXT:  # retrieval pairs each language with English
-        return [lang for lang in wanted if lang != "en"]
-    return [lang for lang in wanted if lang != "en" or "en" in task.languages]
+    # English only where the task has it: BUCC and Tatoeba pair every other language with English.
+    return [lang for lang in params.data.languages if lang != "en" or "en" in task.languages]
 
 
 def max_length_for(params: cfg.Params, task: tb.Task) -> int:
@@ -65,18 +68,61 @@ def target_train_task(params: cfg.Params, target: str) -> tb.Task:
 
 
 def eval_splits(task: tb.Task) -> list[str]:
-    return [s for s in (DEV, TEST) if s in task.splits]
+    """dev and test, once each: XQuAD/TyDiQA/Tatoeba have one Hub split serving as both (XTREME)."""
+    splits = [s for s in (DEV, TEST) if s in task.splits]
+    if len(splits) == 2 and task.splits[DEV] == task.splits[TEST]:
+        return [TEST]
+    return splits
+
+
+# Intermediate tasks whose machine translations exist (XTREME's translate-train data).
+INTERMEDIATE_TRANSLATIONS = {"mnli": "mnli_translated", "squad_v1": "squad_translated"}
+
+
+def translated_train_splits(params: cfg.Params, setting: str) -> list[tuple[str, str, str]]:
+    """(head task, translated task, language) for the 'machine-translated intermediate data' variant."""
+    if setting not in params.intermediate.translated_settings:
+        return []
+    out = []
+    for t in params.intermediate.settings[setting]:
+        if t in INTERMEDIATE_TRANSLATIONS:
+            trans = TASKS[INTERMEDIATE_TRANSLATIONS[t]]
+            out += [(t, trans.name, lang) for lang in params.intermediate.translated_languages if lang != "en" and has_language(params, trans, lang)]
+    return out
+
+
+def target_train_splits(params: cfg.Params, target: str) -> list[tuple[str, str]]:
+    """(task, language) whose train split fine-tunes ``target`` under ``target.regime``:
+    English only (zero-shot), plus machine translations into the evaluated languages
+    (translate-train-all), or plus each language's own gold training data (in-language)."""
+    from xstilts.tasks import TRANSLATE_TRAIN
+
+    train_task = target_train_task(params, target)
+    out = [(train_task.name, "en")]
+    langs = [lang for lang in languages_for(params, TASKS[target]) if lang != "en"]
+    if params.target.regime == "translate_train":
+        if target not in TRANSLATE_TRAIN:
+            raise cfg.ConfigError(f"target.regime: no translate-train data for {target} (have {sorted(TRANSLATE_TRAIN)})")
+        name, _ = TRANSLATE_TRAIN[target]
+        out += [(name, lang) for lang in langs if has_language(params, TASKS[name], lang)]
+    elif params.target.regime == "in_language":
+        if TRAIN not in TASKS[target].splits:
+            raise cfg.ConfigError(f"target.regime: {target} has no in-language training data")
+        out += [(target, lang) for lang in langs]
+    return out
 
 
 def needed_splits(params: cfg.Params) -> list[tuple[str, str, str]]:
     """Every (task, split, language) whose features the training/evaluation stages read."""
     need = set()
-    for tasks in params.intermediate.settings.values():
+    for setting, tasks in params.intermediate.settings.items():
         for t in tasks:
             need |= {(t, TRAIN, "en"), (t, DEV, "en")}
+        need |= {(trans, TRAIN, lang) for _, trans, lang in translated_train_splits(params, setting)}
     for target in params.target.tasks:
         train_task = target_train_task(params, target)
-        need |= {(train_task.name, TRAIN, "en"), (train_task.name, DEV, "en")}
+        need |= {(train_task.name, DEV, "en")}
+        need |= {(name, TRAIN, lang) for name, lang in target_train_splits(params, target)}
         task = TASKS[target]
         for lang in languages_for(params, task):
             need |= {(target, split, lang) for split in eval_splits(task)}
@@ -115,13 +161,26 @@ def build_benchmark(params: cfg.Params, out_dir: str) -> dict:
 
 
 def corpus_lines(params: cfg.Params, store) -> list[str]:
+    """The MLM corpus with XLM-R's language smoothing: language l is sampled with probability
+    proportional to n_l^alpha (alpha 0.3 in XLM-R), which upsamples low-resource languages.
+    The total number of lines stays that of the corpus; sampling is seeded."""
     corpus_dir = store.local_dir("corpus")
-    lines = []
+    per_lang = {}
     for path in sorted(Path(corpus_dir).glob("*.txt")):
-        lines += [line.rstrip("\n") for line in path.open(encoding="utf-8") if line.strip()]
-    if not lines:
+        per_lang[path.stem] = [line.rstrip("\n") for line in path.open(encoding="utf-8") if line.strip()]
+    total = sum(len(v) for v in per_lang.values())
+    if not total:
         raise FileNotFoundError(f"no MLM corpus (*.txt) under {corpus_dir}")
-    return lines
+    weights = {lang: len(v) ** params.phase1.language_alpha for lang, v in per_lang.items() if v}
+    norm = sum(weights.values())
+    rng = np.random.default_rng(params.seed)
+    lines = []
+    for lang, w in weights.items():
+        k = int(round(total * w / norm))
+        idx = rng.permutation(len(per_lang[lang]))
+        idx = np.concatenate([idx, rng.integers(0, len(per_lang[lang]), max(0, k - len(idx)))])[:k]
+        lines += [per_lang[lang][i] for i in idx]
+    return [lines[i] for i in rng.permutation(len(lines))]
 
 
 def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
@@ -191,7 +250,7 @@ def build_features(params: cfg.Params, phase1_dir: str, out_dir: str) -> dict:
     store = store_for(params)
     summary = {}
     for name, split, lang in needed_splits(params):
-        task = TASKS[name]
+        task = with_labels(name, store)
         examples = task.load(store, split, lang)
         if split == TRAIN:
             examples = _limit(examples, params.data.max_train_examples)
@@ -272,21 +331,28 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
         return metrics
 
     model = MultiTaskModel(encoder, params.model.dropout)
+    store = store_for(params)
     train_tasks, dev = {}, {}
     for name in task_names:
-        task = TASKS[name]
+        task = with_labels(name, store)
         fmt = format_for(task)
         model.add_head(name, fmt.head_type, num_labels(task))
-        train_tasks[name] = TrainTask(name, fmt, load_features(params, features_dir, tokenizer_dir, task, TRAIN, "en"))
+        feats = load_features(params, features_dir, tokenizer_dir, task, TRAIN, "en")
+        for head, trans, lang in translated_train_splits(params, setting):
+            if head == name:  # translations share the English task's head
+                feats = feats + load_features(params, features_dir, tokenizer_dir, TASKS[trans], TRAIN, lang)
+        train_tasks[name] = TrainTask(name, fmt, feats)
         dev[name] = load_features(params, features_dir, tokenizer_dir, task, DEV, "en")
+    if setting in params.intermediate.mlm_settings:  # continue multilingual MLM as an extra task
+        n_lines = params.intermediate.mlm_lines or max(len(t.features) for t in train_tasks.values())
+        train_tasks["mlm"] = mlm_train_task(params, model, tokenizer, phase1_dir, store, n_lines)
     sp = params.intermediate.sampler
     probs = task_probabilities({n: len(t.features) for n, t in train_tasks.items()}, sp.kind, sp.cap, sp.temperature)
     settings = _loop_settings(params.intermediate.optim, params.engine, params.intermediate.seed)
     curve: list[dict] = []
     result = train(model, train_tasks, settings, device=device, pad_id=tokenizer.pad_token_id, probabilities=probs, log=curve.append, cap=sp.cap if sp.kind != "proportional" else None)
-    store = store_for(params)
     for name in task_names:  # intermediate-task dev scores, as their own benchmarks report them
-        task = TASKS[name]
+        task = with_labels(name, store)
         examples = task.load(store, DEV, "en")
         _, scores = evaluate_split(model, task, dev[name], examples, device=device, pad_id=tokenizer.pad_token_id, batch_size=params.engine.eval_batch_size, lang="en")
         metrics[name] = scores
@@ -295,6 +361,18 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
     io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
     io.write_json(os.path.join(out_dir, "curve.json"), {"loss": [r for r in curve if "loss" in r]})
     return metrics
+
+
+def mlm_train_task(params: cfg.Params, model: MultiTaskModel, tokenizer, phase1_dir: str, store, n_lines: int) -> TrainTask:
+    """The multilingual MLM task of the 'multi-task + MLM' variant, with phase 1's LM head."""
+    from xstilts.formats.mlm import MaskedLM
+
+    model.add_head("mlm", "mlm")
+    head_path = os.path.join(phase1_dir, "mlm_head.safetensors")
+    if os.path.exists(head_path):  # jiant's from_transformers_with_mlm: keep the pretrained LM head
+        model.heads["mlm"].load_state_dict(io.load_state(head_path))
+    fmt = MaskedLM(tokenizer.mask_token_id, len(tokenizer))
+    return TrainTask("mlm", fmt, fmt.featurize(corpus_lines(params, store)[:n_lines], tokenizer, params.phase1.max_length, train=True))
 
 
 # ---- phase 3 -------------------------------------------------------------------------------
@@ -314,7 +392,7 @@ def run_phase3(params: cfg.Params, setting: str, target: str, phase2_dir: str, p
     fmt = format_for(task)
     hp = cfg.target_hparams(params, target)
     t = params.target
-    train_feats = load_features(params, features_dir, tokenizer_dir, train_task, TRAIN, "en")
+    train_feats = [f for name, lang in target_train_splits(params, target) for f in load_features(params, features_dir, tokenizer_dir, TASKS[name], TRAIN, lang)]
     dev_feats = load_features(params, features_dir, tokenizer_dir, train_task, DEV, "en")[: t.eval_subset]
     store = store_for(params)
     dev_examples = train_task.load(store, DEV, "en")
@@ -345,9 +423,22 @@ def run_phase3(params: cfg.Params, setting: str, target: str, phase2_dir: str, p
             run["scores"].setdefault(split, {})[lang] = scores
         io.write_json(os.path.join(out_dir, f"seed{seed}", "curve.json"), {"loss": [r for r in curve if "loss" in r], "dev": result.history})
         runs[str(seed)] = run
-    metrics = {"setting": setting, "target": target, "train_task": train_task.name, "seeds": runs}
+    from xstilts.chance import chance_level
+
+    chance = {split: {} for split, _ in eval_sets}
+    for (split, lang), (examples, _) in eval_sets.items():
+        if format_for(task).labelled(examples):
+            chance[split][lang] = chance_level(task, examples, lang)
+    metrics = {"setting": setting, "target": target, "train_task": train_task.name, "seeds": runs, "chance": chance}
     io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
     return metrics
+
+
+def run_phase3_group(params: cfg.Params, setting: str, group: str, phase2_dir: str, phase1_dir: str, features_dir: str, out_dir: str) -> dict:
+    """Every target of one ``target.groups`` entry, each in ``out_dir/<target>``."""
+    if group not in params.target.groups:
+        raise cfg.ConfigError(f"group {group!r} is not in target.groups ({sorted(params.target.groups)})")
+    return {t: run_phase3(params, setting, t, phase2_dir, phase1_dir, features_dir, os.path.join(out_dir, t)) for t in params.target.groups[group]}
 
 
 def train_task_as_target(task: tb.Task, train_task: tb.Task) -> tb.Task:
@@ -375,11 +466,12 @@ def run_retrieval(params: cfg.Params, settings: list[str], phase2_root: str, pha
     metrics: dict = {}
     for setting in settings:
         encoder = load_encoder(os.path.join(phase2_root, setting, "encoder")).to(device).eval()
+        cache: dict = {}  # candidate pools shared by query languages are embedded once per encoder
         for name in r.tasks:
             task = TASKS[name]
             for lang in languages_for(params, task):
-                res = retrieval.evaluate_task(task, store, lang, encoder, tokenizer, layer=r.layer, max_length=min(r.max_length, encoder.config.max_position_embeddings - 2), k=r.k, device=device, batch_size=params.engine.eval_batch_size)
-                metrics.setdefault(setting, {}).setdefault(name, {})[lang] = res["scores"]
+                res = retrieval.evaluate_task(task, store, lang, encoder, tokenizer, layer=r.layer, max_length=min(r.max_length, encoder.config.max_position_embeddings - 2), k=r.k, device=device, batch_size=params.engine.eval_batch_size, cache=cache)
+                metrics.setdefault(setting, {}).setdefault(name, {})[lang] = {**res["scores"], "chance": res["chance"]}
                 io.write_jsonl(os.path.join(out_dir, setting, name, f"{lang}.jsonl"), res["predictions"])
     io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
     return metrics

@@ -1,15 +1,37 @@
-"""Sentence retrieval from an encoder without any target training (BUCC 2018, Tatoeba).
+"""Retrieval evaluation from an encoder's pooled hidden states: BUCC 2018, Tatoeba (XTREME) and
+LAReQA, Mewsli-X (XTREME-R).
 
 Embeddings are the mean over non-padding tokens of one hidden layer (jiant's EmbeddingModel:
-layer 14 of XLM-R Large's 24, index 0 being the embedding output), the setting the paper used.
+layer 14 of XLM-R Large's 24, index 0 being the embedding output), the setting the paper used
+for BUCC and Tatoeba. LAReQA and Mewsli-X use the same embedding of questions / mentions and of
+candidates, ranked by cosine similarity (no dual-encoder fine-tuning here: see docs/tasks.md).
+
+:func:`evaluate_task` returns ``{"scores", "chance", "predictions"}``; the predictions are one row
+per example, enough to recompute the score (and to write an XTREME submission, see
+:mod:`xstilts.submission`):
+
+* tatoeba: ``{"id", "prediction", "gold", "prediction_xtreme", "gold_xtreme"}``. ``prediction`` /
+  ``gold`` index the English side in the Hub's (aligned) order; the ``*_xtreme`` fields index it
+  in XTREME's order, the English lines (stripped) sorted alphabetically, ties in original order,
+  which is what XTREME's and jiant's Tatoeba files and labels use.
+* bucc2018 (test split, pairs at or above the dev-tuned threshold): ``{"id", "prediction":
+  [s, t], "score", "gold", "source_id", "target_id"}``.
+* lareqa / mewslix: ``{"id", "prediction": [top-20 candidate ids], "gold": [relevant ids], "ap"}``
+  with ``ap`` this query's AP@20 in [0, 1]; ``mean_average_precision_at_k(prediction, gold)``
+  over the rows gives the score back.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import torch
 
 from xstilts.metrics import retrieval as rm
+
+MAP_K = 20  # XTREME-R scores LAReQA and Mewsli-X by mAP@20
+MAP_KEY = "map@20"  # the metric key xstilts.metrics.aggregate.TASK_METRIC reads
 
 
 @torch.no_grad()
@@ -27,28 +49,145 @@ def embed(encoder, tokenizer, sentences: list[str], *, layer: int, max_length: i
     return out
 
 
-def evaluate_task(task, store, lang, encoder, tokenizer, *, layer, max_length, k, device, batch_size) -> dict:
-    """Score one language pair; keeps per-example predictions so statistics can be recomputed."""
+# ---- ids and orders used by the XTREME submission files ---------------------------------------
+
+
+def bucc_sentence_id(lang: str, index: int) -> str:
+    """A BUCC-style sentence id (``de-000000001``) for the 0-based position ``index`` of one side.
+
+    mteb/BUCC keeps positions, not the LIMSI ids; its gold pairs are 1-based positions. We number
+    sentences 1-based in the LIMSI id format, which equals the LIMSI ids only if mteb kept the
+    LIMSI files' order and their ids are consecutive from 1 (unverified: check before submitting).
+    """
+    return f"{lang}-{index + 1:09d}"
+
+
+def xtreme_tatoeba_order(targets: list[str]) -> list[int]:
+    """``position[j]``: where English sentence ``j`` lands in XTREME's Tatoeba English file, which
+    holds the stripped English lines sorted alphabetically (a stable sort: equal lines keep their
+    original order)."""
+    order = sorted(range(len(targets)), key=lambda j: targets[j].strip())
+    position = [0] * len(targets)
+    for rank, j in enumerate(order):
+        position[j] = rank
+    return position
+
+
+# ---- mAP@k and its chance level -----------------------------------------------------------------
+
+
+def expected_average_precision_at_k(n_candidates: int, n_relevant: int, k: int = MAP_K) -> float:
+    """E[AP@k] (in [0, 1]) of a uniformly random ranking of ``n_candidates`` with ``n_relevant``
+    relevant ones, AP normalised by min(n_relevant, k) as in :func:`average_precision_at_k`.
+
+    With rel_i the indicator that rank i is relevant and H_i the relevant count in ranks 1..i,
+    AP@k = sum_i rel_i H_i / i / min(R, k), and for a random permutation
+    E[rel_i H_i] = R/N + (i - 1) R (R - 1) / (N (N - 1)).
+    """
+    n, r = int(n_candidates), int(n_relevant)
+    if n < 1 or not 1 <= r <= n:
+        raise ValueError(f"need 1 <= n_relevant <= n_candidates, got {r} of {n}")
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    pair = r * (r - 1) / (n * (n - 1)) if n > 1 else 0.0
+    total = sum((r / n + (i - 1) * pair) / i for i in range(1, min(k, n) + 1))
+    return total / min(r, k)
+
+
+def rank_candidates(queries: np.ndarray, candidates: np.ndarray, gold: list[tuple[int, int]], *, query_ids: list[str],
+                    candidate_ids: list[str], k: int = MAP_K) -> tuple[dict, float, list[dict]]:
+    """Rank candidates by cosine for each query; mAP@k over the queries that have a relevant
+    candidate. Returns (scores, chance in percent, per-query rows)."""
+    relevant: list[set[int]] = [set() for _ in range(len(queries))]
+    for i, j in gold:
+        relevant[i].add(j)
+    _, nearest = rm.cosine_knn(queries, candidates, min(k, len(candidates)))
+    rankings, relevant_ids, rows, chances = [], [], [], []
+    for i in range(len(queries)):
+        if not relevant[i]:
+            continue  # a question whose answer sentence the reader could not locate (LAReQA re-split)
+        ranking = [candidate_ids[j] for j in nearest[i]]
+        rel = sorted({candidate_ids[j] for j in relevant[i]})
+        ap = rm.average_precision_at_k(ranking, set(rel), k)
+        rankings.append(ranking)
+        relevant_ids.append(rel)
+        chances.append(expected_average_precision_at_k(len(candidates), len(relevant[i]), k))
+        rows.append({"id": query_ids[i], "prediction": ranking, "gold": rel, "ap": ap})
+    if not rows:
+        raise ValueError("no query has a relevant candidate: mAP is undefined")
+    scores = {
+        f"map@{k}": rm.mean_average_precision_at_k(rankings, relevant_ids, k),
+        "queries": len(rows),
+        "queries_without_gold": len(queries) - len(rows),
+        "candidates": len(candidates),
+    }
+    return scores, 100.0 * float(np.mean(chances)), rows
+
+
+# ---- one task, one language ---------------------------------------------------------------------
+
+
+def evaluate_task(task, store, lang, encoder, tokenizer, *, layer, max_length, k, device, batch_size, split: str = "test",
+                  map_k: int = MAP_K, cache: dict | None = None) -> dict:
+    """Score one language of a retrieval task; keeps per-example predictions (module docstring).
+
+    ``k`` is BUCC's margin neighbourhood; ``split`` the split scored by Tatoeba, LAReQA and
+    Mewsli-X (BUCC always tunes its threshold on dev and scores test, as XTREME does).
+    ``cache``: a dict the caller keeps across the languages of ONE encoder; the LAReQA / Mewsli-X
+    candidate pool (the same for every query language, ~1M entities for Mewsli-X) is then
+    embedded once instead of once per language.
+    """
 
     def emb(sents):
         return embed(encoder, tokenizer, sents, layer=layer, max_length=max_length, device=device, batch_size=batch_size)
 
+    def emb_cached(sents):
+        if cache is None:
+            return emb(sents)
+        h = hashlib.sha256(f"{layer}\x00{max_length}\x00".encode())
+        for sent in sents:
+            h.update(sent.encode("utf-8") + b"\x00")
+        key = ("retrieval-candidates", h.hexdigest())
+        if key not in cache:
+            cache[key] = emb(sents)
+        return cache[key]
+
     if task.name == "tatoeba":
-        (ex,) = task.load(store, "test", lang)
+        (ex,) = task.load(store, split, lang)
         src, trg = emb(ex.sources), emb(ex.targets)
         gold = [j for _, j in sorted(ex.gold)]
         _, nearest = rm.cosine_knn(src, trg, 1)
-        predictions = [{"id": i, "prediction": int(nearest[i, 0]), "gold": gold[i]} for i in range(len(gold))]
-        return {"scores": {"accuracy": rm.tatoeba_accuracy(src, trg, gold)}, "predictions": predictions}
+        position = xtreme_tatoeba_order(ex.targets)
+        predictions = [
+            {"id": i, "prediction": int(nearest[i, 0]), "gold": gold[i], "prediction_xtreme": position[int(nearest[i, 0])], "gold_xtreme": position[gold[i]]}
+            for i in range(len(gold))
+        ]
+        return {"scores": {"accuracy": rm.tatoeba_accuracy(src, trg, gold)}, "chance": 100.0 / len(ex.targets), "predictions": predictions}
     if task.name == "bucc2018":
         mined = {}
-        for split in ("dev", "test"):
-            (ex,) = task.load(store, split, lang)
+        for part in ("dev", "test"):
+            (ex,) = task.load(store, part, lang)
             candidates = rm.mine_bitext(emb(ex.sources), emb(ex.targets), k=k, src_texts=ex.sources, trg_texts=ex.targets)
-            mined[split] = (candidates, ex.gold)
-        threshold = rm.tune_bucc_threshold(*mined["dev"])  # tuned on dev, reused on test (XTREME)
-        p, r, f = rm.bucc_f1_at(*mined["test"], threshold)
-        gold = set(map(tuple, mined["test"][1]))
-        predictions = [{"id": f"{s}-{t}", "prediction": [s, t], "score": sc, "gold": (s, t) in gold} for s, t, sc in mined["test"][0] if sc >= threshold]
-        return {"scores": {"f1": f, "precision": p, "recall": r, "threshold": threshold}, "predictions": predictions}
+            mined[part] = (candidates, ex.gold, ex)
+        threshold = rm.tune_bucc_threshold(*mined["dev"][:2])  # tuned on dev, reused on test (XTREME)
+        candidates, gold_pairs, ex = mined["test"]
+        p, r, f = rm.bucc_f1_at(candidates, gold_pairs, threshold)
+        gold = set(map(tuple, gold_pairs))
+
+        def sid(ids, side_lang, i):
+            return ids[i] if ids else bucc_sentence_id(side_lang, i)
+
+        predictions = [
+            {"id": f"{s}-{t}", "prediction": [s, t], "score": sc, "gold": (s, t) in gold,
+             "source_id": sid(ex.source_ids, lang, s), "target_id": sid(ex.target_ids, "en", t)}
+            for s, t, sc in candidates if sc >= threshold
+        ]
+        return {"scores": {"f1": f, "precision": p, "recall": r, "threshold": threshold}, "chance": 0.0, "predictions": predictions}
+    if task.name in ("lareqa", "mewslix"):
+        # LAReQA: questions in `lang` vs the sentence pool of all 11 languages; Mewsli-X: mentions vs entities.
+        (ex,) = task.load(store, split, lang)
+        query_ids = ex.source_ids or [str(i) for i in range(len(ex.sources))]
+        candidate_ids = ex.target_ids or [str(j) for j in range(len(ex.targets))]
+        scores, chance, predictions = rank_candidates(emb(ex.sources), emb_cached(ex.targets), ex.gold, query_ids=query_ids, candidate_ids=candidate_ids, k=map_k)
+        return {"scores": scores, "chance": chance, "predictions": predictions}
     raise ValueError(f"no retrieval evaluation for task {task.name!r}")

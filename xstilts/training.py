@@ -1,21 +1,33 @@
 """The training loop shared by phase 1 (MLM), phase 2 (intermediate tasks) and phase 3 (targets).
 
-Read top to bottom: set up the optimiser and schedule, then for each optimiser step draw a task,
-take its next length-grouped batch, accumulate gradients, clip, step; evaluate every
-``eval_every`` steps and keep the best weights (early stopping); restore them at the end.
+Read top to bottom. Set up: optimiser and schedule, task sampler, one batch stream per task,
+optional torch.compile and DDP. Resume from the newest checkpoint in ``checkpoint_dir`` if there is
+one. Then for each optimiser step: draw a task, take its next length-grouped batch, accumulate
+gradients, check the loss is finite, clip, step; log; evaluate every ``eval_every`` steps and keep
+the best weights (early stopping); checkpoint every ``checkpoint_every`` steps and at the end.
+Finally restore the best weights, as jiant does.
+
+Resuming is exact: a checkpoint holds everything that decides what happens next (weights, AdamW
+moments, schedule, sampler draws, each stream's epoch and position, every RNG including the MLM
+masking generator, best weights, eval history, log records), so a run killed with SIGKILL and
+started again ends with the same weights as one that never stopped (anchors.md §11.8: resumed
+Trainer runs diverge when the RNG or the data position is not restored).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 import numpy as np
 import torch
 
+from xstilts import checkpoint, distributed
 from xstilts.formats.base import Format
 from xstilts.samplers import TaskSampler, length_grouped_batches
 
@@ -34,7 +46,7 @@ class TrainTask:
 @dataclass
 class LoopSettings:
     lr: float
-    batch_size: int
+    batch_size: int  # per device; the global batch is batch_size x grad_accum x world size
     grad_accum: int = 1
     epochs: float = 1.0
     max_steps: int = 0  # 0: derived from epochs
@@ -43,11 +55,18 @@ class LoopSettings:
     max_grad_norm: float = 1.0
     eval_every: int = 0  # 0: no evaluation during training
     patience: int = 0  # 0: no early stopping
-    length_grouping: bool = True
-    bf16: bool = True
-    fused_adamw: bool = True
+    length_grouping: bool = True  # off: plain shuffled batches (still padded per batch)
+    bf16: bool = True  # autocast on CUDA only
+    fused_adamw: bool = True  # CUDA only
     seed: int = 0
-    log_every: int = 50
+    log_every: int = 50  # steps between log records / progress lines
+    compile: bool = False  # torch.compile the encoder, in place (state-dict keys unchanged)
+    compile_backend: str = "inductor"  # "eager" only traces with dynamo: fast, for tests
+
+
+# Settings that change the trajectory: resuming a checkpoint written under other values is refused.
+# (bf16, fused_adamw, compile, log_every change speed or output, not what is trained.)
+_TRAJECTORY = ("lr", "batch_size", "grad_accum", "epochs", "max_steps", "warmup", "weight_decay", "max_grad_norm", "eval_every", "patience", "length_grouping", "seed")
 
 
 @dataclass
@@ -56,31 +75,47 @@ class TrainResult:
     best_score: float | None
     best_step: int | None
     stopped_early: bool
-    tokens: int  # non-padding tokens seen
-    padded_tokens: int  # tokens including padding
-    seconds: float
+    tokens: int  # non-padding tokens seen (all ranks)
+    padded_tokens: int  # tokens including padding (all ranks)
+    seconds: float  # training time, summed over resumed segments
     history: list[dict] = field(default_factory=list)
+    resumed_from: int | None = None  # step of the checkpoint this run resumed from
+    checkpoint: str | None = None  # the last checkpoint written or read
 
 
 class BatchStream:
-    """Endless length-grouped batches of one task; (epoch, position) is its resumable state."""
+    """Endless length-grouped batches of one task; (epoch, position) is its resumable state.
 
-    def __init__(self, task: TrainTask, batch_size: int, seed: int, group: bool, pad_id: int):
+    Under data parallelism every rank builds the same global batches of ``batch_size x world``
+    examples (length-grouped over the global batch) and keeps every world-th example from its rank
+    on: ranks see distinct examples of similar lengths, and together exactly the batch that one
+    process with the global batch size would see."""
+
+    def __init__(self, task: TrainTask, batch_size: int, seed: int, group: bool, pad_id: int, rank: int = 0, world: int = 1):
+        if len(task.features) < world:
+            raise ValueError(f"task {task.head} has {len(task.features)} examples, fewer than the {world} ranks")
         self.task, self.batch_size, self.seed, self.group, self.pad_id = task, batch_size, seed, group, pad_id
+        self.rank, self.world = rank, world
         self.lengths = [task.fmt.num_tokens(f) for f in task.features]
         self.epoch, self.position = 0, 0
         self._batches = self._epoch_batches()
 
     def _epoch_batches(self):
-        return length_grouped_batches(self.lengths, self.batch_size, seed=zlib.crc32(f"{self.seed}/{self.task.head}/{self.epoch}".encode()), group=self.group)
+        seed = zlib.crc32(f"{self.seed}/{self.task.head}/{self.epoch}".encode())
+        batches = length_grouped_batches(self.lengths, self.batch_size * self.world, seed=seed, group=self.group)
+        return [b for b in batches if len(b) >= self.world]  # a tail smaller than the world would starve a rank
 
-    def next(self) -> dict:
+    def next(self) -> tuple[dict, float]:
+        """This rank's next batch, and the weight of its mean loss: its share of the global batch x
+        world size (1.0 when the global batch splits evenly), so that DDP's gradient average is the
+        gradient of the global batch's mean loss."""
         if self.position >= len(self._batches):
             self.epoch, self.position = self.epoch + 1, 0
             self._batches = self._epoch_batches()
         idx = self._batches[self.position]
         self.position += 1
-        return self.task.fmt.collate([self.task.features[i] for i in idx], self.pad_id)
+        mine = idx[self.rank :: self.world]
+        return self.task.fmt.collate([self.task.features[i] for i in mine], self.pad_id), len(mine) * self.world / len(idx)
 
     def state_dict(self):
         return {"epoch": self.epoch, "position": self.position}
@@ -90,11 +125,12 @@ class BatchStream:
         self._batches = self._epoch_batches()
 
 
-def total_steps(tasks: dict[str, TrainTask], s: LoopSettings, cap: int | None = None) -> int:
+def total_steps(tasks: dict[str, TrainTask], s: LoopSettings, cap: int | None = None, world_size: int = 1) -> int:
     """jiant's rule: sum over tasks of epochs x batches per epoch (sizes capped), in optimiser steps."""
     if s.max_steps:
         return s.max_steps
-    micro = sum(math.ceil(s.epochs * math.ceil(min(len(t.features), cap or len(t.features)) / s.batch_size)) for t in tasks.values())
+    batch = s.batch_size * world_size
+    micro = sum(math.ceil(s.epochs * math.ceil(min(len(t.features), cap or len(t.features)) / batch)) for t in tasks.values())
     return max(1, math.ceil(micro / s.grad_accum))
 
 
@@ -118,6 +154,17 @@ def to_device(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
 
 
+def _format_generators(tasks: dict[str, TrainTask]) -> dict[str, torch.Generator]:
+    """RNGs owned by formats (MaskedLM draws its masks from its own generator): checkpointed too."""
+    return {f"{name}.{attr}": g for name, t in sorted(tasks.items()) for attr, g in sorted(vars(t.fmt).items()) if isinstance(g, torch.Generator)}
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+
+
 def train(
     model: torch.nn.Module,
     tasks: dict[str, TrainTask],
@@ -129,61 +176,215 @@ def train(
     evaluate: Callable[[torch.nn.Module], float] | None = None,
     log: Callable[[dict], None] | None = None,
     cap: int | None = None,
+    checkpoint_dir: str | None = None,
+    checkpoint_every: int = 0,
+    live_dir: str | None = None,
+    progress: bool = True,
+    desc: str = "train",
 ) -> TrainResult:
+    """Train ``model`` on ``tasks``; see the module docstring for the order of events.
+
+    checkpoint_dir: resume from its newest checkpoint if any; write one every ``checkpoint_every``
+        steps (0: only at the end) and at the end. None: no checkpoints.
+    live_dir: DVCLive directory for per-step metrics (``dvc plots``); None: no DVCLive.
+    progress: print a plain line every ``log_every`` steps (rank 0 only).
+    Under ``torchrun`` (after :func:`xstilts.distributed.setup`) training is data-parallel.
+    """
+    world = distributed.current()
+    main = world.is_main
     model.to(device).train()
-    steps = total_steps(tasks, s, cap)
+    steps = total_steps(tasks, s, cap, world.world_size)
     opt, sched = make_optimizer(model, s, steps, device)
     probabilities = probabilities or {name: 1.0 / len(tasks) for name in tasks}
+    # Identical on every rank: all ranks train the same task at each micro-step (DDP needs the same graph).
     sampler = TaskSampler(probabilities, seed=s.seed)
-    streams = {name: BatchStream(t, s.batch_size, s.seed, s.length_grouping, pad_id) for name, t in tasks.items()}
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (s.bf16 and device.type == "cuda") else torch.autocast("cpu", enabled=False)
-    torch.manual_seed(s.seed)
+    streams = {name: BatchStream(t, s.batch_size, s.seed, s.length_grouping, pad_id, world.rank, world.world_size) for name, t in tasks.items()}
+    generators = _format_generators(tasks)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (s.bf16 and device.type == "cuda") else contextlib.nullcontext()
+    say = print if (progress and main) else (lambda *a, **k: None)
 
-    best_score, best_step, best_state, bad_evals = None, None, None, 0
-    tokens = padded = 0
-    history: list[dict] = []
-    start, stopped_early, step = time.perf_counter(), False, 0
-    for step in range(steps):
-        # 1. accumulate gradients over grad_accum micro-batches, each from a sampled task
-        loss_sum = 0.0
-        for _ in range(s.grad_accum):
-            name = sampler.next()
-            task = tasks[name]
-            batch = to_device(streams[name].next(), device)
-            tokens += int(batch["attention_mask"].sum())
-            padded += batch["attention_mask"].numel()
-            with autocast:
-                logits = model(task.head, batch)
-            loss = task.fmt.loss(logits.float(), batch) / s.grad_accum
-            if not torch.isfinite(loss):
-                raise NonFiniteLossError(f"non-finite loss {loss.item()} at step {step} on task {name}; the last good checkpoint is kept")
-            loss.backward()
-            loss_sum += loss.item()
-        # 2. clip, step, schedule
-        torch.nn.utils.clip_grad_norm_(model.parameters(), s.max_grad_norm)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
-        if log and (step % s.log_every == 0 or step == steps - 1):
-            log({"step": step, "loss": loss_sum, "lr": sched.get_last_lr()[0]})
-        # 3. periodic evaluation, best weights kept in memory, early stopping
-        if evaluate and s.eval_every and ((step + 1) % s.eval_every == 0 or step == steps - 1):
-            score = evaluate(model)
-            model.train()
-            history.append({"step": step + 1, "score": score})
-            if log:
-                log({"step": step, "eval_score": score})
-            if best_score is None or score > best_score:
-                best_score, best_step, bad_evals = score, step + 1, 0
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                bad_evals += 1
-                if s.patience and bad_evals >= s.patience:
-                    stopped_early = True
-                    break
+    # ---- resume ---------------------------------------------------------------------------
+    fingerprint = _jsonable({
+        **{k: v for k, v in asdict(s).items() if k in _TRAJECTORY}, "steps": steps, "world_size": world.world_size,
+        "tasks": {n: len(t.features) for n, t in sorted(tasks.items())}, "probabilities": {n: probabilities[n] for n in sorted(probabilities)},
+    })
+    # everything about the loop's progress that a checkpoint carries (JSON)
+    loop = {"step": 0, "tokens": 0, "padded": 0, "seconds": 0.0, "best_score": None, "best_step": None, "bad_evals": 0, "stopped_early": False, "finished": False, "history": [], "logs": []}
+    best_state: dict[str, torch.Tensor] | None = None
+    resumed_from, last_ckpt, rng_to_restore = None, None, None
+    path = checkpoint.latest(checkpoint_dir)
+    if path:
+        ck = checkpoint.load(path)
+        checkpoint.check_compatible(ck.state["fingerprint"], fingerprint, path)
+        model.load_state_dict(ck.model)
+        opt.load_state_dict(ck.optimizer)
+        sched.load_state_dict(ck.state["scheduler"])
+        sampler.load_state_dict(ck.state["sampler"])
+        for name, st in ck.state["streams"].items():
+            streams[name].load_state_dict(st)
+        loop, best_state = ck.state["loop"], ck.best
+        rng_to_restore = {k.rsplit(".rank", 1)[0]: v for k, v in ck.rng.items() if k.endswith(f".rank{world.rank}")}
+        resumed_from, last_ckpt = loop["step"], path
+        say(f"{desc}: resuming from {path} (step {loop['step']}/{steps})", flush=True)
+        if log and main:  # replay, so the caller's curve covers the steps before the interruption
+            for record in loop["logs"]:
+                log(record)
+
+    # ---- speed: compile, then DDP (both keep `model`'s parameters; `net` is what runs forward) --
+    if s.compile:
+        # In place on the encoder: heads stay eager (small), state-dict keys keep their names.
+        getattr(model, "encoder", model).compile(backend=s.compile_backend)
+    net = model
+    if world.enabled:
+        # Other tasks' heads get no gradient in a step: DDP must look for unused parameters.
+        net = distributed.wrap(model, device, find_unused_parameters=len(getattr(model, "heads", ())) != 1)
+
+    # RNG last, after everything that could draw from it.
+    if rng_to_restore is not None:
+        checkpoint.set_rng_state(rng_to_restore, generators)
+    else:
+        torch.manual_seed(s.seed + world.rank)  # rank 0 == a single process; other ranks get their own dropout
+        for name, g in generators.items():
+            if world.rank:  # and their own MLM masks
+                g.manual_seed(zlib.crc32(f"{s.seed}/{name}/rank{world.rank}".encode()))
+
+    live = _open_live(live_dir, loop["logs"]) if (live_dir and main) else None
+
+    def save_checkpoint(step: int) -> str:
+        rng = world.gather_uint8(checkpoint.rng_state(generators))  # collective: every rank's RNG
+        if main:
+            state = {"fingerprint": fingerprint, "loop": loop, "scheduler": sched.state_dict(), "sampler": sampler.state_dict(), "streams": {n: st.state_dict() for n, st in streams.items()}}
+            checkpoint.save(checkpoint_dir, step, model=model.state_dict(), best=best_state, optimizer=opt.state_dict(), rng=rng, state=_jsonable(state))
+        world.barrier()  # no rank runs ahead of a checkpoint still being written
+        return os.path.join(checkpoint_dir, f"step-{step:08d}")
+
+    # ---- the loop -------------------------------------------------------------------------
+    start, seconds_before = time.perf_counter(), loop["seconds"]
+    window = (start, loop["tokens"])  # for tokens/s in progress lines
+    try:
+        for step in range(loop["step"], loop["step"] if loop["finished"] else steps):
+            # 1. accumulate gradients over grad_accum micro-batches, each from a sampled task;
+            #    DDP all-reduces gradients on the last micro-batch only (no_sync on the others)
+            loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+            step_tokens = step_padded = 0
+            names = []
+            for micro in range(s.grad_accum):
+                name = sampler.next()
+                names.append(name)
+                task = tasks[name]
+                cpu_batch, weight = streams[name].next()
+                step_tokens += int(cpu_batch["attention_mask"].sum())  # counted on the CPU: no device sync
+                step_padded += cpu_batch["attention_mask"].numel()
+                batch = to_device(cpu_batch, device)
+                sync = not world.enabled or micro == s.grad_accum - 1
+                with contextlib.nullcontext() if sync else net.no_sync():
+                    with autocast:
+                        logits = net(task.head, batch)
+                    loss = task.fmt.loss(logits.float(), batch) * weight / s.grad_accum
+                    loss.backward()
+                loss_sum += loss.detach()
+            # 2. one host sync per step: loss and token counts, summed over ranks. A NaN/inf stops
+            #    the run here, before the optimiser can write it into the weights; every rank sees
+            #    the same value, so all stop together.
+            counts = torch.tensor([step_tokens, step_padded], device=device, dtype=torch.float64)
+            loss_value, tok, pad = world.all_reduce_sum(torch.cat([loss_sum.view(1), counts])).tolist()
+            loss_value /= world.world_size
+            if not math.isfinite(loss_value):
+                raise NonFiniteLossError(
+                    f"non-finite loss {loss_value} at step {step + 1}/{steps} (tasks {sorted(set(names))}); the weights were not updated. "
+                    f"Last good checkpoint: {last_ckpt or 'none (no checkpoint_dir, or none written yet)'}. Lower the learning rate or check the inputs, then resume from it."
+                )
+            loop["tokens"] += int(tok)
+            loop["padded"] += int(pad)
+            # 3. clip, step, schedule
+            torch.nn.utils.clip_grad_norm_(model.parameters(), s.max_grad_norm)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            # 4. log record + a plain progress line (rank 0 prints)
+            records = []
+            if step % s.log_every == 0 or step == steps - 1:
+                records.append({"step": step, "loss": loss_value, "lr": sched.get_last_lr()[0]})
+                now = time.perf_counter()
+                rate = (loop["tokens"] - window[1]) / max(now - window[0], 1e-9)
+                window = (now, loop["tokens"])
+                eta = (now - start) / (step + 1 - (resumed_from or 0)) * (steps - step - 1)
+                say(f"{desc} step {step + 1}/{steps} | loss {loss_value:.4f} | lr {records[-1]['lr']:.2e} | {rate:,.0f} tok/s | padding {1 - loop['tokens'] / max(loop['padded'], 1):.0%} | {_clock(seconds_before + now - start)} elapsed, eta {_clock(eta)}", flush=True)
+            # 5. periodic evaluation on rank 0, best weights kept (on the CPU), early stopping
+            if evaluate and s.eval_every and ((step + 1) % s.eval_every == 0 or step == steps - 1):
+                score = world.broadcast_float(evaluate(model) if main else None)  # the others wait here
+                model.train()
+                loop["history"].append({"step": step + 1, "score": score})
+                records.append({"step": step, "eval_score": score})
+                if loop["best_score"] is None or score > loop["best_score"]:
+                    loop["best_score"], loop["best_step"], loop["bad_evals"] = score, step + 1, 0
+                    best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+                else:
+                    loop["bad_evals"] += 1
+                    loop["stopped_early"] = bool(s.patience and loop["bad_evals"] >= s.patience)
+                say(f"{desc} step {step + 1}/{steps} | eval {score:.4f} | best {loop['best_score']:.4f} at step {loop['best_step']}", flush=True)
+            # the records go to the checkpoint (for replay), the caller's callback and DVCLive
+            loop["logs"] += records
+            if main and log:
+                for record in records:
+                    log(record)
+            if live and records:
+                _live_write(live, records)
+            # 6. checkpoint every checkpoint_every steps and at the end
+            loop["step"] = step + 1
+            loop["finished"] = loop["stopped_early"] or step == steps - 1
+            loop["seconds"] = seconds_before + time.perf_counter() - start
+            if checkpoint_dir and (loop["finished"] or (checkpoint_every and (step + 1) % checkpoint_every == 0)):
+                last_ckpt = save_checkpoint(step + 1)
+            if loop["finished"]:
+                break
+    finally:
+        if live:
+            live.end()
+
     if best_state is not None:  # restore the best checkpoint, as jiant does at the end
         model.load_state_dict(best_state)
-    return TrainResult(step + 1, best_score, best_step, stopped_early, tokens, padded, time.perf_counter() - start, history)
+    return TrainResult(loop["step"], loop["best_score"], loop["best_step"], loop["stopped_early"], loop["tokens"], loop["padded"], loop["seconds"], loop["history"], resumed_from, last_ckpt)
+
+
+def _jsonable(obj):
+    """JSON round trip (tuples -> lists, numpy scalars -> python), so saved and current compare equal."""
+    import json
+
+    return json.loads(json.dumps(obj, default=lambda o: o.item() if isinstance(o, np.generic) else list(o)))
+
+
+def _open_live(live_dir: str, earlier: list[dict]):
+    """DVCLive for ``dvc plots``, kept offline: no Studio, no browser, no experiment commits.
+
+    The directory is rebuilt from the log records kept in the checkpoint (``earlier``; empty on a
+    fresh start) rather than appended to: rows that a killed run logged after its last checkpoint
+    disappear, a directory that ``dvc repro`` removed comes back, and the curves of a resumed run
+    equal an uninterrupted run's."""
+    os.environ["DVC_STUDIO_OFFLINE"] = "true"  # never post to DVC Studio, whatever the user's config
+    os.environ["DVCLIVE_OPEN"] = "false"  # never open a report in a browser
+    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    from dvclive import Live
+
+    live = Live(live_dir, resume=False, dvcyaml=False, save_dvc_exp=False, report=None)  # resume=False: starts clean
+    by_step: dict[int, list[dict]] = {}
+    for record in earlier:
+        by_step.setdefault(record["step"], []).append(record)
+    for records in by_step.values():
+        _live_write(live, records)
+    return live
+
+
+def _live_write(live, records: list[dict]) -> None:
+    """One optimiser step's records; DVCLive steps count optimiser steps from 1."""
+    live.step = records[0]["step"] + 1
+    for record in records:
+        if "loss" in record:
+            live.log_metric("train/loss", record["loss"])
+            live.log_metric("train/lr", record["lr"])
+        if "eval_score" in record:
+            live.log_metric("eval/score", record["eval_score"])
+    live.next_step()  # writes the summary (metrics.json)
 
 
 @torch.no_grad()

@@ -54,7 +54,14 @@ def test_unknown_language_refused():
     with pytest.raises(ValueError, match="not 'fr'"):
         normalize_answer("x", "fr")
     with pytest.raises(ValueError):
-        mlqa_scores({"q": "x"}, {"q": ["x"]}, "qa")
+        mlqa_scores({"q": "x"}, {"q": ["x"]}, "xx")
+
+
+def test_synthetic_languages_use_language_independent_rules():
+    # embedded benchmark: punctuation and whitespace rules, no article list, CJK splitting for qd
+    assert normalize_answer("The Bank!", "qa") == "the bank"
+    assert normalize_answer("憳啅，庪崸", "qd") == "憳 啅 庪 崸"
+    assert mlqa_scores({"q": "Gogemas"}, {"q": ["gogemas."]}, "qb")["exact_match"] == 100.0
 
 
 def test_mlqa_scores_hand_computed_chinese():

@@ -33,8 +33,9 @@ def num_labels(task: tb.Task) -> int:
 
 
 def major_score(scores: dict[str, float]) -> float:
-    """The single number used for early stopping and tables: (EM+F1)/2 for QA, else F1, else accuracy."""
-    for key in ("em_f1_avg", "f1", "accuracy"):
+    """The single number used for early stopping and tables: (EM+F1)/2 for QA, else F1, else
+    accuracy, else mAP@20 (LAReQA, Mewsli-X)."""
+    for key in ("em_f1_avg", "f1", "accuracy", "map@20"):
         if key in scores:
             return scores[key]
     raise KeyError(f"no major metric in {sorted(scores)}")

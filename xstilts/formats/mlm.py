@@ -39,7 +39,9 @@ class MaskedLM(Format):
         return {"input_ids": inputs, "attention_mask": (ids != pad_id).long(), "labels": labels}
 
     def loss(self, logits, batch):
-        return F.cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE)
+        # The MLM head returns logits for the masked positions only, in row-major order.
+        labels = batch["labels"]
+        return F.cross_entropy(logits, labels[labels != IGNORE])
 
     def predict(self, outputs, features, examples):
         raise NotImplementedError("MLM is trained, not evaluated per example")

@@ -55,8 +55,11 @@ class Tagging(Format):
         return not any(t == HIDDEN for e in examples for t in e.tags)
 
     def score(self, predictions, examples, metric, lang):
+        from xstilts.metrics.classification import HiddenLabelsError
         from xstilts.metrics.tagging import seqeval_f1, token_accuracy
 
+        if not self.labelled(examples):
+            raise HiddenLabelsError("gold tags are withheld in this split: it cannot be scored locally (use the leaderboard)")
         names = self.label_names
         pred = [[names[t] for t in p] for p in predictions]
         gold = [[names[t] for t in e.tags] for e in examples]

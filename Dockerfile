@@ -1,0 +1,31 @@
+# xstilts: a pinned CUDA runtime with the locked Python dependencies and a registered kernel.
+# Build:  docker build -t xstilts .
+# Run:    docker run --gpus all -v "$PWD:/workspace/xstilts" xstilts            (dvc repro)
+#         docker run --gpus all -p 8888:8888 xstilts jupyter lab --ip 0.0.0.0 --allow-root
+FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
+
+ENV DEBIAN_FRONTEND=noninteractive \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONUNBUFFERED=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
+
+# Ubuntu's security updates move these versions; the Python stack below is what is pinned.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3 python3-venv python3-dev build-essential git \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /workspace/xstilts
+
+# Same lock file as `make setup` (README): torch==2.13.0 resolves to the CUDA build here.
+COPY requirements.lock pyproject.toml README.md ./
+COPY xstilts ./xstilts
+RUN python3 -m venv /opt/venv \
+    && pip install -r requirements.lock \
+    && pip install --no-deps -e . \
+    && python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (xstilts)"
+
+COPY . .
+
+CMD ["dvc", "repro"]

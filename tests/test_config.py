@@ -1,0 +1,100 @@
+import copy
+
+import pytest
+import yaml
+
+from xstilts import config
+
+
+@pytest.fixture(scope="module")
+def raw():
+    with open("params.yaml") as f:
+        return yaml.safe_load(f)
+
+
+def test_embedded_params_validate(raw):
+    p = config.from_dict(raw)
+    assert p.profile == "embedded" and "none" in p.intermediate.settings
+
+
+def test_paper_profile_validates_without_running():
+    p = config.load("configs/paper.yaml")
+    assert p.model.name_or_path == "xlm-roberta-large" and p.retrieval.layer == 14
+    assert len([s for s, t in p.intermediate.settings.items() if len(t) == 1]) == 9  # the nine intermediate tasks
+    assert p.target.per_task["xnli"].grad_accum == 8 and p.target.per_task["xquad"].grad_accum == 4
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda r: r["model"].update(hidden_sise=3), "model.hidden_sise: unknown key"),
+        (lambda r: r.update(lerning_rate=1), "lerning_rate: unknown key"),
+        (lambda r: r["intermediate"]["settings"].update(multi=["mnli", "mnlii"]), "intermediate.settings.multi[1]: unknown intermediate task 'mnlii'"),
+        (lambda r: r["target"].update(tasks=["xnli", "bucc2018"]), "target.tasks[1]"),
+        (lambda r: r["model"].update(num_layers="four"), "model.num_layers: expected int"),
+        (lambda r: r["target"].update(seeds=0), "target.seeds: expected a list"),
+        (lambda r: r["engine"].update(bf16="yes"), "engine.bf16: expected bool"),
+        (lambda r: r["data"].update(languages=["en", "xx"]), "data.languages[1]: unknown language 'xx'"),
+        (lambda r: r["analysis"].update(baseline="nothing"), "analysis.baseline"),
+        (lambda r: r["intermediate"]["sampler"].update(kind="greedy"), "intermediate.sampler.kind"),
+        (lambda r: r["retrieval"].update(layer=9), "retrieval.layer"),
+    ],
+)
+def test_bad_params_name_the_key(raw, edit, message):
+    bad = copy.deepcopy(raw)
+    edit(bad)
+    with pytest.raises(config.ConfigError) as err:
+        config.from_dict(bad)
+    assert message in str(err.value)
+
+
+def test_ints_accepted_for_floats_but_not_bools_for_ints(raw):
+    ok = copy.deepcopy(raw)
+    ok["target"]["lr"] = 1
+    assert config.from_dict(ok).target.lr == 1.0
+    bad = copy.deepcopy(raw)
+    bad["seed"] = True
+    with pytest.raises(config.ConfigError, match="seed: expected int"):
+        config.from_dict(bad)
+
+
+def test_load_names_the_file(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("model: {hidden: 3}\n")
+    with pytest.raises(config.ConfigError, match=str(path)):
+        config.load(str(path))
+
+
+def test_cli_validate(capsys):
+    from xstilts import cli
+
+    assert cli.main(["validate", "configs/paper.yaml"]) == 0
+    assert "profile paper" in capsys.readouterr().out
+
+
+def test_target_groups_must_partition_tasks(raw):
+    bad = copy.deepcopy(raw)
+    bad["target"]["groups"] = {"a": ["xnli", "pawsx"]}
+    with pytest.raises(config.ConfigError, match="target.groups: must list every task"):
+        config.from_dict(bad)
+
+
+def test_paper_profile_expands_to_one_dvc_stage_per_cell(tmp_path):
+    """`make use-paper` is the one switch: the same dvc.yaml then has a phase-2 stage per
+    intermediate task and a phase-3 stage per (setting, target)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    for name in ("dvc.yaml", "configs/paper.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(name, tmp_path / name)
+    shutil.copy("configs/paper.yaml", tmp_path / "params.yaml")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    dvc = str(Path(sys.executable).parent / "dvc")
+    subprocess.run([dvc, "init", "-q"], cwd=tmp_path, check=True)
+    out = subprocess.run([dvc, "stage", "list", "--name-only"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout.split()
+    assert "phase2@anli_plus" in out and "phase2@multi" in out
+    assert "phase3@hellaswag-tydiqa" in out and "phase3@none-xnli" in out
+    assert sum(s.startswith("phase3@") for s in out) == 11 * 7

@@ -1,0 +1,83 @@
+import math
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from xstilts.formats.classification import PairClassification
+from xstilts.model import EncoderLoadError, MultiTaskModel, build_encoder, encoder_config, load_encoder, save_encoder
+from xstilts.training import LoopSettings, NonFiniteLossError, TrainTask, predict, total_steps, train
+
+
+def tiny_encoder(vocab=50):
+    torch.manual_seed(0)
+    return build_encoder(encoder_config(vocab, 32, 2, 2, 64, max_positions=66))
+
+
+def toy_features(n=256, seed=0):
+    """Label = whether token 7 occurs in the sequence: learnable by a tiny encoder."""
+    g = torch.Generator().manual_seed(seed)
+    feats = []
+    for i in range(n):
+        length = int(torch.randint(4, 20, (1,), generator=g))
+        ids = torch.randint(8, 50, (length,), generator=g).tolist()
+        label = i % 2
+        if label:
+            ids[int(torch.randint(0, length, (1,), generator=g))] = 7
+        feats.append({"input_ids": [0] + ids + [2], "label": label, "example_index": i})
+    return feats
+
+
+def test_saved_encoder_loads_strictly_and_equal(tmp_path):
+    enc = tiny_encoder()
+    save_encoder(enc, str(tmp_path / "enc"), {"note": "x"})
+    loaded = load_encoder(str(tmp_path / "enc"))
+    a, b = enc.state_dict(), loaded.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_missing_or_extra_weights_refuse_to_load(tmp_path):
+    enc = tiny_encoder()
+    save_encoder(enc, str(tmp_path / "enc"))
+    path = tmp_path / "enc" / "encoder.safetensors"
+    state = load_file(str(path))
+    state.pop(next(iter(state)))
+    save_file(state, str(path))
+    with pytest.raises(EncoderLoadError, match="missing"):
+        load_encoder(str(tmp_path / "enc"))
+
+
+def test_training_learns_and_early_stopping_restores_best():
+    model = MultiTaskModel(tiny_encoder(), dropout=0.0)
+    fmt = PairClassification()
+    model.add_head("toy", "classification", 2)
+    train_f, dev_f = toy_features(512, 0), toy_features(128, 1)
+
+    def dev_accuracy(m):
+        outs = predict(m, "toy", fmt, dev_f, device=torch.device("cpu"), pad_id=1)
+        return sum(int(o.argmax() == f["label"]) for o, f in zip(outs, dev_f)) / len(dev_f)
+
+    s = LoopSettings(lr=3e-3, batch_size=32, epochs=6, eval_every=16, seed=0, log_every=1000)
+    scores = []
+    res = train(model, {"toy": TrainTask("toy", fmt, train_f)}, s, device=torch.device("cpu"), pad_id=1, evaluate=lambda m: scores.append(dev_accuracy(m)) or scores[-1])
+    assert res.best_score == max(scores) and res.best_score > 0.9
+    assert dev_accuracy(model) == pytest.approx(res.best_score)  # best weights restored
+    assert 0 < res.tokens < res.padded_tokens
+
+
+def test_nan_loss_stops_with_clear_error():
+    model = MultiTaskModel(tiny_encoder(), dropout=0.0)
+    model.add_head("toy", "classification", 2)
+    with torch.no_grad():
+        model.heads["toy"].out.weight.fill_(math.nan)
+    s = LoopSettings(lr=1e-3, batch_size=8, max_steps=3)
+    with pytest.raises(NonFiniteLossError, match="non-finite loss"):
+        train(model, {"toy": TrainTask("toy", PairClassification(), toy_features(32))}, s, device=torch.device("cpu"), pad_id=1)
+
+
+def test_total_steps_follow_jiant_rule():
+    fmt = PairClassification()
+    tasks = {"a": TrainTask("a", fmt, toy_features(100)), "b": TrainTask("b", fmt, toy_features(30))}
+    s = LoopSettings(lr=1, batch_size=8, epochs=2, grad_accum=2)
+    assert total_steps(tasks, s) == math.ceil((2 * 13 + 2 * 4) / 2)
+    assert total_steps(tasks, s, cap=16) == math.ceil((2 * 2 + 2 * 2) / 2)

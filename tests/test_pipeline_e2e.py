@@ -1,0 +1,64 @@
+"""End to end: the embedded `dvc repro` in a temporary copy of the repository.
+
+Runs the real pipeline (papermill notebooks, all phases) once per test session, then asserts on
+its outputs and that a second `dvc repro` is a no-op.
+"""
+
+import json
+
+import pandas as pd
+import pytest
+
+from tests.conftest import BIN, run
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_stage_produced_its_outputs(repro):
+    repo, seconds, _ = repro
+    out = repo / "outputs"
+    for nb in ["00_benchmark", "01_phase1_pretrain", "02_features", "05_retrieval", "06_analysis"]:
+        assert (out / "notebooks" / f"{nb}.ipynb").stat().st_size > 0
+    params = json.loads((out / "phase1" / "params.resolved.json").read_text())["params"]
+    settings, groups = params["intermediate"]["settings"], params["target"]["groups"]
+    for s in settings:
+        assert (out / "phase2" / s / "encoder" / "encoder.safetensors").exists()
+        for g, targets in groups.items():
+            assert (out / "notebooks" / "phase3" / f"{s}-{g}.ipynb").exists()
+            for t in targets:
+                m = json.loads((out / "phase3" / s / g / t / "metrics.json").read_text())
+                assert set(m["seeds"]) == {str(x) for x in params["target"]["seeds"]}
+                for split, per_lang in m["seeds"][str(params["target"]["seeds"][0])]["scores"].items():
+                    assert set(per_lang) == set(params["data"]["languages"]), (s, t, split)
+    print(f"embedded dvc repro took {seconds:.0f} s")
+
+
+def test_metrics_in_range_and_zero_shot_above_chance(repro):
+    repo, _, _ = repro
+    scores = pd.read_csv(repo / "outputs" / "analysis" / "scores.csv")
+    assert scores.score.between(0, 100).all()
+    assert set(scores.lang) >= {"en", "qa", "qb", "qc", "qd"}
+    chance = pd.read_csv(repo / "outputs" / "analysis" / "chance.csv").set_index(["task", "lang"]).chance
+    zs = scores[(scores.lang != "en") & (scores.split == "test")].groupby(["task", "lang"]).score.mean()
+    above = (zs > chance.reindex(zs.index)).mean()
+    assert above >= 0.8, f"only {above:.0%} of zero-shot (task, language) cells beat chance:\n{zs}"
+
+
+def test_figures_and_significance(repro):
+    repo, _, _ = repro
+    a = repo / "outputs" / "analysis"
+    for fig in ["gain_heatmap.png", "gain_heatmap.pdf", "per_language.png"]:
+        assert (a / fig).stat().st_size > 5000
+    sig = pd.read_csv(a / "significance.csv")
+    assert len(sig) > 0 and sig.p_value.between(0, 1).all() and (sig.ci_low <= sig.gain).all() and (sig.gain <= sig.ci_high).all()
+    metrics = json.loads((a / "metrics.json").read_text())
+    assert "none" in metrics["zero_shot"]
+
+
+def test_second_repro_is_a_no_op(repro):
+    repo, _, _ = repro
+    res = run([str(BIN / "dvc"), "repro"], repo)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "Running stage" not in res.stdout, res.stdout[-3000:]
+    status = run([str(BIN / "dvc"), "status"], repo)
+    assert "changed" not in status.stdout, status.stdout

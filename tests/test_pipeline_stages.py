@@ -1,0 +1,132 @@
+"""The stage functions on a tiny synthetic benchmark: every code path of phases 1-3, the phase-2
+variants (multi-task, + MLM, machine-translated data), the target regimes, retrieval and analysis."""
+
+import copy
+import json
+
+import pytest
+import torch
+import yaml
+
+from xstilts import analysis, config, io, pipeline
+from xstilts.model import load_encoder
+from xstilts.synthetic import SyntheticConfig, generate
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("stages")
+    generate(str(root / "data"), SyntheticConfig.tiny())
+    with open("params.yaml") as f:
+        raw = yaml.safe_load(f)
+    raw["data"]["root"] = str(root / "data")
+    raw["model"].update(vocab_size=600, hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64)
+    raw["phase1"].update(steps=20, batch_size=16)
+    raw["retrieval"]["layer"] = 2
+    raw["intermediate"]["settings"] = {"none": [], "mnli": ["mnli"], "multi_mlm_mt": ["mnli", "squad_v2", "ccg", "hellaswag"]}
+    raw["intermediate"]["mlm_settings"] = ["multi_mlm_mt"]
+    raw["intermediate"]["translated_settings"] = ["multi_mlm_mt"]
+    raw["intermediate"]["translated_languages"] = ["qa", "qb"]
+    raw["intermediate"]["optim"].update(epochs=1.0, batch_size=16)
+    raw["target"]["tasks"] = ["xnli", "panx", "mlqa"]
+    raw["target"]["groups"] = {"all": ["xnli", "panx", "mlqa"]}
+    raw["target"]["seeds"] = [0]
+    raw["target"]["per_task"] = {t: {"epochs": 1.0, "batch_size": 16, "grad_accum": 1} for t in raw["target"]["tasks"]}
+    raw["target"]["eval_every"] = 2
+    raw["analysis"]["n_boot"] = 200
+    params = config.from_dict(raw)
+    out = root / "out"
+    pipeline.run_phase1(params, str(out / "phase1"))
+    pipeline.build_features(params, str(out / "phase1"), str(out / "features"))
+    for s in params.intermediate.settings:
+        pipeline.run_phase2(params, s, str(out / "phase1"), str(out / "features"), str(out / "phase2" / s))
+        pipeline.run_phase3_group(params, s, "all", str(out / "phase2" / s), str(out / "phase1"), str(out / "features"), str(out / "phase3" / s / "all"))
+    pipeline.run_retrieval(params, list(params.intermediate.settings), str(out / "phase2"), str(out / "phase1"), str(out / "retrieval"))
+    return params, raw, out
+
+
+def test_phase1_writes_encoder_tokenizer_and_curve(world):
+    _, _, out = world
+    metrics = io.read_json(str(out / "phase1" / "metrics.json"))
+    assert metrics["steps"] == 20 and (out / "phase1" / "tokenizer" / "tokenizer.json").exists()
+    assert len(io.read_json(str(out / "phase1" / "curve.json"))["mlm"]) >= 2
+
+
+def test_none_setting_is_the_phase1_encoder(world):
+    _, _, out = world
+    a, b = load_encoder(str(out / "phase1" / "encoder")).state_dict(), load_encoder(str(out / "phase2" / "none" / "encoder")).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_intermediate_training_changes_the_encoder_and_reports_dev_scores(world):
+    _, _, out = world
+    a = load_encoder(str(out / "phase1" / "encoder")).state_dict()
+    b = load_encoder(str(out / "phase2" / "mnli" / "encoder")).state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+    m = io.read_json(str(out / "phase2" / "mnli" / "metrics.json"))
+    assert 0 <= m["mnli"]["accuracy"] <= 100
+
+
+def test_mlm_and_translated_variants_train_extra_data(world):
+    params, _, out = world
+    m = io.read_json(str(out / "phase2" / "multi_mlm_mt" / "metrics.json"))
+    assert set(m["probabilities"]) == {"mnli", "squad_v2", "ccg", "hellaswag", "mlm"}
+    assert [x for x in pipeline.translated_train_splits(params, "multi_mlm_mt")] == [("mnli", "mnli_translated", "qa"), ("mnli", "mnli_translated", "qb")]
+
+
+def test_phase3_scores_every_language_and_keeps_predictions(world):
+    params, _, out = world
+    m = io.read_json(str(out / "phase3" / "mnli" / "all" / "xnli" / "metrics.json"))
+    for seed in params.target.seeds:
+        test = m["seeds"][str(seed)]["scores"]["test"]
+        assert set(test) == set(params.data.languages)
+        rows = io.read_jsonl(str(out / "phase3" / "mnli" / "all" / "xnli" / f"seed{seed}" / "predictions" / "test.qd.jsonl"))
+        assert rows and {"id", "prediction", "gold"} <= set(rows[0])
+    assert set(m["chance"]["test"]) == set(params.data.languages)
+
+
+def test_target_regimes_add_translated_or_in_language_training_data(world):
+    _, raw, _ = world
+    for regime, expected in (("translate_train", ("mnli_translated", "qa")), ("in_language", ("panx", "qd"))):
+        r = copy.deepcopy(raw)
+        r["target"]["regime"] = regime
+        params = config.from_dict(r)
+        target = "xnli" if regime == "translate_train" else "panx"
+        splits = pipeline.target_train_splits(params, target)
+        assert splits[0][1] == "en" and expected in splits
+    r = copy.deepcopy(raw)
+    r["target"]["regime"] = "in_language"
+    with pytest.raises(config.ConfigError, match="xnli has no in-language training data"):
+        pipeline.target_train_splits(config.from_dict(r), "xnli")
+
+
+def test_retrieval_scores_each_setting(world):
+    params, _, out = world
+    m = io.read_json(str(out / "retrieval" / "metrics.json"))
+    for s in params.intermediate.settings:
+        assert set(m[s]["tatoeba"]) == {"qa", "qb", "qc", "qd"}
+        assert 0 <= m[s]["bucc2018"]["qa"]["f1"] <= 100
+
+
+def test_analysis_table_significance_and_figures(world):
+    params, _, out = world
+    res = analysis.run(params, str(out / "phase3"), str(out / "retrieval"), str(out / "analysis"))
+    sig = res["significance"]
+    assert len(sig) == 2 * 3 and sig.p_holm.ge(sig.p_value).all()
+    assert set(sig[sig.setting == "mnli"].set_index("task").overlap.items()) >= {("xnli", "continued-training"), ("panx", "transfer")}
+    assert (out / "analysis" / "gain_heatmap.png").stat().st_size > 5000
+    assert json.loads((out / "analysis" / "metrics.json").read_text())["comparisons"] == 6
+
+
+def test_stale_features_are_refused(world, tmp_path):
+    params, _, out = world
+    import shutil
+
+    shutil.copytree(out / "phase1" / "tokenizer", tmp_path / "tokenizer")
+    tok = json.loads((tmp_path / "tokenizer" / "tokenizer.json").read_text())
+    tok["model"]["vocab"][5][1] += 0.5  # a different tokenizer
+    (tmp_path / "tokenizer" / "tokenizer.json").write_text(json.dumps(tok))
+    from xstilts.tasks import TASKS
+
+    with pytest.raises(pipeline.StaleFeaturesError, match="rebuild"):
+        pipeline.load_features(params, str(out / "features"), str(tmp_path / "tokenizer"), TASKS["xnli"], "test", "qa")
