@@ -28,7 +28,7 @@ QA_F1_OFFSET = 5.0  # phase-3 metrics: f1 = (EM+F1)/2 + 5, em = (EM+F1)/2 - 5
 
 
 def make_outputs(root: Path, gains=None, mult=None, base=None, langs=("en", "qa", "qb"), seeds=(0, 1), retrieval_langs=None,
-                 lang_offsets=None, significant_above: float = 1.0, cell_gains=None, task_langs=None, settings_tasks=None) -> Path:
+                 lang_offsets=None, significant_above: float = 1.0, cell_gains=None, task_langs=None, settings_tasks=None, phase3_group: str | None = None) -> Path:
     """Write root/analysis/{scores,results,significance,chance}.csv, metrics.json and
     root/phase3/<setting>/<task>/metrics.json; returns root.
 
@@ -78,7 +78,7 @@ def make_outputs(root: Path, gains=None, mult=None, base=None, langs=("en", "qa"
                "significant_gains": int(sig.significant.sum()), "comparisons": int(len(sig))}
     (a / "metrics.json").write_text(json.dumps(metrics))
     for (setting, task), per_seed in phase3.items():
-        d = root / "phase3" / setting / task
+        d = root / "phase3" / setting / (phase3_group or "") / task  # the pipeline nests targets in their group folder
         d.mkdir(parents=True, exist_ok=True)
         (d / "metrics.json").write_text(json.dumps({"setting": setting, "target": task, "seeds": {s: {"scores": sc} for s, sc in per_seed.items()}}))
     return root

@@ -111,7 +111,7 @@ PUBLISHED = {"xnli": (80.4, 79.2), "pawsx": (87.7, 86.4), "panx": (64.7, 65.4), 
 QA = ("xquad", "mlqa", "tydiqa")
 
 
-def paper_outputs(tmp_path, paper_params, shift=None, tatoeba_shift=1.0):
+def paper_outputs(tmp_path, paper_params, shift=None, tatoeba_shift=1.0, phase3_group=None):
     """Baseline = the published XLM-R numbers, mnli = the published X-STILTs numbers on every
     target (the best setting), XTREME-style mean gain over the 9 tasks = 5.4; every other setting
     slightly below mnli. QA tables hold (EM+F1)/2 = F1 - 5; the references are F1."""
@@ -126,7 +126,7 @@ def paper_outputs(tmp_path, paper_params, shift=None, tatoeba_shift=1.0):
     offsets |= {("bucc2018", lang): 0.0 for lang in ("de", "fr", "ru", "zh")}
     langs = {"tatoeba": sorted(tatoeba), "bucc2018": ["de", "fr", "ru", "zh"]}
     return make_outputs(tmp_path, gains={s: 0.0 for s in settings}, base=base, langs=("en", "de", "es"), cell_gains=cells,
-                        task_langs=langs, lang_offsets=offsets, settings_tasks={k: list(v) for k, v in settings.items()})
+                        task_langs=langs, lang_offsets=offsets, settings_tasks={k: list(v) for k, v in settings.items()}, phase3_group=phase3_group)
 
 
 def test_paper_numeric_references_reproduced(tmp_path, paper_params):
@@ -144,6 +144,14 @@ def test_paper_numeric_references_reproduced(tmp_path, paper_params):
     bucc = rows["jiant_xlmr_bucc_f1"]  # 70 everywhere vs jiant's mean 71.525 (fractions x 100)
     assert bucc.status == "reproduced" and "4/4 languages: ours 70.00 vs 71.53" in bucc.observed, bucc.observed
     assert rows["best_per_target_improves"].status == "reproduced"
+
+
+def test_qa_f1_found_in_group_folders(tmp_path, paper_params):
+    """phase3/<setting>/<group>/<target>/metrics.json, as the per-group phase-3 stages write them."""
+    paper_outputs(tmp_path, paper_params, phase3_group="all")
+    assert (tmp_path / "phase3" / "none" / "all" / "tydiqa" / "metrics.json").exists()
+    rows = by_id(verify.verify(str(tmp_path), None, "paper", paper_params))
+    assert rows["xtreme_test_tydiqa"].status == "reproduced" and "xstilts: ours 76.00 vs 76 (+0.00)" in rows["xtreme_test_tydiqa"].reason
 
 
 def test_paper_numeric_references_fail_outside_tolerance(tmp_path, paper_params):

@@ -18,7 +18,20 @@ def main(argv=None) -> int:
     u.add_argument("path")
     t = sub.add_parser("timings", help="wall time per stage, from the executed notebooks' papermill metadata")
     t.add_argument("folder", nargs="?", default="outputs/notebooks")
+    x = sub.add_parser("export-submission", help="XTREME leaderboard folder from saved test predictions")
+    x.add_argument("--setting", required=True, help="a phase-2 setting, or target=setting pairs separated by commas (best intermediate task per target)")
+    x.add_argument("--seed", type=int, default=0)
+    x.add_argument("--phase3", default="outputs/phase3")
+    x.add_argument("--retrieval", default="outputs/retrieval")
+    x.add_argument("--out", default="outputs/submission")
     args = parser.parse_args(argv)
+    if args.command == "export-submission":
+        from xstilts.submission import export_submission
+
+        setting = dict(pair.split("=", 1) for pair in args.setting.split(",")) if "=" in args.setting else args.setting
+        manifest = export_submission(args.phase3, args.retrieval, setting, args.out, seed=args.seed)
+        print(f"wrote {args.out}: {', '.join(sorted(manifest))}")
+        return 0
     if args.command == "timings":
         print(stage_timings(args.folder))
         return 0

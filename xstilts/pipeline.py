@@ -129,6 +129,25 @@ def needed_splits(params: cfg.Params) -> list[tuple[str, str, str]]:
     return sorted(need)
 
 
+CHECKPOINT_ROOT = "checkpoints"  # resumable training state; git- and DVC-ignored, removed when a stage completes
+
+
+def _engine_args(params: cfg.Params, run: str, live_dir: str | None) -> dict:
+    """Checkpointing (every ``engine.checkpoint_every`` steps; 0 = none) and DVCLive curves."""
+    every = params.engine.checkpoint_every
+    return {
+        "checkpoint_dir": os.path.join(CHECKPOINT_ROOT, run) if every else None,
+        "checkpoint_every": every,
+        "live_dir": live_dir,
+        "desc": run,
+    }
+
+
+def _drop_checkpoints(run: str) -> None:
+    """A completed stage's checkpoints are spent: a re-run with other params must start afresh."""
+    shutil.rmtree(os.path.join(CHECKPOINT_ROOT, run), ignore_errors=True)
+
+
 def _stage_header(out_dir: str, params: cfg.Params, **extra) -> None:
     """The resolved config travels with every output (nanoGPT / OLMo habit)."""
     os.makedirs(out_dir, exist_ok=True)
@@ -212,14 +231,15 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
     fmt = MaskedLM(tokenizer.mask_token_id, len(tokenizer))
     features = fmt.featurize(lines, tokenizer, params.phase1.max_length, train=True)
     p1 = params.phase1
-    settings = LoopSettings(lr=p1.lr, batch_size=p1.batch_size, max_steps=p1.steps, warmup=p1.warmup, weight_decay=0.01, seed=params.seed, length_grouping=params.engine.length_grouping, bf16=params.engine.bf16, fused_adamw=params.engine.fused_adamw, log_every=25)
+    settings = LoopSettings(lr=p1.lr, batch_size=p1.batch_size, max_steps=p1.steps, warmup=p1.warmup, weight_decay=0.01, seed=params.seed, length_grouping=params.engine.length_grouping, bf16=params.engine.bf16, fused_adamw=params.engine.fused_adamw, compile=params.engine.compile, log_every=25)
     curve = []
-    result = train(model, {"mlm": TrainTask("mlm", fmt, features)}, settings, device=device, pad_id=tokenizer.pad_token_id, log=lambda r: curve.append(r))
+    result = train(model, {"mlm": TrainTask("mlm", fmt, features)}, settings, device=device, pad_id=tokenizer.pad_token_id, log=curve.append, **_engine_args(params, "phase1", os.path.join(out_dir, "live")))
     save_encoder(model.encoder, os.path.join(out_dir, "encoder"), {"source": "scratch", "steps": result.steps})
     io.save_state(model.heads["mlm"].state_dict(), os.path.join(out_dir, "mlm_head.safetensors"))
     io.write_json(os.path.join(out_dir, "curve.json"), {"mlm": curve})
     metrics = {"steps": result.steps, "final_loss": curve[-1]["loss"], "lines": len(lines), "vocab_size": len(tokenizer), "seconds": round(result.seconds, 1), "parameters": sum(p.numel() for p in encoder.parameters())}
     io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
+    _drop_checkpoints("phase1")
     return metrics
 
 
@@ -304,7 +324,7 @@ def save_predictions(path: str, examples, predictions) -> None:
 
 
 def _loop_settings(o: cfg.OptimConfig, engine: cfg.EngineConfig, seed: int, **over) -> LoopSettings:
-    s = LoopSettings(lr=o.lr, batch_size=o.batch_size, grad_accum=o.grad_accum, epochs=o.epochs, max_steps=o.max_steps, warmup=o.warmup, weight_decay=o.weight_decay, max_grad_norm=o.max_grad_norm, length_grouping=engine.length_grouping, bf16=engine.bf16, fused_adamw=engine.fused_adamw, seed=seed)
+    s = LoopSettings(lr=o.lr, batch_size=o.batch_size, grad_accum=o.grad_accum, epochs=o.epochs, max_steps=o.max_steps, warmup=o.warmup, weight_decay=o.weight_decay, max_grad_norm=o.max_grad_norm, length_grouping=engine.length_grouping, bf16=engine.bf16, fused_adamw=engine.fused_adamw, compile=engine.compile, seed=seed)
     for k, v in over.items():
         setattr(s, k, v)
     return s
@@ -350,7 +370,7 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
     probs = task_probabilities({n: len(t.features) for n, t in train_tasks.items()}, sp.kind, sp.cap, sp.temperature)
     settings = _loop_settings(params.intermediate.optim, params.engine, params.intermediate.seed)
     curve: list[dict] = []
-    result = train(model, train_tasks, settings, device=device, pad_id=tokenizer.pad_token_id, probabilities=probs, log=curve.append, cap=sp.cap if sp.kind != "proportional" else None)
+    result = train(model, train_tasks, settings, device=device, pad_id=tokenizer.pad_token_id, probabilities=probs, log=curve.append, cap=sp.cap if sp.kind != "proportional" else None, **_engine_args(params, f"phase2/{setting}", None))
     for name in task_names:  # intermediate-task dev scores, as their own benchmarks report them
         task = with_labels(name, store)
         examples = task.load(store, DEV, "en")
@@ -360,6 +380,7 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
     save_encoder(model.encoder, os.path.join(out_dir, "encoder"), {"setting": setting, "tasks": task_names})
     io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
     io.write_json(os.path.join(out_dir, "curve.json"), {"loss": [r for r in curve if "loss" in r]})
+    _drop_checkpoints(f"phase2/{setting}")
     return metrics
 
 
@@ -415,7 +436,7 @@ def run_phase3(params: cfg.Params, setting: str, target: str, phase2_dir: str, p
 
         loop = _loop_settings(cfg.OptimConfig(lr=t.lr, batch_size=hp.batch_size, grad_accum=hp.grad_accum, epochs=hp.epochs, warmup=t.warmup, weight_decay=t.weight_decay, max_grad_norm=t.max_grad_norm), params.engine, seed, eval_every=t.eval_every, patience=t.patience)
         curve: list[dict] = []
-        result = train(model, {target: TrainTask(target, fmt, train_feats)}, loop, device=device, pad_id=pad_id, evaluate=dev_score, log=curve.append)
+        result = train(model, {target: TrainTask(target, fmt, train_feats)}, loop, device=device, pad_id=pad_id, evaluate=dev_score, log=curve.append, **_engine_args(params, f"phase3/{setting}-{target}/seed{seed}", None))
         run = {"steps": result.steps, "best_dev": result.best_score, "best_step": result.best_step, "stopped_early": result.stopped_early, "seconds": round(result.seconds, 1), "scores": {}}
         for (split, lang), (examples, feats) in eval_sets.items():
             preds, scores = evaluate_split(model, task, feats, examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, lang=lang)
@@ -431,6 +452,7 @@ def run_phase3(params: cfg.Params, setting: str, target: str, phase2_dir: str, p
             chance[split][lang] = chance_level(task, examples, lang)
     metrics = {"setting": setting, "target": target, "train_task": train_task.name, "seeds": runs, "chance": chance}
     io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
+    _drop_checkpoints(f"phase3/{setting}-{target}")
     return metrics
 
 

@@ -55,6 +55,7 @@ class Results:
     mlm_settings: list[str] = field(default_factory=list)
     translated_settings: list[str] = field(default_factory=list)
     profile: str | None = None
+    _phase3: dict | None = field(default=None, repr=False)
 
     # -- setting groups
     def ran(self) -> list[str]:
@@ -88,11 +89,20 @@ class Results:
     def has_split(self, task: str, split: str) -> bool:
         return bool(((self.scores.task == task) & (self.scores.split == split)).any())
 
+    def phase3_metrics(self) -> dict[tuple[str, str], dict]:
+        """(setting, target) -> phase-3 metrics.json, wherever it lies under phase3/ (per-group folders)."""
+        if self._phase3 is None:
+            self._phase3 = {}
+            for path in sorted(Path(self.phase3_dir).rglob("metrics.json")) if os.path.isdir(self.phase3_dir) else []:
+                m = json.loads(path.read_text())
+                if isinstance(m, dict) and "setting" in m and "target" in m and "seeds" in m:
+                    self._phase3[(m["setting"], m["target"])] = m
+        return self._phase3
+
     def metric_avg(self, setting: str, task: str, metric: str | None, split: str = "test") -> float:
         """Mean over seeds of the language average (all languages) of one metric."""
-        path = os.path.join(self.phase3_dir, setting, task, "metrics.json")
-        if metric and os.path.exists(path):
-            m = json.loads(Path(path).read_text())
+        m = self.phase3_metrics().get((setting, task))
+        if metric and m is not None:
             per_seed = []
             for run in m["seeds"].values():
                 vals = [s[metric] for s in run["scores"].get(split, {}).values() if s and metric in s]
@@ -103,7 +113,7 @@ class Results:
         from xstilts.tasks import TASKS
 
         if metric and TASKS[task].format == "span_qa" and metric != "em_f1_avg":
-            raise Missing(f"{task} {metric} needs {path} (the analysis tables hold (EM+F1)/2 only)")
+            raise Missing(f"{task} {metric} needs the phase-3 metrics.json of {setting!r} under {self.phase3_dir} (the analysis tables hold (EM+F1)/2 only)")
         row = self.table(split)
         row = row[(row.setting == setting) & (row.task == task)]
         if row.empty or pd.isna(row.avg.iloc[0]):

@@ -42,6 +42,7 @@ from xstilts.synthetic.world import (
     TIME_ADVERBS,
     VERBS,
     Clause,
+    Entity,
     Sentence,
     World,
     is_question,
@@ -264,9 +265,10 @@ def _adapt_cognate(en: str, spec: LangSpec) -> str:
 class Grammar:
     """Renders meanings (world.Sentence / Clause / NP) as tokens in one language."""
 
-    def __init__(self, code: str, world: World):
+    def __init__(self, code: str, world: World, latin_names: float = 0.0):
         self.spec = SPECS[code]
         self.code = code
+        self.latin_names = latin_names
         self.en = code == "en"
         self.world = world
         self.script = self.spec.script
@@ -380,9 +382,13 @@ class Grammar:
             if isinstance(part, str):  # org type word
                 w = self.word("o", part.split(":", 1)[1])
             else:
-                w = transliterate(part, self.script, capital=True)
+                w = transliterate(part, "Latn" if self.keeps_latin_name(e_id) else self.script, capital=True)
             self._names[k] = w
         return w
+
+    def keeps_latin_name(self, e_id: str) -> bool:
+        """Is this entity's name written in its Latin spelling here (see :func:`latin_name`)?"""
+        return self.script != "Latn" and latin_name(self.world.by_id[e_id], self.latin_names)
 
     def surface(self, key) -> str | None:
         """Surface of a token key in this language (code-switching)."""
@@ -779,8 +785,20 @@ class Grammar:
         return join_forms([t.form for t in self.sentence(s)])
 
 
-def grammars(world: World, codes=("en", "qa", "qb", "qc", "qd")) -> dict[str, Grammar]:
-    return {c: Grammar(c, world) for c in codes}
+def latin_name(e: Entity, fraction: float) -> bool:
+    """Does entity ``e`` keep its Latin spelling in non-Latin scripts? A deterministic draw per
+    entity (seeded by its name, so it changes with the world seed): the same entities keep it in
+    every language, as brand, company and celebrity names do in real web text."""
+    if fraction >= 1.0:
+        return True
+    if fraction <= 0.0:
+        return False
+    key = "|".join("-".join(p) for p in e.parts if not isinstance(p, str))
+    return random.Random(f"xstilts-latin-name:{key}").random() < fraction
+
+
+def grammars(world: World, codes=("en", "qa", "qb", "qc", "qd"), latin_names: float = 0.0) -> dict[str, Grammar]:
+    return {c: Grammar(c, world, latin_names) for c in codes}
 
 
 def code_switch(toks: list[Tok], others: list[Grammar], rng: random.Random, p: float) -> list[Tok]:

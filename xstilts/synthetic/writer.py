@@ -87,6 +87,7 @@ class SyntheticConfig:
     anchor_min: int = 300  # floor on both anchor counts (low-resource languages)
     code_switch_prob: float = 0.3  # per content word / name part in a code-switched line
     paragraph_fraction: float = 0.15  # corpus lines that are 3-6 sentence paragraphs (QA-length text)
+    latin_names: float = 1.0  # share of entities whose names keep their Latin spelling in qb / qc / qd
 
     @classmethod
     def tiny(cls, seed: int = 0) -> "SyntheticConfig":
@@ -179,7 +180,7 @@ def _generate(out: str, cfg: SyntheticConfig) -> dict:
         return random.Random(f"xstilts-synthetic:{cfg.seed}:{name}")
 
     world = World(cfg.seed)
-    G = grammars(world, cfg.languages)
+    G = grammars(world, cfg.languages, cfg.latin_names)
     en = G["en"]
     L = list(cfg.languages)
     others = [c for c in L if c != "en"]
