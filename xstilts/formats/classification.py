@@ -26,16 +26,8 @@ def _accuracy_scores(predictions, examples, metric):
     return scores
 
 
-class PairClassification(Format):
-    name = "pair_classification"
-    head_type = "classification"
-
-    def featurize(self, examples, tokenizer, max_length, train):
-        enc = tokenizer([e.text_a for e in examples], [e.text_b for e in examples], truncation="longest_first", max_length=max_length)
-        return [
-            {"input_ids": ids, "label": e.label if e.label != HIDDEN else -100, "example_index": i}
-            for i, (ids, e) in enumerate(zip(enc["input_ids"], examples))
-        ]
+class _ArgmaxClassifier(Format):
+    """Shared by pair classification and multiple choice: one label per example, argmax decoding."""
 
     def loss(self, logits, batch):
         return F.cross_entropy(logits, batch["labels"], ignore_index=-100)
@@ -53,7 +45,20 @@ class PairClassification(Format):
         return _accuracy_scores(predictions, examples, metric)
 
 
-class MultipleChoice(Format):
+class PairClassification(_ArgmaxClassifier):
+    name = "pair_classification"
+    head_type = "classification"
+
+    def featurize(self, examples, tokenizer, max_length, train):
+        enc = tokenizer([e.text_a for e in examples], [e.text_b for e in examples], truncation="longest_first", max_length=max_length)
+        return [
+            {"input_ids": ids, "label": e.label if e.label != HIDDEN else -100, "example_index": i}
+            for i, (ids, e) in enumerate(zip(enc["input_ids"], examples))
+        ]
+
+
+
+class MultipleChoice(_ArgmaxClassifier):
     """Each choice is encoded as (context [+ question], choice); the head scores each pair and a
     softmax over choices gives the answer (jiant's multiple-choice model)."""
 
@@ -87,17 +92,3 @@ class MultipleChoice(Format):
     def num_tokens(self, feature):
         return sum(len(c) for c in feature["input_ids"])
 
-    def loss(self, logits, batch):
-        return F.cross_entropy(logits, batch["labels"], ignore_index=-100)
-
-    def predict(self, outputs, features, examples):
-        preds = [0] * len(examples)
-        for out, f in zip(outputs, features):
-            preds[f["example_index"]] = int(np.argmax(out))
-        return preds
-
-    def labelled(self, examples):
-        return _hidden_count(examples) == 0
-
-    def score(self, predictions, examples, metric, lang):
-        return _accuracy_scores(predictions, examples, metric)
