@@ -18,6 +18,10 @@ RUN apt-get update \
 
 WORKDIR /workspace/xstilts
 
+# LaTeX for the report stage (paper/report.pdf): latexmk + pdflatex from Ubuntu's TeX Live.
+COPY tools/install_tex.sh /tmp/install_tex.sh
+RUN /tmp/install_tex.sh && rm -rf /var/lib/apt/lists/* /tmp/install_tex.sh
+
 # Same lock file as `make setup` (README): torch==2.13.0 resolves to the CUDA build here.
 COPY requirements.lock pyproject.toml README.md ./
 COPY xstilts ./xstilts

@@ -5,9 +5,12 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup repro test test-fast validate use-paper lab bench clean
+.PHONY: setup tex repro test test-fast validate use-paper lab bench clean
 
-setup: .venv/.installed
+setup: .venv/.installed tex
+
+tex:  # latexmk + pdflatex for the report stage (Debian/Ubuntu packages; a no-op when present)
+	@tools/install_tex.sh
 
 .venv/.installed: requirements.lock pyproject.toml
 	python3 -m venv .venv

@@ -214,6 +214,25 @@ def per_language_plot(scores: pd.DataFrame, out_dir: str, split: str = "test") -
     return paths
 
 
+def zero_shot_table(scores: pd.DataFrame, chance: pd.DataFrame, setting: str, split: str = "test") -> str:
+    """Markdown: task x language, '<score> (<chance>)' for one setting, mean over seeds."""
+    df = scores[(scores.setting == setting) & (scores.split == split)]
+    mean = df.groupby(["task", "lang"]).score.mean()
+    ch = chance.set_index(["task", "lang"]).chance if len(chance) else pd.Series(dtype=float)
+    langs = sorted(df.lang.unique(), key=lambda lang: (lang != "en", lang))
+    lines = ["| task | " + " | ".join(langs) + " |", "|---" * (len(langs) + 1) + "|"]
+    for task in sorted(df.task.unique()):
+        cells = []
+        for lang in langs:
+            if (task, lang) not in mean.index:
+                cells.append("")
+                continue
+            c = ch.get((task, lang))
+            cells.append(f"{mean[(task, lang)]:.1f}" + (f" ({c:.1f})" if c is not None and c == c else ""))
+        lines.append(f"| {task} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 # ---- the analysis stage -----------------------------------------------------------------
 
 
@@ -230,6 +249,8 @@ def run(params, phase3_root: str, retrieval_dir: str, out_dir: str) -> dict:
             df.to_csv(tmp, index=False)
     with io.atomic_path(os.path.join(out_dir, "results.md")) as tmp:
         Path(tmp).write_text(table.pivot(index="setting", columns="task", values="zero_shot").round(1).to_markdown() + "\n")
+    with io.atomic_path(os.path.join(out_dir, "zero_shot.md")) as tmp:
+        Path(tmp).write_text(zero_shot_table(scores, chance, params.analysis.baseline))
     figures = per_language_plot(scores, out_dir)
     if len(sig):
         figures += gain_heatmap(sig, out_dir)

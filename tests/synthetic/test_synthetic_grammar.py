@@ -49,7 +49,7 @@ def test_word_order_differs_by_language(world, G):
     assert idx("qc", "PROPN") < idx("qc", "VERB") < idx("qc", "NOUN")
     # noun-adjective order: qc puts the adjective after the noun, the others before
     def concept(code, c):
-        return next(i for i, t in enumerate(toks[code]) if t.key is not None and t.key[2] == c)
+        return next(i for i, t in enumerate(toks[code]) if t.key is not None and t.key[0] == "w" and t.key[2] == c)
 
     for code in ("en", "qa", "qb", "qd"):
         assert concept(code, "red") < concept(code, "apple"), code
@@ -79,6 +79,25 @@ def test_names_are_transliterated_not_translated(world, G):
     assert G["qc"].name_part(p.id, 0) == transliterate(p.parts[0], "Grek", capital=True)
     assert len(G["qd"].name_part(p.id, 0)) == len(p.parts[0])  # one character per syllable
     assert transliterate(("ka", "res"), "Grek").endswith("ς")
+
+
+def test_latin_names_keep_their_latin_spelling_in_every_script(world):
+    p = _person_with_two_part_name(world)
+    latin = grammars(world, latin_names=1.0)
+    en_name = [latin["en"].name_part(p.id, i) for i in range(2)]
+    for code in ("qa", "qb", "qc", "qd"):
+        assert [latin[code].name_part(p.id, i) for i in range(2)] == en_name
+    # the rest of the sentence keeps the language's own script
+    s = _meaning(world)
+    qb = latin["qb"].text(s)
+    assert en_name[0] in qb and re.search(SCRIPT_RE["qb"], qb)
+    # a fraction: a fixed, name-seeded subset of the entities, the same in every language
+    half = grammars(world, latin_names=0.5)
+    kept = [e.id for e in world.persons if half["qb"].keeps_latin_name(e.id)]
+    assert 0.3 < len(kept) / len(world.persons) < 0.7
+    assert kept == [e.id for e in world.persons if half["qd"].keeps_latin_name(e.id)]
+    assert kept == [e.id for e in world.persons if grammars(world, latin_names=0.5)["qc"].keeps_latin_name(e.id)]
+    assert not any(half["qa"].keeps_latin_name(e.id) for e in world.persons)  # already Latin
 
 
 def test_multi_token_names_get_bio_tags(world, G):
@@ -152,6 +171,15 @@ def test_code_switching_swaps_words_for_the_same_concept(world, G):
         elif a.key[0] == "w":
             assert b.form == G["en"].surface(a.key)
     assert "apples" in [t.form for t in mixed]
+    # function words are switched only on request: "in" for the locative postposition, "2015" kept
+    assert not any(a.form != b.form for a, b in zip(toks, mixed) if a.key is not None and a.key[0] == "f")
+    mixed = code_switch(toks, [G["en"]], random.Random(0), 1.0, function_words=True)
+    forms = [t.form for t in mixed]
+    assert forms.count("in") == 2 and "2015" in forms
+    qa_toks = G["qa"].sentence(s)
+    mixed = code_switch(qa_toks, [G["en"]], random.Random(0), 1.0, function_words=True)
+    subj = next(a for a in qa_toks if a.key == ("f", "SUBJ"))
+    assert subj.form in [t.form for t in mixed]  # no English case particle: kept
 
 
 def test_grammar_is_independent_of_world_seed():

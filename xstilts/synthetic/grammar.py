@@ -204,6 +204,14 @@ QD = LangSpec(
 )
 
 SPECS = {s.code: s for s in (EN, QA, QB, QC, QD)}
+# English forms of the function words, for code-switching into English (qa/qd case particles,
+# the qd past and classifier particles and the Q particles have none: they are never switched into en)
+EN_FUNC = {"loc": "in", "emp": "for", "rec": "to", "src": "from", "goal": "to", "agent": "by", "with": "with", "day": "on",
+           "year": "in", "NEG": "not", "COP": "is", "COP_PAST": "was", "and": "and", "so": "so", "then": "then", "who": "who",
+           "what": "what", "where": "where", "when": "when", "which": "which", "he": "he", "she": "she", "someone": "someone",
+           "people": "people", "DEF": "the", "INDEF": "a"}
+# token keys of function words: ("f", name), name as in LangSpec.func
+_F = {k: ("f", k) for k in sorted(set(EN_FUNC).union(*(spec.func for spec in SPECS.values())))}
 WORD_ORDER = {s.code: s.order for s in SPECS.values()}
 SCRIPT = {s.code: s.script for s in SPECS.values()}
 
@@ -396,6 +404,8 @@ class Grammar:
             return None
         if key[0] == "e":
             return self.name_part(key[1], key[2])
+        if key[0] == "f":
+            return EN_FUNC.get(key[1]) if self.en else self.func.get(key[1])
         return self.word(key[1], key[2], key[3])
 
     # -- noun phrases --
@@ -419,7 +429,7 @@ class Grammar:
     def _ftok(self, name: str, upos: str) -> Tok:
         t = self._ftoks.get(name)
         if t is None:
-            t = self._ftoks[name] = Tok(self.func[name], upos)
+            t = self._ftoks[name] = Tok(self.func[name], upos, key=_F[name])
         return t
 
     def _pron(self, gender: str) -> str:
@@ -443,20 +453,20 @@ class Grammar:
                 form = {"f": ("she", "her"), "m": ("he", "him")}[g or "m"][0 if case == "nom" else 1]
             else:
                 form = self._pron(g)
-            return [Tok(form, "PRON", ccg="NP")], 0
+            return [Tok(form, "PRON", key=_F["she" if g == "f" else "he"], ccg="NP")], 0
         if k == "someone":
-            return [Tok("someone" if self.en else self.func["someone"], "PRON", ccg="NP")], 0
+            return [Tok("someone" if self.en else self.func["someone"], "PRON", key=_F["someone"], ccg="NP")], 0
         if k == "people":
             if self.en:
-                return [Tok("people", "NOUN", ccg="N")], 0
-            return [Tok(self.func["people"], "NOUN", ccg="N")], 0
+                return [Tok("people", "NOUN", key=_F["people"], ccg="N")], 0
+            return [Tok(self.func["people"], "NOUN", key=_F["people"], ccg="N")], 0
         if k == "wh":
             return self._wh_np(np.ref), 0
         if k == "coord":
             out: list[Tok] = []
             for j, part in enumerate(np.parts):
                 if j:
-                    out.append(Tok("and" if self.en else self.func["and"], "CCONJ", ccg="conj"))
+                    out.append(Tok("and" if self.en else self.func["and"], "CCONJ", key=_F["and"], ccg="conj"))
                 out += self.np_tokens(part, case)[0]
             return out, 0
         # common nouns: thing / hyper / place
@@ -470,21 +480,21 @@ class Grammar:
         det: list[Tok] = []
         if self.en:
             if np.definite:
-                det = [Tok("the", "DET", ccg="NP[nb]/N")]
+                det = [Tok("the", "DET", key=_F["DEF"], ccg="NP[nb]/N")]
             elif not np.num and not plural and not is_mass(noun) and noun != "home":
                 nxt = (adjs[0].form if adjs else head.form)
-                det = [Tok("an" if nxt[0] in "aeiou" else "a", "DET", ccg="NP[nb]/N")]
+                det = [Tok("an" if nxt[0] in "aeiou" else "a", "DET", key=_F["INDEF"], ccg="NP[nb]/N")]
             if noun == "home":
                 det = []
             return det + num + adjs + [head], len(det)
         if self.code == "qd":
             if np.num:
-                num = num + [Tok(self.func["CLF"], "NOUN")]
+                num = num + [Tok(self.func["CLF"], "NOUN", key=_F["CLF"])]
             return num + adjs + [head], 0
         if np.definite and "DEF" in self.func and noun != "home":
-            det = [Tok(self.func["DEF"], "DET")]
+            det = [Tok(self.func["DEF"], "DET", key=_F["DEF"])]
         elif "INDEF" in self.func and not np.definite and not plural and not np.num and not is_mass(noun) and noun != "home":
-            det = [Tok(self.func["INDEF"], "DET")]
+            det = [Tok(self.func["INDEF"], "DET", key=_F["INDEF"])]
         if self.spec.adj_after:
             return det + num + [head] + adjs, len(det)
         return det + num + adjs + [head], len(det)
@@ -493,12 +503,12 @@ class Grammar:
         if what in ("which_city", "which_company"):
             noun = what.split("_")[1]
             if self.en:
-                return [Tok("which", "DET", ccg="NP[nb]/N"), Tok(noun, "NOUN", key=("w", "n", noun, ""), ccg="N")]
-            which = Tok(self.func["which"], "DET")
+                return [Tok("which", "DET", key=_F["which"], ccg="NP[nb]/N"), Tok(noun, "NOUN", key=("w", "n", noun, ""), ccg="N")]
+            which = Tok(self.func["which"], "DET", key=_F["which"])
             head = Tok(self.word("n", noun), "NOUN", key=("w", "n", noun, ""))
             return [head, which] if self.spec.adj_after else [which, head]
         upos = "PRON" if what in ("who", "what") else "ADV"
-        return [Tok(what if self.en else self.func[what], upos, ccg="NP")]
+        return [Tok(what if self.en else self.func[what], upos, key=_F[what], ccg="NP")]
 
     def _adp(self, role: str, np: NP, argument: bool, marks: dict | None = None, slot: str | None = None) -> list[Tok]:
         """Adpositional phrase for an oblique role (or a time NP), recording the NP's span."""
@@ -508,9 +518,9 @@ class Grammar:
             else:
                 p = {"loc": "in", "emp": "for", "rec": "to", "src": "from", "goal": "to", "agent": "by", "with": "with",
                      "day": "on", "year": "in"}[role]
-            adp = Tok(p, "ADP", ccg="PP/NP" if argument else "((S\\NP)\\(S\\NP))/NP")
+            adp = Tok(p, "ADP", key=_F[role], ccg="PP/NP" if argument else "((S\\NP)\\(S\\NP))/NP")
         else:
-            adp = Tok(self.func[role], "ADP")
+            adp = Tok(self.func[role], "ADP", key=_F[role])
         toks, skip = self.np_tokens(np, "acc")
         if self.spec.postpositions:
             if marks is not None:
@@ -527,15 +537,15 @@ class Grammar:
                 marks["time"] = (0, 1)
             return [Tok(self.word("t", val), "ADV", key=("w", "t", val, ""), ccg="S/S" if front else "(S\\NP)\\(S\\NP)")]
         if kind == "wh":
-            return [Tok("when" if self.en else self.func["when"], "ADV", ccg="S/S")]
+            return [Tok("when" if self.en else self.func["when"], "ADV", key=_F["when"], ccg="S/S")]
         if kind == "day":
             np_toks = [Tok(self.word("d", val), "PROPN", key=("w", "d", val, ""), ccg="N")]
         else:
             np_toks = [Tok(str(val), "NUM", ccg="N")]
         if self.en:
-            adp = Tok("on" if kind == "day" else "in", "ADP", ccg="(S/S)/NP" if front else "((S\\NP)\\(S\\NP))/NP")
+            adp = Tok("on" if kind == "day" else "in", "ADP", key=_F[kind], ccg="(S/S)/NP" if front else "((S\\NP)\\(S\\NP))/NP")
         else:
-            adp = Tok(self.func[kind], "ADP")
+            adp = Tok(self.func[kind], "ADP", key=_F[kind])
         if self.spec.postpositions:
             if marks is not None:
                 marks["time"] = (0, 1)
@@ -548,7 +558,7 @@ class Grammar:
     def _en_verb_group(self, c: Clause, subj_plural: bool, need_aux: bool, n_args: list[str]) -> list[Tok]:
         past = c.tense == "past"
         v = c.verb
-        neg = [Tok("not", "PART", ccg="(S\\NP)\\(S\\NP)")] if c.neg else []
+        neg = [Tok("not", "PART", key=_F["NEG"], ccg="(S\\NP)\\(S\\NP)")] if c.neg else []
 
         def cat(feature: str) -> str:
             s = f"S[{feature}]\\NP"
@@ -559,11 +569,11 @@ class Grammar:
         if v in ("be", "be_at") or c.passive:
             form = ("were" if subj_plural else "was") if past else ("are" if subj_plural else "is")
             if c.passive:
-                aux = Tok(form, "AUX", ccg="(S[dcl]\\NP)/(S[pss]\\NP)")
+                aux = Tok(form, "AUX", key=_F["COP_PAST" if past else "COP"], ccg="(S[dcl]\\NP)/(S[pss]\\NP)")
                 return [aux] + neg + [Tok(self.word("v", v, "pp"), "VERB", key=("w", "v", v, "pp"), ccg=cat("pss"))]
             if v == "be":
-                return [Tok(form, "AUX", ccg="(S[dcl]\\NP)/(S[adj]\\NP)")] + neg
-            return [Tok(form, "AUX", ccg="(S[dcl]\\NP)/PP")] + neg
+                return [Tok(form, "AUX", key=_F["COP_PAST" if past else "COP"], ccg="(S[dcl]\\NP)/(S[adj]\\NP)")] + neg
+            return [Tok(form, "AUX", key=_F["COP_PAST" if past else "COP"], ccg="(S[dcl]\\NP)/PP")] + neg
         if c.neg or need_aux:
             do = "did" if past else ("do" if subj_plural else "does")
             return ([Tok(do, "AUX", ccg="(S[dcl]\\NP)/(S[b]\\NP)")] + neg
@@ -575,24 +585,24 @@ class Grammar:
         past = c.tense == "past"
         v = c.verb
         f = self.func
-        neg = [Tok(f["NEG"], "PART")] if c.neg else []
+        neg = [Tok(f["NEG"], "PART", key=_F["NEG"])] if c.neg else []
         code = self.code
         if v in ("be", "be_at"):
             if code == "qd":
-                adj = [Tok(self.word("a", c.adj), "ADJ", key=("w", "a", c.adj, ""))] if v == "be" else [Tok(f["COP"], "AUX")]
-                return neg + adj + ([Tok(f["PAST"], "AUX")] if past else [])
-            cop = Tok(f["COP_PAST"] if past else f["COP"], "AUX")
+                adj = [Tok(self.word("a", c.adj), "ADJ", key=("w", "a", c.adj, ""))] if v == "be" else [Tok(f["COP"], "AUX", key=_F["COP"])]
+                return neg + adj + ([Tok(f["PAST"], "AUX", key=_F["PAST"])] if past else [])
+            cop = Tok(f["COP_PAST"] if past else f["COP"], "AUX", key=_F["COP_PAST" if past else "COP"])
             adj = [Tok(self.word("a", c.adj), "ADJ", key=("w", "a", c.adj, ""))] if v == "be" else []
             if code == "qa":
                 return adj + [cop] + neg
             return neg + [cop] + adj
         if code == "qd":
-            return neg + [Tok(self.word("v", v), "VERB", key=("w", "v", v, ""))] + ([Tok(f["PAST"], "AUX")] if past else [])
+            return neg + [Tok(self.word("v", v), "VERB", key=("w", "v", v, ""))] + ([Tok(f["PAST"], "AUX", key=_F["PAST"])] if past else [])
         if c.passive:
             if code == "qa":
                 form = "pass_past" if past else "pass_pres"
                 return [Tok(self.word("v", v, form), "VERB", key=("w", "v", v, form))] + neg
-            aux = Tok(f["COP_PAST"] if past else f["COP"], "AUX")
+            aux = Tok(f["COP_PAST"] if past else f["COP"], "AUX", key=_F["COP_PAST" if past else "COP"])
             return neg + [aux, Tok(self.word("v", v, "pp"), "VERB", key=("w", "v", v, "pp"))]
         form = "past" if past else "pres"
         verb = Tok(self.word("v", v, form), "VERB", key=("w", "v", v, form))
@@ -667,7 +677,7 @@ class Grammar:
             label = "X:" + role
             obl_labels.append(label)
             if np.kind == "wh" and np.ref == "where":
-                parts[label] = [Tok("where" if en else func["where"], "ADV", ccg="S/S")]
+                parts[label] = [Tok("where" if en else func["where"], "ADV", key=_F["where"], ccg="S/S")]
                 continue
             slot = "subj" if role == "agent" else "obl:" + role
             if want:
@@ -754,15 +764,15 @@ class Grammar:
         ``marks`` receives (clause_index, slot) -> (start, end)."""
         out: list[Tok] = []
         if s.then:
-            out.append(Tok("then" if self.en else self.func["then"], "ADV", ccg="S/S"))
+            out.append(Tok("then" if self.en else self.func["then"], "ADV", key=_F["then"], ccg="S/S"))
         for i, c in enumerate(s.clauses):
             omit = False
             if i:
                 if s.conj == "so":
                     out.append(Tok(self.spec.comma, "PUNCT", ccg=","))
-                    out.append(Tok("so" if self.en else self.func["so"], "ADV" if not self.en else "ADV", ccg="conj"))
+                    out.append(Tok("so" if self.en else self.func["so"], "ADV" if not self.en else "ADV", key=_F["so"], ccg="conj"))
                 else:
-                    out.append(Tok("and" if self.en else self.func["and"], "CCONJ", ccg="conj"))
+                    out.append(Tok("and" if self.en else self.func["and"], "CCONJ", key=_F["and"], ccg="conj"))
                     omit = c.subj == s.clauses[0].subj and not c.passive and not s.clauses[0].passive
             m: dict = {}
             toks = self.clause(c, omit_subject=omit, marks=m if marks is not None else None)
@@ -801,11 +811,13 @@ def grammars(world: World, codes=("en", "qa", "qb", "qc", "qd"), latin_names: fl
     return {c: Grammar(c, world, latin_names) for c in codes}
 
 
-def code_switch(toks: list[Tok], others: list[Grammar], rng: random.Random, p: float) -> list[Tok]:
-    """Replace content words (and name parts) by the same concept's word in another language."""
+def code_switch(toks: list[Tok], others: list[Grammar], rng: random.Random, p: float, function_words: bool = False) -> list[Tok]:
+    """Replace content words (and name parts) by the same concept's word in another language;
+    with ``function_words`` also adpositions, wh-words, negation, articles, copulas, pronouns and
+    conjunctions (where the other language has the function word; word order is kept)."""
     out = []
     for t in toks:
-        if t.key is not None and rng.random() < p:
+        if t.key is not None and (function_words or t.key[0] != "f") and rng.random() < p:
             g = others[0] if len(others) == 1 or rng.random() < 0.7 else rng.choice(others[1:])
             form = g.surface(t.key)
             if form:

@@ -474,12 +474,58 @@ def qqp_items(world: World, rng: random.Random, n: int) -> list[PairItem]:
     return out
 
 
+_PAWS_ARG_VERBS = ("buy", "sell", "give", "find", "lose", "help", "call", "visit", "meet", "eat", "drive", "read", "play")
+
+
+def _other_argument(world: World, rng: random.Random, c: Clause) -> Clause:
+    """The same clause with one participant, object, place or time replaced by another one."""
+    opts = ["subj"]
+    if c.obj is not None and c.obj.kind in ("ent", "thing"):
+        opts.append("obj")
+    if any(n.kind == "ent" for _, n in c.obl):
+        opts.append("obl")
+    if c.time is not None:
+        opts.append("time")
+    k = rng.choice(opts)
+    if k == "subj":
+        return replace(c, subj=ent(world.person(rng, (c.subj.ref,))))
+    if k == "obj":
+        if c.obj.kind == "thing":
+            cat = CATEGORY_OF[c.obj.ref]
+            new = rng.choice([o for o in CATEGORIES[cat]["items"] if o != c.obj.ref])
+            return replace(c, obj=replace(c.obj, ref=new, num=0 if is_mass(new) else c.obj.num))
+        e = world.by_id[c.obj.ref]
+        other = world.city(rng, (e.id,)) if e.type == "LOC" else world.person(rng, (e.id, c.subj.ref))
+        return replace(c, obj=ent(other))
+    if k == "obl":
+        i = rng.choice([j for j, (_, n) in enumerate(c.obl) if n.kind == "ent"])
+        role, n = c.obl[i]
+        e = world.by_id[n.ref]
+        other = {"LOC": world.city, "ORG": world.org}.get(e.type, world.person)(rng, (e.id, c.subj.ref))
+        return replace(c, obl=c.obl[:i] + ((role, ent(other)),) + c.obl[i + 1:])
+    while True:
+        t = random_time(rng)
+        if t != c.time:
+            return replace(c, time=t)
+
+
 def _paws_pair(world: World, rng: random.Random, para: bool) -> tuple[Sentence, Sentence] | None:
-    k = rng.randrange(4)
+    k = rng.randrange(6)
     # Both labels get the same share of same-bag-of-words pairs, so word overlap predicts nothing:
     # k0 and k1 pair a voice change (paraphrase) with a voice change that swaps roles (not), and
     # a symmetric-verb swap (paraphrase: "X met Y" / "Y met X") with an asymmetric swap (not);
-    # k2 and k3 reorder (paraphrase) or swap (not) without changing any word.
+    # k2 and k3 reorder (paraphrase) or swap (not) without changing any word; k4 and k5 (a third of
+    # the pairs) change the voice, and the non-paraphrase also replaces one participant, object,
+    # place or time ("X sold a car to Y" / "A car was sold to Z by X"): no pair shares its bag of
+    # words, and the one changed word is the signal (PAWS-X's non-swapped, lexical negatives).
+    if k >= 4:
+        c = fact_clause(world, rng, verb=rng.choice(_PAWS_ARG_VERBS), p_time=0.5, p_loc=0.4)
+        if not _can_passive(c):
+            return None
+        alt = replace(c, passive=True, front_time=False)
+        if para:
+            return single(c), single(alt)
+        return single(c), single(_other_argument(world, rng, alt))
     if k == 0:  # two people: X helped Y (in C) (on Monday)
         p = world.person(rng)
         q = world.person(rng, (p.id,))
@@ -573,8 +619,8 @@ class QAItem:
     questions: tuple  # QAQuestion
 
 
-def _context(world: World, rng: random.Random) -> tuple[str, list[Sentence]]:
-    n = rng.randint(3, 6)
+def _context(world: World, rng: random.Random, n_sentences: tuple = (3, 6)) -> tuple[str, list[Sentence]]:
+    n = rng.randint(*n_sentences)
     people = [world.person(rng) for _ in range(rng.choice((1, 2, 2, 3)))]
     ids = {p.id for p in people}
     if len(ids) < len(people):
@@ -687,9 +733,10 @@ def _all_clauses(sents):
             yield si, ci, c
 
 
-def qa_item(world: World, rng: random.Random, n_questions: int, p_unanswerable: float = 0.0) -> QAItem:
+def qa_item(world: World, rng: random.Random, n_questions: int, p_unanswerable: float = 0.0,
+            n_sentences: tuple = (3, 6)) -> QAItem:
     while True:
-        title, sents = _context(world, rng)
+        title, sents = _context(world, rng, n_sentences)
         clauses = list(_all_clauses(sents))
         questions = []
         tried = set()
@@ -750,11 +797,13 @@ def _unanswerable(world: World, rng: random.Random, sents) -> Clause | None:
     return q
 
 
-def qa_items(world: World, rng: random.Random, n_questions: int, p_unanswerable: float = 0.0) -> list[QAItem]:
+def qa_items(world: World, rng: random.Random, n_questions: int, p_unanswerable: float = 0.0,
+             n_sentences: tuple = (3, 6)) -> list[QAItem]:
+    """Contexts of ``n_sentences`` (min, max) sentences with 1-3 questions each."""
     out, total = [], 0
     while total < n_questions:
         k = min(rng.choice((1, 2, 2, 3)), n_questions - total)
-        item = qa_item(world, rng, k, p_unanswerable)
+        item = qa_item(world, rng, k, p_unanswerable, n_sentences)
         out.append(item)
         total += len(item.questions)
     return out

@@ -82,10 +82,12 @@ class SyntheticConfig:
     scale: float = 1.0  # multiplies every example / line count (the pipeline's data.embedded.scale)
     mt_noise: float = 0.05  # translate-train: probability of dropping each attributive adjective
     squad_v2_unanswerable: float = 1 / 3
-    code_switch_fraction: float = 0.25  # code-switched lines per non-English language, x its monolingual lines
-    parallel_fraction: float = 0.15  # "L </s> en" lines per non-English language, x its monolingual lines
+    code_switch_fraction: float = 1.0  # code-switched lines per non-English language, x its monolingual lines
+    parallel_fraction: float = 1.0  # "L </s> en" lines per non-English language, x its monolingual lines
     anchor_min: int = 300  # floor on both anchor counts (low-resource languages)
-    code_switch_prob: float = 0.3  # per content word / name part in a code-switched line
+    code_switch_prob: float = 0.4  # per content word / name part in a code-switched line
+    code_switch_function_words: bool = True  # also switch adpositions, wh-words, negation, articles, copulas
+    qa_context_sentences: tuple = (2, 4)  # (min, max) sentences per QA context (SQuAD, XQuAD, MLQA, TyDiQA)
     paragraph_fraction: float = 0.15  # corpus lines that are 3-6 sentence paragraphs (QA-length text)
     latin_names: float = 1.0  # share of entities whose names keep their Latin spelling in qb / qc / qd
 
@@ -237,25 +239,26 @@ def _generate(out: str, cfg: SyntheticConfig) -> dict:
             W.parquet("pawsx", "google/xtreme", f"PAWS-X.{code}", sp, _columns(rows, F["pawsx"]), F["pawsx"])
 
     # ---- SQuAD v1.1 / v2.0, translate-train, XQuAD, MLQA, TyDiQA --------------------------------------
-    squad1 = {sp: T.qa_items(world, rng(f"squad1:{sp}"), n(k)) for sp, k in
+    ctx = tuple(cfg.qa_context_sentences)
+    squad1 = {sp: T.qa_items(world, rng(f"squad1:{sp}"), n(k), 0.0, ctx) for sp, k in
               (("train", sz.intermediate_train), ("validation", sz.intermediate_dev))}
     for sp, items in squad1.items():
         rows = [row for it in items for row in T.render_qa(it, en)]
         W.parquet("squad_v1", "rajpurkar/squad", "plain_text", sp, _columns(rows, F["squad"]), F["squad"])
     for sp, k in (("train", sz.intermediate_train), ("validation", sz.intermediate_dev)):
-        items = T.qa_items(world, rng(f"squad2:{sp}"), n(k), cfg.squad_v2_unanswerable)
+        items = T.qa_items(world, rng(f"squad2:{sp}"), n(k), cfg.squad_v2_unanswerable, ctx)
         rows = [row for it in items for row in T.render_qa(it, en)]
         W.parquet("squad_v2", "rajpurkar/squad_v2", "squad_v2", sp, _columns(rows, F["squad"]), F["squad"])
     for code in others:
         r = rng(f"squad-mt:{code}")
         rows = [row for it in squad1["train"] for row in T.render_qa(it, G[code], r, cfg.mt_noise)]
         W.parquet("squad_translate_train", "facebook/mlqa", f"mlqa-translate-train.{code}", "train", _columns(rows, F["mlqa"]), F["mlqa"])
-    xquad = T.qa_items(world, rng("xquad"), n(sz.eval_test))
+    xquad = T.qa_items(world, rng("xquad"), n(sz.eval_test), 0.0, ctx)
     for code in L:
         rows = [row for it in xquad for row in T.render_qa(it, G[code])]
         W.parquet("xquad", "google/xtreme", f"XQuAD.{code}", "validation", _columns(rows, F["xquad"]), F["xquad"])
-    mlqa = {"validation": T.qa_items(world, rng("mlqa:validation"), n(sz.eval_dev)),
-            "test": T.qa_items(world, rng("mlqa:test"), n(sz.eval_test))}
+    mlqa = {"validation": T.qa_items(world, rng("mlqa:validation"), n(sz.eval_dev), 0.0, ctx),
+            "test": T.qa_items(world, rng("mlqa:test"), n(sz.eval_test), 0.0, ctx)}
     for code in L:
         for sp, items in mlqa.items():
             rows = []
@@ -270,7 +273,7 @@ def _generate(out: str, cfg: SyntheticConfig) -> dict:
         for code in L:
             size = n(k * frac.get(code, 1.0)) if sp == "train" else n(k)
             prefix = langs.get(code).name.lower()
-            for it in T.qa_items(world, rng(f"tydiqa:{sp}:{code}"), size):
+            for it in T.qa_items(world, rng(f"tydiqa:{sp}:{code}"), size, 0.0, ctx):
                 for row in T.render_qa(it, G[code]):
                     row["id"] = f"{prefix}-{counters[code]:06d}"
                     counters[code] += 1
@@ -445,7 +448,7 @@ def _corpus(W: _Writer, world: World, G: dict, cfg: SyntheticConfig, rng, n) -> 
             par_n = max(n(cfg.anchor_min), int(round(cfg.parallel_fraction * mono_n)))
         for _ in range(cs_n):
             s = T.random_sentence(world, r)
-            toks = code_switch(g.sentence(s), others, r, cfg.code_switch_prob)
+            toks = code_switch(g.sentence(s), others, r, cfg.code_switch_prob, cfg.code_switch_function_words)
             lines.append(join_forms([t.form for t in toks]))
         for _ in range(par_n):
             s = T.random_sentence(world, r)
