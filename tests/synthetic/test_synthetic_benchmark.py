@@ -328,7 +328,9 @@ def test_corpus_follows_resource_level_and_has_anchors(bench):
             if lang != "qa":  # code-switched lines mix the language's own script with Latin
                 mixed = [line for line in lines if " </s> " not in line and re.search("[A-Za-z]{2}", line)]
                 assert mixed
-    assert totals == sorted(totals, reverse=True)
+    # English has no parallel lines (they live in the other language's file), so only the
+    # non-English totals follow resource level; English leads on monolingual text (checked above).
+    assert totals[1:] == sorted(totals[1:], reverse=True)
 
 
 def test_determinism_does_not_depend_on_the_hash_seed(bench, tmp_path):

@@ -16,10 +16,12 @@ drawn once from language-specific syllable inventories with a *fixed* seed (the 
 change with ``SyntheticConfig.seed``; only the world and the examples do). A quarter of Qalian's
 content words are cognates of the English word, adapted to Qalian phonotactics, so qa shares
 surface forms with en the way related European languages do. Proper names are the same syllable
-sequences in every language, transliterated per script (:func:`transliterate`); digits are shared.
+sequences in every language, transliterated per script (:func:`transliterate`) unless the grammar
+keeps them in Latin spelling (``latin_names``: the embedded benchmark's default, see
+:mod:`xstilts.synthetic.writer`); digits are shared.
 
-Every rendered token carries a UPOS tag, a BIO NER tag, a key that links it to its concept or
-entity (used for code-switching in the MLM corpus) and, in English, a CCG-like supertag derived
+Every rendered token carries a UPOS tag, a BIO NER tag, a key that links it to its concept,
+entity or function word (used for code-switching in the MLM corpus) and, in English, a CCG-like supertag derived
 from its grammatical role (the synthetic stand-in for CCGbank).
 """
 

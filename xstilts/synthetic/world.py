@@ -9,7 +9,7 @@ language by :mod:`xstilts.synthetic.grammar`. The meanings refer to two kinds of
   where it is kept, what kind of thing it is, which bodily state makes you use it);
 * **entities** (people = PER, organisations = ORG, locations = LOC), drawn per seed by
   :class:`World`. Entity names are sequences of syllables from one shared inventory, so a name is
-  the same in every language and is only transliterated into each script.
+  the same in every language and is at most transliterated into each script.
 
 The world also holds stable facts (where each person lives, who employs them, where each
 organisation is), used by QA contexts and by the MLM corpus so that the same facts recur.
