@@ -98,3 +98,19 @@ def test_paper_profile_expands_to_one_dvc_stage_per_cell(tmp_path):
     assert "phase2@anli_plus" in out and "phase2@multi" in out
     assert "phase3@hellaswag-tydiqa" in out and "phase3@none-xnli" in out
     assert sum(s.startswith("phase3@") for s in out) == 11 * 7
+
+
+def test_paper_profile_fails_fast_offline(monkeypatch, tmp_path):
+    """No network and no cache: phase 1 of the paper profile stops at once and says what to do."""
+    import time
+
+    from xstilts import hub, pipeline
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    params = config.load("configs/paper.yaml")
+    start = time.perf_counter()
+    with pytest.raises(hub.HubUnavailableError, match="What to do") as err:
+        pipeline.run_phase1(params, str(tmp_path / "phase1"))
+    assert time.perf_counter() - start < 10
+    assert "xlm-roberta-large" in str(err.value) and "HF_HUB_OFFLINE=1" in str(err.value)

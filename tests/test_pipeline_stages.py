@@ -116,6 +116,8 @@ def test_analysis_table_significance_and_figures(world):
     assert set(sig[sig.setting == "mnli"].set_index("task").overlap.items()) >= {("xnli", "continued-training"), ("panx", "transfer")}
     assert (out / "analysis" / "gain_heatmap.png").stat().st_size > 5000
     assert json.loads((out / "analysis" / "metrics.json").read_text())["comparisons"] == 6
+    results_md = (out / "analysis" / "results.md").read_text()
+    assert "(c)" in results_md  # mnli -> xnli is flagged as continued training
     table = (out / "analysis" / "zero_shot.md").read_text().splitlines()
     assert table[0].startswith("| task | en | qa") and len(table) == 2 + 3 + 2  # 3 targets + bucc2018 + tatoeba
     assert "(" in table[2]  # chance level beside each score

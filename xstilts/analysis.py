@@ -69,6 +69,15 @@ def results_table(scores: pd.DataFrame, baseline: str, split: str = "test") -> p
     return table
 
 
+def results_markdown(table: pd.DataFrame) -> str:
+    """Setting x task zero-shot averages; cells where the intermediate task is the target's own
+    training data are marked (continued training is not intermediate-task transfer)."""
+    marks = {"continued-training": " (c)", "translate-train": " (t)"}
+    cells = table.assign(cell=[f"{v:.1f}{marks.get(f, '')}" if v == v else "" for v, f in zip(table.zero_shot, table.overlap)])
+    md = cells.pivot(index="setting", columns="task", values="cell").fillna("").to_markdown()
+    return md + "\n\n(c) continued training: the intermediate task is the target's own English training data; (t) translate-train.\n"
+
+
 def overlap_flag(setting_tasks: list[str], target: str) -> str:
     flags = {overlap(t, target) for t in setting_tasks}
     for flag in ("continued-training", "translate-train"):
@@ -248,7 +257,7 @@ def run(params, phase3_root: str, retrieval_dir: str, out_dir: str) -> dict:
         with io.atomic_path(os.path.join(out_dir, f"{name}.csv")) as tmp:
             df.to_csv(tmp, index=False)
     with io.atomic_path(os.path.join(out_dir, "results.md")) as tmp:
-        Path(tmp).write_text(table.pivot(index="setting", columns="task", values="zero_shot").round(1).to_markdown() + "\n")
+        Path(tmp).write_text(results_markdown(table))
     with io.atomic_path(os.path.join(out_dir, "zero_shot.md")) as tmp:
         Path(tmp).write_text(zero_shot_table(scores, chance, params.analysis.baseline))
     figures = per_language_plot(scores, out_dir)
