@@ -17,6 +17,7 @@ import torch
 
 from xstilts import config as cfg
 from xstilts import io
+from xstilts.chance import chance_level
 from xstilts.formats import format_for, major_score, num_labels
 from xstilts.model import MultiTaskModel, build_encoder, encoder_config, load_encoder, save_encoder
 from xstilts.tasks import TASKS, with_labels
@@ -444,11 +445,9 @@ def run_phase3(params: cfg.Params, setting: str, target: str, phase2_dir: str, p
             run["scores"].setdefault(split, {})[lang] = scores
         io.write_json(os.path.join(out_dir, f"seed{seed}", "curve.json"), {"loss": [r for r in curve if "loss" in r], "dev": result.history})
         runs[str(seed)] = run
-    from xstilts.chance import chance_level
-
     chance = {split: {} for split, _ in eval_sets}
     for (split, lang), (examples, _) in eval_sets.items():
-        if format_for(task).labelled(examples):
+        if fmt.labelled(examples):
             chance[split][lang] = chance_level(task, examples, lang)
     metrics = {"setting": setting, "target": target, "train_task": train_task.name, "seeds": runs, "chance": chance}
     io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
