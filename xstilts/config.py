@@ -8,6 +8,7 @@ every output so a number can always be traced to the settings that produced it.
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,9 @@ import yaml
 
 class ConfigError(ValueError):
     pass
+
+
+_REPO_ID = re.compile(r"[\w.-]+/[\w.-]+")
 
 
 # ---- schema --------------------------------------------------------------------------------
@@ -33,7 +37,8 @@ class DataConfig:
     source: str = "embedded"  # embedded | hub | local
     root: str = "data/embedded"  # LocalStore root (embedded benchmark or an offline mirror)
     languages: list[str] = field(default_factory=lambda: ["all"])  # ["all"] = every language of each task
-    revisions: dict[str, str] = field(default_factory=dict)  # Hub repo -> pinned revision
+    revisions: dict[str, str] = field(default_factory=dict)  # Hub repo (as read, after `repos`) -> pinned revision
+    repos: dict[str, str] = field(default_factory=dict)  # a reader's default Hub repo -> the repo to read instead (same schema)
     local_dirs: dict[str, str] = field(default_factory=dict)  # datasets not on the Hub (ccgbank, corpus)
     embedded: EmbeddedData = field(default_factory=EmbeddedData)
     max_train_examples: int = 0  # 0 = all; a cap for smoke runs
@@ -250,6 +255,9 @@ def check(params: Params) -> Params:
     for i, t in enumerate(params.retrieval.tasks):
         if t not in TASKS or TASKS[t].format != "bitext_retrieval":
             raise ConfigError(f"retrieval.tasks[{i}]: unknown retrieval task {t!r}")
+    for default, repo in params.data.repos.items():
+        if not (_REPO_ID.fullmatch(default) and _REPO_ID.fullmatch(repo)):
+            raise ConfigError(f"data.repos.{default}: expected Hub repo ids 'owner/name' on both sides, got {default!r} -> {repo!r}")
     for i, code in enumerate(params.data.languages):
         if code != "all" and code not in languages.LANGUAGES:
             raise ConfigError(f"data.languages[{i}]: unknown language {code!r}")

@@ -42,8 +42,8 @@ def store_for(params: cfg.Params):
     from xstilts.stores import HubStore, LocalStore
 
     if params.data.source == "hub":
-        return HubStore(revisions=params.data.revisions, local_dirs=params.data.local_dirs)
-    return LocalStore(params.data.root)
+        return HubStore(revisions=params.data.revisions, local_dirs=params.data.local_dirs, repos=params.data.repos)
+    return LocalStore(params.data.root, repos=params.data.repos)
 
 
 def has_language(params: cfg.Params, task: tb.Task, lang: str) -> bool:
@@ -172,7 +172,7 @@ def build_benchmark(params: cfg.Params, out_dir: str) -> dict:
             shutil.rmtree(out_dir)
         return generate(out_dir, SyntheticConfig(seed=params.data.embedded.seed, scale=params.data.embedded.scale))
     os.makedirs(out_dir, exist_ok=True)
-    manifest = {"source": params.data.source, "root": params.data.root, "revisions": params.data.revisions}
+    manifest = {"source": params.data.source, "root": params.data.root, "revisions": params.data.revisions, "repos": params.data.repos}
     io.write_json(os.path.join(out_dir, "manifest.json"), manifest)
     return manifest
 

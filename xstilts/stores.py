@@ -3,6 +3,11 @@
 A local mirror has the Hub's own layout, ``<root>/<repo>/<config>/<split>-*.parquet``, the
 layout ``datasets`` writes when it converts a Hub repo to parquet. The embedded synthetic
 benchmark is written in that layout, so tasks read it exactly as they read the Hub.
+
+Readers name the repo they expect (``izhx/xtreme-r-udpos``); both stores take ``repos``
+(``data.repos`` in params.yaml), a map from that default id to the repo actually read, for the
+unofficial mirrors a user may want to swap for another copy with the same schema. Error messages
+name the repo actually read (``repo_for``).
 """
 
 from __future__ import annotations
@@ -18,23 +23,32 @@ class MissingDataError(FileNotFoundError):
     pass
 
 
+def _repo_for(repos: dict[str, str], repo: str) -> str:
+    return repos.get(repo, repo)
+
+
 @dataclass
 class LocalStore:
     root: str
+    repos: dict[str, str] = field(default_factory=dict)  # default repo id -> repo read instead
     _cache: dict = field(default_factory=dict, repr=False)
 
+    def repo_for(self, repo: str) -> str:
+        return _repo_for(self.repos, repo)
+
     def files(self, repo: str, config: str, split: str) -> list[str]:
-        pattern = os.path.join(self.root, repo, config, f"{split}-*.parquet")
+        pattern = os.path.join(self.root, self.repo_for(repo), config, f"{split}-*.parquet")
         return sorted(glob.glob(pattern))
 
     def rows(self, repo: str, config: str, split: str) -> list[dict]:
-        key = (repo, config, split)
+        real = self.repo_for(repo)
+        key = (real, config, split)
         if key not in self._cache:
             import pyarrow.parquet as pq
 
             paths = self.files(repo, config, split)
             if not paths:
-                raise MissingDataError(f"no parquet files for {repo} config {config!r} split {split!r} under {self.root} (looked for {os.path.join(self.root, repo, config, split + '-*.parquet')})")
+                raise MissingDataError(f"no parquet files for {real} config {config!r} split {split!r} under {self.root} (looked for {os.path.join(self.root, real, config, split + '-*.parquet')})")
             self._cache[key] = [row for p in paths for row in pq.read_table(p).to_pylist()]
         return self._cache[key]
 
@@ -54,9 +68,14 @@ class HubStore:
     revisions: dict[str, str]  # repo -> pinned revision (commit sha or branch)
     cache_dir: str | None = None
     local_dirs: dict[str, str] = field(default_factory=dict)  # datasets not on the Hub (ccgbank, corpus)
+    repos: dict[str, str] = field(default_factory=dict)  # default repo id -> repo read instead
     _cache: dict = field(default_factory=dict, repr=False)
 
+    def repo_for(self, repo: str) -> str:
+        return _repo_for(self.repos, repo)
+
     def rows(self, repo: str, config: str, split: str) -> list[dict]:
+        repo = self.repo_for(repo)
         key = (repo, config, split)
         if key not in self._cache:
             self._cache[key] = self._load(repo, config, split).to_list()

@@ -279,6 +279,21 @@ add("google/xtreme", "udpos.Kazakh", "test", pos([("Біз", "PRON"), ("оқим
 add("google/xtreme", "udpos.Thai", "test", pos([("ฉัน", "PRON"), ("กิน", "VERB")], [("แมว", "NOUN"), ("นอน", "VERB")],
                                                [("เขา", "PRON"), ("มา", "VERB")]), UDPOS_F)
 
+# XTREME-R's extra UD-POS languages (UD 2.7): izhx/xtreme-r-udpos, configs = ISO codes, test only
+# outside en (datasets.md §1b). Its columns and tag feature are not documented: written as the reader
+# expects them by default (google/xtreme's tokens / pos_tags ClassLabel[17 UPOS]); the string-tag
+# variant is written by the tests that need it. The mirror's en config holds other sentences than
+# google/xtreme's, so reading en from the wrong repo shows.
+XR_UDPOS_F = UDPOS_F
+LT_POS = [[("Aš", "PRON"), ("skaitau", "VERB"), ("knygą", "NOUN"), (".", "PUNCT")], [("Labai", "ADV"), ("gražu", "ADJ")],
+          [("Jonas", "PROPN"), ("ir", "CCONJ"), ("Ona", "PROPN")]]
+RO_POS = [[("Eu", "PRON"), ("citesc", "VERB"), ("o", "DET"), ("carte", "NOUN")], [("Este", "AUX"), ("frumos", "ADJ"), ("!", "PUNCT")],
+          [("Ion", "PROPN"), ("și", "CCONJ"), ("Maria", "PROPN")]]
+add("izhx/xtreme-r-udpos", "lt", "test", pos(*LT_POS), XR_UDPOS_F)
+add("izhx/xtreme-r-udpos", "ro", "test", pos(*RO_POS), XR_UDPOS_F)
+for _split in ("train", "validation", "test"):
+    add("izhx/xtreme-r-udpos", "en", _split, pos([("Mirror", "NOUN"), ("only", "ADV")], [("UD", "PROPN"), ("2.7", "NUM")]), XR_UDPOS_F)
+
 PANX_F = Features({"tokens": Sequence(S), "ner_tags": Sequence(ClassLabel(names=NER)), "langs": Sequence(S)})
 WIKIANN_F = Features({"tokens": Sequence(S), "ner_tags": Sequence(ClassLabel(names=NER)), "langs": Sequence(S), "spans": Sequence(S)})
 
@@ -383,6 +398,24 @@ add("google/xtreme", "tatoeba.deu", "validation", tato("deu", [("Ich bin müde."
 add("google/xtreme", "tatoeba.cmn", "validation", tato("cmn", [("我很累。", "I am tired."), ("谢谢。", "Thanks."), ("你好。", "Hello.")]), TATO_F)
 add("google/xtreme", "tatoeba.qaa", "validation", tato("qaa", [("qa mena sulo", "the man sings"), ("qa kati dormo", "the cat sleeps"),
                                                                ("qa iu kuro", "someone runs")]), TATO_F)
+
+# XTREME-R's extra Tatoeba languages: mteb/tatoeba-bitext-mining, configs {iso3}-eng, split test,
+# sentence1 = the {iso3} side, sentence2 = English, rows aligned (mteb's Tatoeba task; datasets.md
+# §1a/§1b name the repo and configs only). No trailing newline. Its deu-eng holds other sentences than
+# google/xtreme's tatoeba.deu, so reading de from the wrong repo shows.
+MTEB_TATO_F = Features({"sentence1": S, "sentence2": S})
+
+
+def mteb_tato(pairs: list[tuple[str, str]]) -> dict:
+    return {"sentence1": [s for s, _ in pairs], "sentence2": [t for _, t in pairs]}
+
+
+add("mteb/tatoeba-bitext-mining", "aze-eng", "test", mteb_tato([("Mən yoruldum.", "I am tired."), ("Salam.", "Hello."),
+                                                                ("Sağ ol.", "Thanks.")]), MTEB_TATO_F)
+add("mteb/tatoeba-bitext-mining", "ron-eng", "test", mteb_tato([("Sunt obosit.", "I am tired."), ("Unde este gara?", "Where is the station?"),
+                                                                ("Mulțumesc.", "Thank you."), ("Bună ziua.", "Good day.")]), MTEB_TATO_F)
+add("mteb/tatoeba-bitext-mining", "deu-eng", "test", mteb_tato([("Guten Abend.", "Good evening."), ("Bis morgen.", "See you tomorrow.")]),
+    MTEB_TATO_F)
 
 XCOPA_F = Features({"premise": S, "choice1": S, "choice2": S, "question": S, "label": I32, "idx": I32, "changed": B})
 

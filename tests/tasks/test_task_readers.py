@@ -315,7 +315,7 @@ def test_translated(store):
 
 FIXTURE_LANGS = {"xnli": ("en", "de"), "pawsx": ("en", "de"), "udpos": ("en", "de", "qa"), "panx": ("en", "de", "qu"),
                  "xquad": ("en", "de", "ro"), "mlqa": ("en", "de"), "tydiqa": ("en", "ar", "all"), "bucc2018": ("de", "zh"),
-                 "tatoeba": ("de", "zh", "qa"), "xcopa": ("et", "zh"), "lareqa": ("en", "th"), "mewslix": ("en", "de"),
+                 "tatoeba": ("de", "zh", "qa", "az", "ro"), "xcopa": ("et", "zh"), "lareqa": ("en", "th"), "mewslix": ("en", "de"),
                  "mnli_translated": ("de", "en"), "squad_translated": ("de",)}
 
 

@@ -70,14 +70,14 @@ UNTRAINED_TASKS = ("bucc2018", "tatoeba")  # evaluated on the intermediate-task 
 XTREME_R_LANGUAGES: dict[str, tuple[str, ...]] = {
     "xnli": xnli.LANGUAGES,
     "xcopa": xcopa.LANGUAGES,
-    "udpos": udpos.LANGUAGES_R,  # + lt pl uk wo ro: no reader (not in google/xtreme)
+    "udpos": udpos.LANGUAGES_R,  # + lt pl uk wo ro (UD 2.7, test only), read from izhx/xtreme-r-udpos
     "panx": panx.LANGUAGES_R,  # + qu pl uk az lt pa gu ro, read from unimelb-nlp/wikiann
     "xquad": xquad.LANGUAGES_R,  # + ro, read from google/xquad
     "mlqa": mlqa.LANGUAGES,
     "tydiqa": tydiqa.LANGUAGES,
     "mewslix": mewslix.LANGUAGES,
     "lareqa": lareqa.LANGUAGES,
-    "tatoeba": tatoeba.LANGUAGES_R,  # + az lt pl uk ro: no reader (not in google/xtreme)
+    "tatoeba": tatoeba.LANGUAGES_R,  # + az lt pl uk ro, read from mteb/tatoeba-bitext-mining
 }
 
 TRANSLATE_TRAIN = translated.TRANSLATE_TRAIN

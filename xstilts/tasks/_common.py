@@ -7,6 +7,7 @@ Everything here works on rows in the Hub schema, as returned by any row store.
 
 from __future__ import annotations
 
+import numbers
 from typing import Callable, Mapping, Sequence
 
 from xstilts import languages
@@ -35,10 +36,16 @@ def hub_split(task: str, splits: Mapping[str, str], split: str) -> str:
     return splits[split]
 
 
+def repo_read(store: RowStore, repo: str) -> str:
+    """The repo a store actually reads for a reader's default ``repo`` (``data.repos`` may swap it)."""
+    repo_for = getattr(store, "repo_for", None)
+    return repo_for(repo) if repo_for is not None else repo
+
+
 def fetch(store: RowStore, repo: str, config: str, split: str, columns: Sequence[str]) -> tuple[list[dict], str]:
     """Rows of one split, checked to carry ``columns``; returns (rows, where) for later error messages."""
     rows = store.rows(repo, config, split)
-    at = where(repo, config, split)
+    at = where(repo_read(store, repo), config, split)
     require_columns(rows, columns, at)
     return rows, at
 
@@ -130,17 +137,37 @@ def read_squad_schema(store: RowStore, repo: str, config: str, split: str, id_pr
 # ---- token tagging ----------------------------------------------------------------------------
 
 
-def tag_sequences(rows: list[dict], at: str, tokens: str, tags: str, n_labels: int) -> list[tuple[list[str], list[int]]]:
-    """Token / ClassLabel-int tag sequences; -1 per token -> HIDDEN, out-of-range ids -> SchemaError."""
-    out = []
+def tag_sequences(rows: list[dict], at: str, tokens: str, tags: str, n_labels: int,
+                  names: Sequence[str] = ()) -> list[tuple[list[str], list[int]]]:
+    """Token / tag-id sequences. Tags are ClassLabel ints 0..n_labels-1 (-1 per token -> HIDDEN).
+
+    ``names``: for a repo that may store tags as strings, the label names in our order; a tag
+    string is then mapped to its index. One split must use one encoding throughout (ints or
+    names); mixing them, unknown names, out-of-range ids and token/tag length mismatches are
+    SchemaErrors naming the dataset, split and column.
+    """
+    index = {name: i for i, name in enumerate(names)}
+    out, encodings = [], set()
     for i, row in enumerate(rows):
-        toks, ids = list(row[tokens]), list(row[tags])
-        if len(toks) != len(ids):
-            raise SchemaError(f"{at}: row {i} has {len(toks)} {tokens!r} but {len(ids)} {tags!r}")
-        bad = [t for t in ids if t != -1 and t not in range(n_labels)]
+        toks, values = list(row[tokens]), list(row[tags])
+        if len(toks) != len(values):
+            raise SchemaError(f"{at}: row {i} has {len(toks)} {tokens!r} but {len(values)} {tags!r}")
+        ids, bad = [], []
+        for t in values:
+            if isinstance(t, str) and t in index:
+                ids.append(index[t])
+                encodings.add("names")
+            elif isinstance(t, numbers.Integral) and not isinstance(t, bool) and (t == -1 or 0 <= t < n_labels):
+                ids.append(HIDDEN if t == -1 else int(t))
+                encodings.add("ids")
+            else:
+                bad.append(t)
         if bad:
-            raise SchemaError(f"{at}: column {tags!r} row {i} has unexpected tag id(s) {sorted({repr(t) for t in bad})}; expected 0..{n_labels - 1} (or -1 = withheld)")
-        out.append((toks, [HIDDEN if t == -1 else int(t) for t in ids]))
+            expected = f"0..{n_labels - 1} (or -1 = withheld)" + (f" or one of {list(names)}" if names else "")
+            raise SchemaError(f"{at}: column {tags!r} row {i} has unexpected tag(s) {sorted({repr(t) for t in bad})}; expected {expected}")
+        if len(encodings) > 1:
+            raise SchemaError(f"{at}: column {tags!r} mixes tag names and ClassLabel ids (first mixed at row {i})")
+        out.append((toks, ids))
     return out
 
 

@@ -8,8 +8,9 @@ tag ClassLabel and an extra ``spans`` column.
 
 from __future__ import annotations
 
-from xstilts.tasks._common import fetch, hub_split, tag_sequences
+from xstilts.tasks._common import hub_split, tag_sequences
 from xstilts.tasks.base import TAGGING, RowStore, TagExample, Task
+from xstilts.tasks.sources import HubSource, route
 
 REPO, WIKIANN_REPO = "google/xtreme", "unimelb-nlp/wikiann"
 COLUMNS = ("tokens", "ner_tags")
@@ -21,13 +22,18 @@ WIKIANN_ONLY = ("qu", "pl", "uk", "az", "lt", "pa", "gu", "ro")
 LANGUAGES_R = LANGUAGES + WIKIANN_ONLY
 
 
-def source(lang: str) -> tuple[str, str]:
-    return (WIKIANN_REPO, lang) if lang in WIKIANN_ONLY else (REPO, f"PAN-X.{lang}")
+XTREME = HubSource(REPO, lambda lang: f"PAN-X.{lang}", SPLITS)
+WIKIANN = HubSource(WIKIANN_REPO, lambda lang: lang, SPLITS, WIKIANN_ONLY)
+SOURCES = (WIKIANN, XTREME)
+
+
+def source(lang: str) -> HubSource:
+    return route(lang, SOURCES)
 
 
 def read(store: RowStore, split: str, lang: str) -> list[TagExample]:
-    repo, config = source(lang)
-    rows, at = fetch(store, repo, config, hub_split("panx", SPLITS, split), COLUMNS)
+    hub_split("panx", SPLITS, split)
+    rows, at = source(lang).fetch(store, "panx", split, lang, COLUMNS)
     return [TagExample(id=f"panx-{lang}-{split}-{i}", tokens=toks, tags=tags)
             for i, (toks, tags) in enumerate(tag_sequences(rows, at, "tokens", "ner_tags", len(TAGS)))]
 

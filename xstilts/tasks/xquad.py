@@ -7,8 +7,9 @@ which only ``google/xquad`` (``xquad.ro``, same schema) has: the reader uses it 
 
 from __future__ import annotations
 
-from xstilts.tasks._common import hub_split, read_squad_schema
+from xstilts.tasks._common import SQUAD_COLUMNS, hub_split, span_examples
 from xstilts.tasks.base import SPAN, RowStore, SpanExample, Task
+from xstilts.tasks.sources import HubSource, route
 
 REPO, XQUAD_REPO = "google/xtreme", "google/xquad"
 SPLITS = {"dev": "validation", "test": "validation"}
@@ -17,13 +18,19 @@ XQUAD_ONLY = ("ro",)
 LANGUAGES_R = LANGUAGES + XQUAD_ONLY
 
 
-def source(lang: str) -> tuple[str, str]:
-    return (XQUAD_REPO, f"xquad.{lang}") if lang in XQUAD_ONLY else (REPO, f"XQuAD.{lang}")
+XTREME = HubSource(REPO, lambda lang: f"XQuAD.{lang}", SPLITS)
+XQUAD = HubSource(XQUAD_REPO, lambda lang: f"xquad.{lang}", SPLITS, XQUAD_ONLY)
+SOURCES = (XQUAD, XTREME)
+
+
+def source(lang: str) -> HubSource:
+    return route(lang, SOURCES)
 
 
 def read(store: RowStore, split: str, lang: str) -> list[SpanExample]:
-    repo, config = source(lang)
-    return read_squad_schema(store, repo, config, hub_split("xquad", SPLITS, split))
+    hub_split("xquad", SPLITS, split)
+    rows, at = source(lang).fetch(store, "xquad", split, lang, SQUAD_COLUMNS)
+    return span_examples(rows, at)
 
 
 TASK = Task(
