@@ -85,6 +85,23 @@ def test_phase3_scores_every_language_and_keeps_predictions(world):
     assert set(m["chance"]["test"]) == set(params.data.languages)
 
 
+def test_parallel_phase3_runs_match_serial_runs(world, tmp_path):
+    params, raw, out = world
+    results = {}
+    for runs, threads in ((1, 1), (2, 2)):  # one thread per run either way
+        r = copy.deepcopy(raw)
+        r["engine"].update(parallel_runs=runs, num_threads=threads)
+        p = config.from_dict(r)
+        dest = tmp_path / f"runs{runs}"
+        results[runs] = pipeline.run_phase3_group(p, "mnli", "all", str(out / "phase2" / "mnli"), str(out / "phase1"), str(out / "features"), str(dest))
+        assert sorted(results[runs]) == sorted(p.target.groups["all"])
+    for t in params.target.groups["all"]:
+        serial, parallel = results[1][t]["seeds"]["0"], results[2][t]["seeds"]["0"]
+        assert serial["scores"] == parallel["scores"] and serial["best_dev"] == parallel["best_dev"], t
+        a = (tmp_path / "runs1" / t / "seed0" / "predictions" / "test.qd.jsonl").read_text()
+        assert a and a == (tmp_path / "runs2" / t / "seed0" / "predictions" / "test.qd.jsonl").read_text()
+
+
 def test_target_regimes_add_translated_or_in_language_training_data(world):
     _, raw, _ = world
     for regime, expected in (("translate_train", ("mnli_translated", "qa")), ("in_language", ("panx", "qd"))):
@@ -135,3 +152,13 @@ def test_stale_features_are_refused(world, tmp_path):
 
     with pytest.raises(pipeline.StaleFeaturesError, match="rebuild"):
         pipeline.load_features(params, str(out / "features"), str(tmp_path / "tokenizer"), TASKS["xnli"], "test", "qa")
+
+
+def test_languages_without_a_dev_split_are_evaluated_on_test_only():
+    params = config.load("configs/paper.yaml")
+    need = set(pipeline.needed_splits(params))
+    assert {("udpos", "dev", "de"), ("udpos", "test", "de"), ("udpos", "test", "th"), ("udpos", "test", "yo")} <= need
+    assert not {("udpos", "dev", lang) for lang in ("kk", "th", "tl", "yo")} & need
+    udpos = pipeline.TASKS["udpos"]
+    assert pipeline.eval_splits(udpos, "lt") == ["test"] and pipeline.eval_splits(udpos, "en") == ["dev", "test"]
+    assert pipeline.eval_splits(pipeline.TASKS["xquad"], "de") == ["test"]  # one Hub split serves both

@@ -92,7 +92,8 @@ def test_claims_table_and_macros_match_verify(outputs, params):
 
 def test_setup_table_from_params(outputs, params):
     text = generate(outputs, params)["setup.tex"]
-    assert "tiny XLM-R from scratch (4 layers" in text and "seeds 0, 1" in text and "multi: mnli+qqp+squad\\_v2+hellaswag+ccg" in text
+    seeds = "seeds " + ", ".join(map(str, params.target.seeds))
+    assert "tiny XLM-R from scratch (4 layers" in text and seeds in text and "multi: mnli+qqp+squad\\_v2+hellaswag+ccg" in text
 
 
 def test_placeholders_without_results(tmp_path, params):

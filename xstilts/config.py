@@ -79,7 +79,8 @@ class EngineConfig:
     compile: bool = False
     eval_batch_size: int = 64
     checkpoint_every: int = 0  # steps; 0 = only at the end
-    num_threads: int = 0  # torch CPU threads; 0 = torch default
+    num_threads: int = 0  # torch CPU threads of a stage; 0 = torch default
+    parallel_runs: int = 1  # CPU only: a phase-3 stage's targets run in this many processes, each with max(1, num_threads // parallel_runs) threads
 
 
 @dataclass
@@ -261,6 +262,11 @@ def check(params: Params) -> Params:
     for i, code in enumerate(params.data.languages):
         if code != "all" and code not in languages.LANGUAGES:
             raise ConfigError(f"data.languages[{i}]: unknown language {code!r}")
+    for key in ("engine.parallel_runs", "engine.eval_batch_size"):
+        if _get(params, key) < 1:
+            raise ConfigError(f"{key}: must be at least 1, got {_get(params, key)}")
+    if params.engine.num_threads < 0:
+        raise ConfigError(f"engine.num_threads: must be 0 (torch default) or positive, got {params.engine.num_threads}")
     if params.model.hidden_size % params.model.num_heads:
         raise ConfigError("model.hidden_size: must be divisible by model.num_heads")
     if params.model.source == "scratch" and params.retrieval.layer > params.model.num_layers:

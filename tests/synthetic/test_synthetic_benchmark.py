@@ -321,10 +321,17 @@ def test_corpus_follows_resource_level_and_has_anchors(bench):
         lines = lines[:-1]
         totals.append(len(lines))
         assert all(line.strip() for line in lines)
-        parallel = [line for line in lines if " </s> " in line]
-        assert len(parallel) == stats[lang]["parallel"]
+        # "A </s> B": parallel lines (L and en, either order) and packed monolingual sentence pairs
+        paired = [line for line in lines if " </s> " in line]
+        assert len(paired) == stats[lang]["parallel"] + stats[lang]["packed"] and stats[lang]["packed"] > 0
+        assert all(len(line.split(" </s> ")) == 2 for line in paired)
         if lang != "en":
-            assert parallel and all(re.search("[A-Za-z]", line.split(" </s> ")[1]) for line in parallel)
+            assert stats[lang]["parallel"] > 0
+            if lang != "qa":  # the English half of a parallel line has no letter of L's script
+                script = re.compile({"qb": r"[\u0400-\u04FF]", "qc": r"[\u0370-\u03FF]", "qd": r"[\u4E00-\u9FFF]"}[lang])
+                english_half = [line for line in paired if any(not script.search(side) for side in line.split(" </s> "))]
+                assert len(english_half) == stats[lang]["parallel"]
+                assert {bool(script.search(line.split(" </s> ")[0])) for line in english_half} == {True, False}  # both orders
             if lang != "qa":  # code-switched lines mix the language's own script with Latin
                 mixed = [line for line in lines if " </s> " not in line and re.search("[A-Za-z]{2}", line)]
                 assert mixed

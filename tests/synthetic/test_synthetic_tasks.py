@@ -60,6 +60,23 @@ def test_paraphrase_pairs_balanced_without_bag_of_words_shortcut(world, G):
         assert majority_accuracy(same_bag, [it.label for it in items]) < 0.6
 
 
+def test_paws_lexical_pairs_change_a_participant_only_in_non_paraphrases(world, G):
+    items = T.paws_items(world, random.Random(17), 1000, lexical_fraction=0.5)
+    assert Counter(it.label for it in items) == Counter({0: 500, 1: 500})
+
+    def people(s):
+        return sorted(t.form for t in G["en"].sentence(s) if t.ner == "B-PER")
+
+    same_people = [people(it.a) == people(it.b) for it in items]
+    # paraphrases always name the same people; a non-paraphrase names someone else in about half
+    # the pairs (the lexical ones), and the word-order swaps keep the cue uninformative there
+    assert all(same for same, it in zip(same_people, items) if it.label == 1)
+    changed = sum(not same for same, it in zip(same_people, items) if it.label == 0) / 500
+    assert 0.4 <= changed <= 0.6
+    # without lexical pairs, PAWS stays purely adversarial (same people in every pair)
+    assert all(people(it.a) == people(it.b) for it in T.paws_items(world, random.Random(17), 300))
+
+
 def test_qa_answers_are_unique_in_their_context(world, G):
     items = T.qa_items(world, random.Random(15), 400)
     assert sum(len(it.questions) for it in items) == 400

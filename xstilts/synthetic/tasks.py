@@ -537,11 +537,25 @@ def _paws_pair(world: World, rng: random.Random, para: bool) -> tuple[Sentence, 
     return single(c), single(replace(c, obj=NP("coord", parts=(replace(n1, adjs=(a2,)), replace(n2, adjs=(a1,))))))
 
 
-def paws_items(world: World, rng: random.Random, n: int) -> list[PairItem]:
+def _with_stranger(world: World, rng: random.Random, s: Sentence) -> Sentence:
+    """``s`` with its first clause's subject replaced by a person who is not in the sentence."""
+    first = s.clauses[0]
+    present = {np.ref for c in s.clauses for np in (c.subj, c.obj) if np is not None and np.kind == "ent"}
+    present |= {np.ref for c in s.clauses for _, np in c.obl if np.kind == "ent"}
+    return replace(s, clauses=(replace(first, subj=ent(world.person(rng, tuple(present)))),) + s.clauses[1:])
+
+
+def paws_items(world: World, rng: random.Random, n: int, lexical_fraction: float = 0.0) -> list[PairItem]:
+    """PAWS-style pairs: word-order swaps that keep the bag of words (the adversarial part), plus,
+    with probability ``lexical_fraction``, PAWS-Wiki's easier back-translation-like pairs: a
+    rewording (paraphrase) or a rewording with one participant changed (not a paraphrase)."""
     out = []
     while len(out) < n:
         para = len(out) % 2 == 0
-        pair = _paws_pair(world, rng, para)
+        lexical = lexical_fraction > 0 and rng.random() < lexical_fraction
+        pair = _paws_pair(world, rng, para or lexical)
+        if pair is not None and lexical and not para:
+            pair = (pair[0], _with_stranger(world, rng, pair[1]))
         if pair is None or pair[0] == pair[1]:
             continue
         a, b = pair

@@ -15,10 +15,13 @@ time- or machine-dependent is written.
 The MLM corpus (``corpus/{lang}.txt``, one text unit per line, shuffled)
 -------------------------------------------------------------------------
 * **Monolingual lines**, counts following resource level (default en 20k > qa 12k > qb 7k >
-  qc 3.5k > qd 1.8k). 85% are single sentences of every kind the tasks use (events, stable facts,
-  negation, passives, coordination, "X was hungry, so she ate bread", generic knowledge such as
-  "People keep cars in the garage", wh-questions); 15% are 3-6 sentence paragraphs about the same
-  people, so the encoder also sees QA-context-length text.
+  qc 5k > qd 4k). 15% are 3-6 sentence paragraphs about the same people, so the encoder also sees
+  QA-context-length text; of the rest, a quarter (``packed_fraction``) pack two unrelated
+  sentences as ``A </s> B``, the document separator of XLM-R's packed training sequences (so
+  sentence pairs in every language are in distribution), and the others are single sentences of
+  every kind the tasks use (events, stable facts, negation, passives, coordination, "X was
+  hungry, so she ate bread", generic knowledge such as "People keep cars in the garage",
+  wh-questions).
 * **Code-switched lines** (default 100% of a language's monolingual count, at least 300): a
   sentence in L whose content words, name parts and (``code_switch_function_words``) function
   words -- adpositions, wh-words, negation, articles, copulas, pronouns, conjunctions -- are each
@@ -26,7 +29,8 @@ The MLM corpus (``corpus/{lang}.txt``, one text unit per line, shuffled)
   another synthetic language (30%), in L's word order; a function word the other language lacks
   (case particles, the qd classifier) stays. ``en.txt`` gets 300 such lines with words from the
   synthetic languages.
-* **Parallel lines** (default 100%, at least 300): ``<sentence in L> </s> <its English rendering>``.
+* **Parallel lines** (default 100%, at least 300): ``<sentence in L> </s> <its English rendering>``,
+  or English first for half of them (``parallel_english_first``), as TLM uses both orders.
 
 These anchors stand in for what makes real XLM-R cross-lingual without parallel data — subwords
 shared across languages (names, numbers, cognates, loanwords) and the code-switching, borrowed
@@ -80,7 +84,7 @@ class SyntheticSizes:
     bucc_distractors_per_pair: int = 2  # non-parallel sentences on EACH side per gold pair
     tatoeba: int = 250
     # MLM corpus: monolingual lines per language, following resource level (en > qa > qb > qc > qd)
-    corpus: tuple = (("en", 20000), ("qa", 12000), ("qb", 7000), ("qc", 3500), ("qd", 1800))
+    corpus: tuple = (("en", 20000), ("qa", 12000), ("qb", 7000), ("qc", 5000), ("qd", 4000))
     # in-language (non-English) training data for udpos / panx / tydiqa, as a fraction of target_train
     in_language_train: tuple = (("en", 1.0), ("qa", 0.5), ("qb", 0.3), ("qc", 0.15), ("qd", 0.08))
 
@@ -100,6 +104,9 @@ class SyntheticConfig:
     code_switch_function_words: bool = True  # also switch adpositions, wh-words, negation, articles, copulas
     qa_context_sentences: tuple = (2, 4)  # (min, max) sentences per QA context (SQuAD, XQuAD, MLQA, TyDiQA)
     paragraph_fraction: float = 0.15  # corpus lines that are 3-6 sentence paragraphs (QA-length text)
+    packed_fraction: float = 0.25  # other monolingual lines packing two sentences as "A </s> B" (XLM-R's packed documents)
+    parallel_english_first: float = 0.5  # share of parallel lines written "en </s> L" (TLM in both orders)
+    paws_lexical_fraction: float = 0.5  # PAWS-X pairs that differ in a participant, not only in word order
     latin_names: float = 1.0  # share of entities whose names keep their Latin spelling in qb / qc / qd
 
     @classmethod
@@ -236,9 +243,10 @@ def _generate(out: str, cfg: SyntheticConfig) -> dict:
         W.parquet("qqp", "nyu-mll/glue", "qqp", sp, _columns(rows, F["qqp"]), F["qqp"])
 
     # ---- PAWS-X ------------------------------------------------------------------------------------
-    paws = {"train": T.paws_items(world, rng("paws:train"), n(sz.target_train)),
-            "validation": T.paws_items(world, rng("paws:validation"), n(sz.eval_dev)),
-            "test": T.paws_items(world, rng("paws:test"), n(sz.eval_test))}
+    lex = cfg.paws_lexical_fraction
+    paws = {"train": T.paws_items(world, rng("paws:train"), n(sz.target_train), lex),
+            "validation": T.paws_items(world, rng("paws:validation"), n(sz.eval_dev), lex),
+            "test": T.paws_items(world, rng("paws:test"), n(sz.eval_test), lex)}
     for code in L:
         for sp, items in paws.items():
             r = rng(f"paws-mt:{code}:{sp}")
@@ -445,9 +453,14 @@ def _corpus(W: _Writer, world: World, G: dict, cfg: SyntheticConfig, rng, n) -> 
         g = G[code]
         mono_n = n(sizes.get(code, 1000))
         lines = []
+        packed = 0
         for _ in range(mono_n):
             if r.random() < cfg.paragraph_fraction:
                 lines.append(" ".join(g.text(s) for s in T.paragraph(world, r, r.randint(3, 6))))
+            elif cfg.packed_fraction and r.random() < cfg.packed_fraction:
+                a, b = T.random_sentence(world, r), T.random_sentence(world, r)
+                lines.append(g.text(a) + PARALLEL_SEPARATOR + g.text(b))
+                packed += 1
             else:
                 lines.append(g.text(T.random_sentence(world, r)))
         others = [G[c] for c in ["en"] + [c for c in codes if c not in ("en", code)] if c != code]
@@ -463,8 +476,11 @@ def _corpus(W: _Writer, world: World, G: dict, cfg: SyntheticConfig, rng, n) -> 
             lines.append(join_forms([t.form for t in toks]))
         for _ in range(par_n):
             s = T.random_sentence(world, r)
-            lines.append(g.text(s) + PARALLEL_SEPARATOR + en.text(s))
+            if cfg.parallel_english_first and r.random() < cfg.parallel_english_first:
+                lines.append(en.text(s) + PARALLEL_SEPARATOR + g.text(s))
+            else:
+                lines.append(g.text(s) + PARALLEL_SEPARATOR + en.text(s))
         r.shuffle(lines)
-        W.text("corpus", f"corpus/{code}.txt", lines, language=code, monolingual=mono_n, code_switched=cs_n, parallel=par_n)
-        stats[code] = {"lines": len(lines), "monolingual": mono_n, "code_switched": cs_n, "parallel": par_n}
+        W.text("corpus", f"corpus/{code}.txt", lines, language=code, monolingual=mono_n, code_switched=cs_n, parallel=par_n, packed=packed)
+        stats[code] = {"lines": len(lines), "monolingual": mono_n, "code_switched": cs_n, "parallel": par_n, "packed": packed}
     return stats

@@ -102,6 +102,7 @@ class Task:
     train_task: str | None = None  # target tasks: the task whose English train split fine-tunes it
     train_language: str = "en"
     max_seq_length: int = 256
+    test_only: tuple[str, ...] = ()  # languages with a test split but no dev split (UD-POS th, tl, yo, kk, ...)
     source: str = ""  # Hub repo id(s), for the README and provenance
     license: str = ""
     notes: str = ""
