@@ -321,7 +321,7 @@ def contrast(systems: list[list[np.ndarray]], weights, langs: list[str], n_boot:
     null[..., 1] = 1.0
 
     def metric(comp, _refs):
-        scores = 100.0 * comp[..., 0].sum(-3) / np.maximum(comp[..., 1].sum(-3), 1e-12)  # (m, K)
+        scores = 100.0 * comp[..., 0].sum(-2) / np.maximum(comp[..., 1].sum(-2), 1e-12)  # (m, n, K) -> (m, K)
         return scores @ w
 
     return stats.paired_bootstrap(metric, stacked, null, np.zeros(len(strata)), n_boot=n_boot, seed=seed, strata=strata, alpha=alpha, alternative=alternative, vectorized=True)

@@ -87,8 +87,8 @@ def _figure(gains, diffs, conds):
     ax1.set_xlabel("")
     y = np.arange(len(diffs))
     colors = ["tab:blue" if c else "tab:grey" for c in diffs.confirmatory]
-    ax2.errorbar(diffs.nli_minus_qa, y, xerr=[diffs.nli_minus_qa - diffs.ci_low, diffs.ci_high - diffs.nli_minus_qa], fmt="none", ecolor=colors, capsize=3)
-    ax2.scatter(diffs.nli_minus_qa, y, c=colors, zorder=3)
+    for yi, (_, r), color in zip(y, diffs.iterrows(), colors):
+        ax2.errorbar([r.nli_minus_qa], [yi], xerr=[[r.nli_minus_qa - r.ci_low], [r.ci_high - r.nli_minus_qa]], fmt="o", color=color, capsize=3)
     for yi, (d, sig) in enumerate(zip(diffs.nli_minus_qa, diffs.significant)):
         if sig:
             ax2.annotate("*", (d, yi), textcoords="offset points", xytext=(0, 4), ha="center")
