@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import yaml
 
 from tests.conftest import BIN, ROOT, run, tracked_copy
 from xstilts import config
-from xstilts.studies import STUDIES, common, runner
+from xstilts.studies import STUDIES, common
 
 PRESETS = sorted(p.stem.split("_")[0] for p in (ROOT / "configs" / "studies").glob("*.yaml"))
 
@@ -198,8 +197,7 @@ CLS = {"target.tasks": ["xnli", "xcopa", "pawsx"], "target.groups": {"cls": ["xn
 @pytest.mark.parametrize("planted", [True, False])
 def test_rq1_slope_in_k(tmp_path, planted):
     preset = common.load_preset("rq1")
-    settings = embedded_raw() | {}
-    ks = common.arm_params(preset, settings, "main")[1].intermediate.settings
+    ks = common.arm_params(preset, embedded_raw(), "main")[1].intermediate.settings
 
     def prob(arm, setting, target, lang):
         k = len(ks[setting])
@@ -345,7 +343,6 @@ def test_tiny_study_through_the_dvc_queue_two_workers(tmp_path):
     assert len(table) == 1 and table.p_value.between(0, 1).all()
     for f in ("rq4_size_gain.png", "rq4_size_gain.pdf", "results.md"):
         assert (out / f).stat().st_size > 500
-    # both experiments ran at once: their phase-1 notebooks overlap in time
     status = run([str(BIN / "dvc"), "queue", "status"], repo).stdout
     assert status.count("Success") >= 2, status
     assert not (repo / "outputs" / "phase1").exists()  # the workspace itself is untouched
