@@ -346,3 +346,14 @@ def test_tiny_study_through_the_dvc_queue_two_workers(tmp_path):
     status = run([str(BIN / "dvc"), "queue", "status"], repo).stdout
     assert status.count("Success") >= 2, status
     assert not (repo / "outputs" / "phase1").exists()  # the workspace itself is untouched
+
+
+def test_contrast_false_positive_rate_under_the_null():
+    """DiD of four independent systems with equal accuracy: about alpha of the bootstrap tests reject."""
+    rng = np.random.default_rng(7)
+    langs, n, reps = ["qa", "qb", "qc"], 150, 300
+    rejections = 0
+    for r in range(reps):
+        systems = [[np.stack([(rng.random(n) < p).astype(float), np.ones(n)], axis=1) for p in (0.5, 0.6, 0.7)] for _ in range(4)]
+        rejections += common.contrast(systems, [1, -1, -1, 1], langs, n_boot=400, seed=r).p_value < 0.05
+    assert 0.02 <= rejections / reps <= 0.09, rejections / reps
