@@ -12,7 +12,7 @@ Tests:
 
 * DiD by a paired bootstrap over the shared test examples (all four cells score the same
   examples; stratified by language), Holm over (intermediate, target);
-* with >= 2 seeds per cell, the seed-level DiD bootstrap (:func:`stats.diff_in_diff_bootstrap`,
+* with >= 3 seeds per cell, the seed-level DiD bootstrap (:func:`stats.diff_in_diff_bootstrap`,
   studentized; captures fine-tuning variance, which the example bootstrap does not);
 * "the gain has vanished" at the large size: equivalence by CI inclusion (TOST at alpha <=> the
   1 - 2 alpha CI of Delta_large inside +-SESOI).
@@ -33,7 +33,7 @@ from xstilts.studies import common
 
 def _opts(options: dict) -> dict:
     return {"sizes": options.get("sizes", ["small", "large"]), "intermediates": options.get("intermediates", []), "targets": options.get("targets", ["xnli"]),
-            "baseline": options.get("baseline", "none"), "sesoi": float(options.get("sesoi", 0.5)), "alternative": options.get("alternative", "two-sided")}
+            "baseline": options.get("baseline", "none"), "sesoi": float(options.get("sesoi", 0.5)), "alpha": common.alpha(options), "alternative": options.get("alternative", "two-sided")}
 
 
 def check(options: dict, arms: dict) -> None:
@@ -66,7 +66,7 @@ def analyse(arms: dict, options: dict, out_dir: str, title: str = "RQ4") -> dict
                                   [1, -1, -1, 1], langs, n_boot=nb, seed=0, alpha=a, alternative=o["alternative"])
             row.update({"did": did.estimate, "did_low": did.ci_low, "did_high": did.ci_high, "p_value": did.p_value})
             cells = {(tag, c): m.zero_shot_per_seed(s, target) for m, tag in ((small, "small"), (large, "large")) for c, s in (("none", o["baseline"]), ("int", inter))}
-            if min(len(v) for v in cells.values()) >= 2:
+            if min(len(v) for v in cells.values()) >= 3:  # with 2 seeds a cell resample often has zero variance (infinite t*)
                 sd = stats.diff_in_diff_bootstrap(cells, n_boot=nb, seed=0, alpha=a, sizes=("small", "large"), conditions=("none", "int"), alternative=o["alternative"])
                 row.update({"did_seeds_low": sd.ci_low, "did_seeds_high": sd.ci_high, "p_seeds": sd.p_value})
             else:
@@ -119,5 +119,5 @@ def _markdown(title, o, small, large, table) -> str:
                       f"Sizes: `{small.name}` ({small.params.model.name_or_path if small.params.model.source == 'hub' else f'{small.params.model.num_layers}x{small.params.model.hidden_size}'}) and "
                       f"`{large.name}` ({large.params.model.name_or_path if large.params.model.source == 'hub' else f'{large.params.model.num_layers}x{large.params.model.hidden_size}'}); seeds {small.params.target.seeds}.",
                       f"DiD = gain_large - gain_small ({o['alternative']}); `p_value`: paired bootstrap over shared test examples (stratified by language), Holm over rows; "
-                      f"`p_seeds`: seed-level studentized DiD bootstrap (needs >= 2 seeds per cell). `gain_vanished`: the {100 - 200 * 0.05:.0f}% CI of the large model's gain lies within +-{o['sesoi']} (TOST).", "",
+                      f"`p_seeds`: seed-level studentized DiD bootstrap (needs >= 3 seeds per cell). `gain_vanished`: the {100 - 200 * o['alpha']:.0f}% CI of the large model's gain lies within +-{o['sesoi']} (TOST).", "",
                       t.round(2).to_markdown(index=False), ""])
