@@ -269,6 +269,16 @@ class Arm:
         rows = [{"seed": int(seed), "lang": lang, "score": major_score(s)} for seed, run in m["seeds"].items() for lang, s in run["scores"].get(split, {}).items() if s is not None]
         return pd.DataFrame(rows, columns=["seed", "lang", "score"])
 
+    def english_score(self, setting: str, target: str) -> float:
+        """Seed mean of the English dev score phase 3 early-stopped on (the training task's dev set,
+        e.g. COPA for XCOPA, which has no English test); the English test score where absent."""
+        m = io.read_json(os.path.join(self.target_dir(setting, target), "metrics.json"))
+        dev = [run["best_dev"] for run in m["seeds"].values() if run.get("best_dev") is not None]
+        if dev:
+            return float(np.mean(dev))
+        en = self.seed_scores(setting, target)
+        return float(en[en.lang == "en"].score.mean())
+
     def zero_shot_per_seed(self, setting: str, target: str, split: str = "test") -> np.ndarray:
         df = self.seed_scores(setting, target, split)
         return df[df.lang != "en"].groupby("seed").score.mean().to_numpy()

@@ -11,8 +11,8 @@ examples, :func:`common.contrast`):
 
 * per target, the least-squares slope of accuracy on log2 k over the chain settings (Holm over
   targets: the confirmatory family);
-* per chain and target, the largest subset vs the best single task (chosen on the English score,
-  which is not part of the zero-shot average) and vs the mean single task (Holm over these).
+* per chain and target, the largest subset vs the best single task (chosen on the English dev score
+  of phase 3's early stopping, which is not part of the zero-shot average) and vs the mean single task (Holm over these).
 
 Figure ``rq1_num_tasks``: accuracy vs k (log2) per target, one line per chain, the single-task
 min-max band at k = 1, the no-intermediate baseline dashed, error bars = range over seeds.
@@ -65,10 +65,9 @@ def analyse(arms: dict, options: dict, out_dir: str, title: str = "RQ1") -> dict
         comps = {s: arm.components(s, target, langs) for s in dict.fromkeys([o["baseline"], *o["singles"], *chain_settings])}
         for s, c in comps.items():
             per_seed = arm.zero_shot_per_seed(s, target)
-            en = arm.seed_scores(s, target)
             rows.append({"target": target, "setting": s, "k": len(settings[s]), "tasks": "+".join(settings[s]), "overlap": common.analysis.overlap_flag(settings[s], target),
                          "accuracy": common.zero_shot_score(c), "seed_min": per_seed.min(), "seed_max": per_seed.max(),
-                         "macro_f1": common.zero_shot_macro_f1(arm, s, target), "english": en[en.lang == "en"].score.mean()})
+                         "macro_f1": common.zero_shot_macro_f1(arm, s, target), "english": arm.english_score(s, target)})
         table = pd.DataFrame([r for r in rows if r["target"] == target]).set_index("setting")
         # slope of accuracy on log2 k over the chains' settings
         x = np.log2([len(settings[s]) for s in chain_settings])
@@ -110,7 +109,7 @@ def _figure(scores: pd.DataFrame, o: dict):
         ax.axhline(t.loc[o["baseline"], "accuracy"], color="black", ls="--", lw=1, label=f"{o['baseline']} (no intermediate)")
         for color, (name, chain) in zip(palette, o["chains"].items()):
             c = t.loc[chain]
-            ax.errorbar(c.k, c.accuracy, yerr=[c.accuracy - c.seed_min, c.seed_max - c.accuracy], marker="o", color=color, capsize=3, label=f"chain {name}")
+            ax.errorbar(c.k, c.accuracy, yerr=[(c.accuracy - c.seed_min).clip(lower=0), (c.seed_max - c.accuracy).clip(lower=0)], marker="o", color=color, capsize=3, label=f"chain {name}")
         ax.set_xscale("log", base=2)
         ks = sorted(t.k[t.k > 0].unique())
         ax.set_xticks(ks, [str(k) for k in ks])
@@ -130,7 +129,7 @@ def _markdown(title, scores, tests, o, arm) -> str:
              "## Tests", "",
              "Paired bootstrap over shared test examples, stratified by language (test-set variance only; seeds are averaged per example). "
              "`slope`: least-squares accuracy change per doubling of k over the chains' settings (Holm over targets). "
-             "`contrast`: largest subset vs the best single task (picked on the English score) and vs the mean single task (Holm over these). "
+             "`contrast`: largest subset vs the best single task (picked on the English dev score) and vs the mean single task (Holm over these). "
              "`continued_training`: a compared setting contains the target's own training task, which is not intermediate-task transfer.", "",
              tests.assign(p_value=tests.p_value.map(common.fmt_p), p_holm=tests.p_holm.map(common.fmt_p), p_bh=tests.p_bh.map(common.fmt_p)).round(2).to_markdown(index=False), ""]
     return "\n".join(lines)

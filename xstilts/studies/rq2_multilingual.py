@@ -114,7 +114,7 @@ def _figure(cells: pd.DataFrame, sd: dict):
     for i, cond in enumerate(conds):
         c = cells[cells.condition == cond].set_index("cell").loc[order]
         x = np.arange(len(order)) + (i - (len(conds) - 1) / 2) * 0.18
-        ax1.errorbar(x, c.gap, yerr=[c.gap - c.gap_min, c.gap_max - c.gap], fmt="o", color=pal[cond], capsize=2, label=f"{cond} ({c.setting.iloc[0]})")
+        ax1.errorbar(x, c.gap, yerr=[(c.gap - c.gap_min).clip(lower=0), (c.gap_max - c.gap).clip(lower=0)], fmt="o", color=pal[cond], capsize=2, label=f"{cond} ({c.setting.iloc[0]})")
     ax1.set_xticks(np.arange(len(order)), order, rotation=30, ha="right")
     ax1.axhline(0, color="black", lw=0.8)
     ax1.set_ylabel("transfer gap: score(lang) - score(en)")

@@ -88,7 +88,7 @@ def _figure(gains, diffs, conds):
     y = np.arange(len(diffs))
     colors = ["tab:blue" if c else "tab:grey" for c in diffs.confirmatory]
     for yi, (_, r), color in zip(y, diffs.iterrows(), colors):
-        ax2.errorbar([r.nli_minus_qa], [yi], xerr=[[r.nli_minus_qa - r.ci_low], [r.ci_high - r.nli_minus_qa]], fmt="o", color=color, capsize=3)
+        ax2.errorbar([r.nli_minus_qa], [yi], xerr=np.clip([[r.nli_minus_qa - r.ci_low], [r.ci_high - r.nli_minus_qa]], 0, None), fmt="o", color=color, capsize=3)
     for yi, (d, sig) in enumerate(zip(diffs.nli_minus_qa, diffs.significant)):
         if sig:
             ax2.annotate("*", (d, yi), textcoords="offset points", xytext=(0, 4), ha="center")

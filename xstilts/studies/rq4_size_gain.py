@@ -91,7 +91,7 @@ def _figure(table, per_lang, o):
     pal = sns.color_palette("deep", len(table))
     for color, (_, r) in zip(pal, table.iterrows()):
         y = [r.gain_small, r.gain_large]
-        err = [[r.gain_small - r.gain_small_low, r.gain_large - r.gain_large_low], [r.gain_small_high - r.gain_small, r.gain_large_high - r.gain_large]]
+        err = np.clip([[r.gain_small - r.gain_small_low, r.gain_large - r.gain_large_low], [r.gain_small_high - r.gain_small, r.gain_large_high - r.gain_large]], 0, None)
         ax1.errorbar([0, 1], y, yerr=err, marker="o", capsize=3, color=color, label=f"{r.intermediate} -> {r.target}" + (" *" if r.significant else ""))
     ax1.axhline(0, color="black", lw=0.8)
     ax1.axhspan(-o["sesoi"], o["sesoi"], color="grey", alpha=0.15, label=f"+-SESOI {o['sesoi']}")

@@ -19,6 +19,7 @@ Fig. 2); (B) per-language gap, small vs large, coloured by resource class.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from xstilts import languages
@@ -106,7 +107,7 @@ def _figure(table, per_lang, sizes):
     pal = sns.color_palette("deep", len(table))
     for color, (_, r) in zip(pal, table.iterrows()):
         y = [r.gap_small, r.gap_large]
-        err = [[r.gap_small - r.gap_small_low, r.gap_large - r.gap_large_low], [r.gap_small_high - r.gap_small, r.gap_large_high - r.gap_large]]
+        err = np.clip([[r.gap_small - r.gap_small_low, r.gap_large - r.gap_large_low], [r.gap_small_high - r.gap_small, r.gap_large_high - r.gap_large]], 0, None)
         ax1.errorbar([0, 1], y, yerr=err, marker="o", capsize=3, color=color, label=f"{r.target} ({r.regime})" + (" *" if r.significant else ""))
     ax1.axhline(0, color="black", lw=0.8)
     ax1.set_xticks([0, 1], sizes)
