@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -152,7 +153,7 @@ def write_arm(root: Path, name: str, raw: dict, prob, seeds=(0, 1), seed: int = 
     d = root / name
     d.mkdir(parents=True)
     (d / "params.yaml").write_text(yaml.safe_dump(raw))
-    rng = np.random.default_rng(abs(hash((name, seed))) % 2**32)
+    rng = np.random.default_rng([zlib.crc32(name.encode()), seed])  # stable across processes (str hash is salted)
     for setting in params.intermediate.settings:
         for group, targets in params.target.groups.items():
             for target in targets:
