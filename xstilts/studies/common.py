@@ -28,6 +28,7 @@ language (macro over languages: the zero-shot average).
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -283,6 +284,14 @@ class Arm:
         df = self.seed_scores(setting, target, split)
         return df[df.lang != "en"].groupby("seed").score.mean().to_numpy()
 
+    def degenerate(self, setting: str, target: str, lang: str, split: str = "test") -> bool:
+        """Every seed predicts one constant output on this language (or scores 0): the model is at its
+        floor there and the cell carries no information about the conditions."""
+        for rows in self.predictions(setting, target, lang, split):
+            if len({json.dumps(r["prediction"], sort_keys=True) for r in rows}) > 1 and any(r["prediction"] == r["gold"] for r in rows):
+                return False
+        return True
+
     def predictions(self, setting: str, target: str, lang: str, split: str = "test") -> list[list[dict]]:
         d = Path(self.target_dir(setting, target))
         return [io.read_jsonl(str(p / f"{split}.{lang}.jsonl")) for p in sorted(d.glob("seed*/predictions"))]
@@ -363,10 +372,14 @@ def zero_shot_macro_f1(arm: Arm, setting: str, target: str, split: str = "test")
 
 
 def adjust(df: pd.DataFrame, alpha: float, column: str = "p_value", family: pd.Series | None = None) -> pd.DataFrame:
-    """Holm (confirmatory family: ``family`` True rows, default all) and BH (all rows) columns."""
+    """Holm (confirmatory family: ``family`` True rows, default all) and BH (all rows) columns.
+    Undefined p-values (a degenerate test, e.g. no spread at all) stay NaN and are left out."""
     df = df.copy()
-    df["p_bh"] = stats.benjamini_hochberg(df[column].to_numpy()) if len(df) else []
-    fam = family if family is not None else pd.Series(True, index=df.index)
+    finite = df[column].notna() if len(df) else pd.Series(dtype=bool)
+    df["p_bh"] = np.nan
+    if finite.any():
+        df.loc[finite, "p_bh"] = stats.benjamini_hochberg(df.loc[finite, column].to_numpy())
+    fam = (family if family is not None else pd.Series(True, index=df.index)) & finite
     df["p_holm"] = np.nan
     if fam.any():
         df.loc[fam, "p_holm"] = stats.holm(df.loc[fam, column].to_numpy())

@@ -7,7 +7,8 @@ from the evaluated low-resource languages so that evaluation stays zero-shot. Lo
 resource class <= 2 (Joshi; the synthetic qc, qd). Equal optimiser steps for C1 and C2.
 
 Cells are (target, low-resource language) pairs, pooled over targets; each cell's value is its
-transfer gap to English, ``score(lang) - score(en)`` (seed means), which puts tasks on one scale.
+transfer gap, ``score(lang) - mean score of the target's other (higher-resource) languages`` per
+seed, English included where the target tests it (XCOPA does not), which puts tasks on one scale.
 
 Tests:
 
@@ -71,12 +72,13 @@ def analyse(arms: dict, options: dict, out_dir: str, title: str = "RQ2") -> dict
         low = _low(arm, target, o["max_class"])
         for cond, setting in conds.items():
             s = arm.seed_scores(setting, target)
-            en = s[s.lang == "en"].set_index("seed").score
+            high = s[~s.lang.isin(low)].groupby("seed").score.mean()  # English (where tested) and the other high-resource languages
             for lang in low:
                 per_seed = s[s.lang == lang].set_index("seed").score
-                gap = per_seed - en.reindex(per_seed.index)
+                floor = arm.degenerate(o["english"], target, lang) and arm.degenerate(o["multilingual"], target, lang)
+                gap = per_seed - high.reindex(per_seed.index)
                 rows.append({"target": target, "lang": lang, "cell": f"{target}:{lang}", "condition": cond, "setting": setting, "score": per_seed.mean(),
-                             "gap": gap.mean(), "gap_min": gap.min(), "gap_max": gap.max(), "translate_train": lang in donors})
+                             "gap": gap.mean(), "gap_min": gap.min(), "gap_max": gap.max(), "translate_train": lang in donors, "floor": floor})
         for lang in low:
             c1, c2 = arm.components(o["english"], target, [lang]), arm.components(o["multilingual"], target, [lang])
             res = common.contrast([c2, c1], [1, -1], [lang], n_boot=nb, seed=0, alpha=a)
@@ -89,14 +91,21 @@ def analyse(arms: dict, options: dict, out_dir: str, title: str = "RQ2") -> dict
                 bf = stats.brown_forsythe(x1, x2)
                 cell_tests.append({"target": target, "lang": lang, "test": "Brown-Forsythe across seeds (C1 vs C2)", "estimate": float(np.std(x2, ddof=1) - np.std(x1, ddof=1)), "ci_low": np.nan, "ci_high": np.nan, "p_value": bf.p_value})
     cells = pd.DataFrame(rows)
-    wide = cells.pivot(index="cell", columns="condition", values="gap")
-    disp = stats.cross_language_dispersion_test(wide["C2"].to_numpy(), wide["C1"].to_numpy(), n_perm=10_000, seed=0)
-    pm = stats.pitman_morgan(wide["C2"].to_numpy(), wide["C1"].to_numpy())
-    primary = pd.DataFrame([
-        {"test": "SD(C2) - SD(C1) across cells (within-cell swap permutation)", "estimate": disp.estimate, "p_value": disp.p_value, "n_cells": len(wide), "method": disp.method},
-        {"test": "Var(C2) / Var(C1) (Pitman-Morgan)", "estimate": pm.estimate, "p_value": pm.p_value, "n_cells": len(wide), "method": pm.method},
-    ])
-    sd = {c: float(wide[c].std(ddof=1)) for c in wide.columns}
+    # Cells where both C1 and C2 predict one constant output in every seed (a model at its floor:
+    # majority class, no entity) say nothing about spread; they are listed and left out.
+    used = cells[~cells.floor & ~cells.translate_train]
+    wide = used.pivot(index="cell", columns="condition", values="gap")
+    if len(wide) >= 3:
+        disp = stats.cross_language_dispersion_test(wide["C2"].to_numpy(), wide["C1"].to_numpy(), n_perm=10_000, seed=0)
+        pm = stats.pitman_morgan(wide["C2"].to_numpy(), wide["C1"].to_numpy())
+        primary = pd.DataFrame([
+            {"test": "SD(C2) - SD(C1) across cells (within-cell swap permutation)", "estimate": disp.estimate, "p_value": disp.p_value, "n_cells": len(wide), "method": disp.method},
+            {"test": "Var(C2) / Var(C1) (Pitman-Morgan)", "estimate": pm.estimate, "p_value": pm.p_value, "n_cells": len(wide), "method": pm.method},
+        ])
+    else:
+        primary = pd.DataFrame([{"test": "SD(C2) - SD(C1) across cells", "estimate": np.nan, "p_value": np.nan, "n_cells": len(wide),
+                                 "method": f"not run: {len(wide)} informative cells (< 3) after leaving out floor / translate-train cells"}])
+    sd = {c: float(g.gap.std(ddof=1)) for c, g in used.groupby("condition")}
     cell_tests = pd.DataFrame(cell_tests)
     cell_tests = pd.concat([common.adjust(g, a, family=pd.Series(False, index=g.index)) for _, g in cell_tests.groupby("test", sort=False)]).reset_index(drop=True)
     fig = _figure(cells, sd)
@@ -117,7 +126,7 @@ def _figure(cells: pd.DataFrame, sd: dict):
         ax1.errorbar(x, c.gap, yerr=[(c.gap - c.gap_min).clip(lower=0), (c.gap_max - c.gap).clip(lower=0)], fmt="o", color=pal[cond], capsize=2, label=f"{cond} ({c.setting.iloc[0]})")
     ax1.set_xticks(np.arange(len(order)), order, rotation=30, ha="right")
     ax1.axhline(0, color="black", lw=0.8)
-    ax1.set_ylabel("transfer gap: score(lang) - score(en)")
+    ax1.set_ylabel("gap to the higher-resource languages")
     ax1.set_title("A: low-resource cells (bars: seed range)")
     ax1.legend(fontsize=7)
     ax2.bar(list(sd), list(sd.values()), color=[pal[c] for c in sd])
@@ -131,10 +140,11 @@ def _figure(cells: pd.DataFrame, sd: dict):
 def _markdown(title, arm, o, donors, cells, primary, sd, cell_tests) -> str:
     lead = (f"# {title}\n\nArm `{arm.name}`; C0 = `{o['baseline']}`, C1 = `{o['english']}` (English only), C2 = `{o['multilingual']}` "
             f"(+ machine translations into {donors or 'no language'}). Low-resource: class <= {o['max_class']}. "
-            "A cell whose language is a donor would be translate-train, not zero-shot (column `translate_train`).\n")
+            "A cell whose language is a donor would be translate-train, not zero-shot (column `translate_train`); "
+            "`floor`: C1 and C2 predict one constant output in every seed there. Both kinds are left out of the spread test.\n")
     p = primary.assign(p_value=primary.p_value.map(common.fmt_p))
     t = cell_tests.assign(p_value=cell_tests.p_value.map(common.fmt_p), p_bh=cell_tests.p_bh.map(common.fmt_p)).drop(columns=["p_holm", "significant"])
-    return "\n".join([lead, "## Cells (seed means; gap to English)", "", cells.round(2).to_markdown(index=False), "",
+    return "\n".join([lead, "## Cells (seed means; gap = score - mean of the target's higher-resource languages)", "", cells.round(2).to_markdown(index=False), "",
                       "## Spread across cells (primary)", "", "SD per condition: " + ", ".join(f"{k} {v:.2f}" for k, v in sd.items()), "",
                       p.round(3).to_markdown(index=False), "",
                       "## Per cell (exploratory, Benjamini-Hochberg)", "", t.round(2).to_markdown(index=False), ""])
