@@ -358,3 +358,12 @@ def test_contrast_false_positive_rate_under_the_null():
         systems = [[np.stack([(rng.random(n) < p).astype(float), np.ones(n)], axis=1) for p in (0.5, 0.6, 0.7)] for _ in range(4)]
         rejections += common.contrast(systems, [1, -1, -1, 1], langs, n_boot=400, seed=r).p_value < 0.05
     assert 0.02 <= rejections / reps <= 0.09, rejections / reps
+
+
+def test_analysis_stage_figure_with_a_single_setting(tmp_path):
+    """Study arms may run only `none` (RQ5's translate-train / in-language arms): the per-language
+    figure of the analysis stage must not divide by the number of settings minus one."""
+    from xstilts import analysis
+
+    df = pd.DataFrame([{"setting": "none", "task": "xnli", "seed": s, "split": "test", "lang": lang, "score": 50.0 + s} for s in (0, 1) for lang in ("en", "qa")])
+    assert all(Path(p).stat().st_size > 1000 for p in analysis.per_language_plot(df, str(tmp_path)))
