@@ -124,14 +124,15 @@ def _figure(cells: pd.DataFrame, sd: dict):
         c = cells[cells.condition == cond].set_index("cell").loc[order]
         x = np.arange(len(order)) + (i - (len(conds) - 1) / 2) * 0.18
         ax1.errorbar(x, c.gap, yerr=[(c.gap - c.gap_min).clip(lower=0), (c.gap_max - c.gap).clip(lower=0)], fmt="o", color=pal[cond], capsize=2, label=f"{cond} ({c.setting.iloc[0]})")
-    ax1.set_xticks(np.arange(len(order)), order, rotation=30, ha="right")
+    floor = cells.groupby("cell").floor.all()
+    ax1.set_xticks(np.arange(len(order)), [f"{c} (floor, left out)" if floor[c] else c for c in order], rotation=30, ha="right")
     ax1.axhline(0, color="black", lw=0.8)
     ax1.set_ylabel("gap to the higher-resource languages")
     ax1.set_title("A: low-resource cells (bars: seed range)")
     ax1.legend(fontsize=7)
     ax2.bar(list(sd), list(sd.values()), color=[pal[c] for c in sd])
     ax2.set_ylabel("SD of the gap across cells")
-    ax2.set_title("B: spread over low-resource cells")
+    ax2.set_title("B: spread over informative cells")
     fig.suptitle("RQ2: multilingual vs English-only intermediate data")
     fig.tight_layout()
     return fig
