@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup tex repro test test-fast validate use-paper lab bench clean
+.PHONY: setup tex repro test test-fast validate use-paper lab bench clean study
 
 setup: .venv/.installed tex
 
@@ -33,6 +33,12 @@ test-fast: setup
 
 use-paper: setup
 	$(PY) -m xstilts.cli use-profile configs/paper.yaml
+
+STUDY ?= rq1
+JOBS ?= 1
+study: setup  # a follow-up study (configs/studies/) through the DVC experiment queue: make study STUDY=rq4 JOBS=2
+	@test -d .git || (echo "dvc needs a git checkout"; exit 1)
+	$(PY) -m xstilts.cli study run $(STUDY) -j $(JOBS)
 
 lab: setup
 	.venv/bin/jupyter lab notebooks/

@@ -215,7 +215,7 @@ def per_language_plot(scores: pd.DataFrame, out_dir: str, split: str = "test") -
     import seaborn as sns
 
     df = scores[scores.split == split]
-    grid = sns.catplot(data=df, x="lang", y="score", hue="setting", col="task", col_wrap=3, kind="point", errorbar=("pi", 100), sharey=False, height=2.6, aspect=1.3, dodge=0.4)
+    grid = sns.catplot(data=df, x="lang", y="score", hue="setting", col="task", col_wrap=3, kind="point", errorbar=("pi", 100), sharey=False, height=2.6, aspect=1.3, dodge=0.4 if df.setting.nunique() > 1 else False)
     grid.set_titles("{col_name}")
     grid.figure.suptitle("Zero-shot score per language (points: seed mean; bars: seed range)", y=1.02)
     paths = _save(grid.figure, out_dir, "per_language")
