@@ -3,6 +3,7 @@ variants (multi-task, + MLM, machine-translated data), the target regimes, retri
 
 import copy
 import json
+import multiprocessing
 
 import pytest
 import torch
@@ -67,6 +68,16 @@ def test_intermediate_training_changes_the_encoder_and_reports_dev_scores(world)
     assert 0 <= m["mnli"]["accuracy"] <= 100
 
 
+def test_phase2_does_not_depend_on_the_global_rng(world, tmp_path):
+    params, _, out = world
+    torch.manual_seed(12345)  # whatever ran before in this process must not change the result
+    torch.rand(7)
+    pipeline.run_phase2(params, "mnli", str(out / "phase1"), str(out / "features"), str(tmp_path / "mnli"))
+    a = load_encoder(str(out / "phase2" / "mnli" / "encoder")).state_dict()
+    b = load_encoder(str(tmp_path / "mnli" / "encoder")).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_mlm_and_translated_variants_train_extra_data(world):
     params, _, out = world
     m = io.read_json(str(out / "phase2" / "multi_mlm_mt" / "metrics.json"))
@@ -85,8 +96,11 @@ def test_phase3_scores_every_language_and_keeps_predictions(world):
     assert set(m["chance"]["test"]) == set(params.data.languages)
 
 
-def test_parallel_phase3_runs_match_serial_runs(world, tmp_path):
+@pytest.mark.parametrize("start", ["default", "spawn"])
+def test_parallel_phase3_runs_match_serial_runs(world, tmp_path, monkeypatch, start):
     params, raw, out = world
+    if start == "spawn":  # the start method used where fork is unsafe (multi-threaded workers, macOS)
+        monkeypatch.setattr(pipeline, "worker_context", lambda threads: multiprocessing.get_context("spawn"))
     results = {}
     for runs, threads in ((1, 1), (2, 2)):  # one thread per run either way
         r = copy.deepcopy(raw)

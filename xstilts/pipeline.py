@@ -356,6 +356,7 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
         io.write_json(os.path.join(out_dir, "curve.json"), {"loss": []})
         return metrics
 
+    torch.manual_seed(params.intermediate.seed)  # fresh heads: their init must not depend on what ran before
     model = MultiTaskModel(encoder, params.model.dropout)
     store = store_for(params)
     train_tasks, dev = {}, {}
@@ -460,23 +461,31 @@ def run_phase3(params: cfg.Params, setting: str, target: str, phase2_dir: str, p
     return metrics
 
 
+def worker_context(threads: int):
+    """fork skips re-importing torch in each worker, but a forked child may hang in OpenMP once it
+    runs multi-threaded ops; single-threaded workers never enter a parallel region."""
+    return multiprocessing.get_context("fork" if sys.platform == "linux" and threads == 1 else "spawn")
+
+
 def run_phase3_group(params: cfg.Params, setting: str, group: str, phase2_dir: str, phase1_dir: str, features_dir: str, out_dir: str) -> dict:
     """Every target of one ``target.groups`` entry, each in ``out_dir/<target>``."""
     if group not in params.target.groups:
         raise cfg.ConfigError(f"group {group!r} is not in target.groups ({sorted(params.target.groups)})")
     targets = params.target.groups[group]
-    args = {t: (params, setting, t, phase2_dir, phase1_dir, features_dir, os.path.join(out_dir, t)) for t in targets}
+
+    def args(t: str) -> tuple:
+        return setting, t, phase2_dir, phase1_dir, features_dir, os.path.join(out_dir, t)
+
     workers = min(params.engine.parallel_runs, len(targets))
     if workers <= 1 or device_for(params).type != "cpu":
-        return {t: run_phase3(*a) for t, a in args.items()}
+        return {t: run_phase3(params, *args(t)) for t in targets}
     # Tiny CPU runs barely use a second thread, so independent targets run side by side, the
     # stage's threads split between them. Every run seeds itself: results do not depend on
-    # which process ran it. fork skips re-importing torch in each worker.
-    ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    # which process ran it.
     threads = max(1, (params.engine.num_threads or torch.get_num_threads()) // workers)
     per_run = dataclasses.replace(params, engine=dataclasses.replace(params.engine, num_threads=threads, parallel_runs=1))
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        futures = {t: pool.submit(run_phase3, per_run, *a[1:]) for t, a in args.items()}
+    with ProcessPoolExecutor(workers, mp_context=worker_context(threads)) as pool:
+        futures = {t: pool.submit(run_phase3, per_run, *args(t)) for t in targets}
         return {t: f.result() for t, f in futures.items()}
 
 
