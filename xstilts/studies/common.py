@@ -455,3 +455,36 @@ def n_boot(options: dict) -> int:
 
 def alpha(options: dict) -> float:
     return float(options.get("alpha", 0.05))
+
+
+def size_figure(table: pd.DataFrame, per_lang: pd.DataFrame, sizes, quantity: str, label, style: str, ylabel: str, suptitle: str, band: float | None = None):
+    """The RQ4/RQ5 figure. (A) ``quantity`` (gain or gap) at both model sizes with 95% CIs, one line
+    per row of ``table`` (columns ``<quantity>_{small,large}[_low|_high]``, ``significant``);
+    (B) per language, small vs large, with the diagonal (below it: the quantity shrinks)."""
+    plt, sns = plt_setup()
+    q = quantity
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
+    for color, (_, r) in zip(sns.color_palette("deep", len(table)), table.iterrows()):
+        y = [r[f"{q}_small"], r[f"{q}_large"]]
+        err = np.clip([[y[0] - r[f"{q}_small_low"], y[1] - r[f"{q}_large_low"]], [r[f"{q}_small_high"] - y[0], r[f"{q}_large_high"] - y[1]]], 0, None)
+        ax1.errorbar([0, 1], y, yerr=err, marker="o", capsize=3, color=color, label=label(r) + (" *" if r.significant else ""))
+    ax1.axhline(0, color="black", lw=0.8)
+    if band is not None:
+        ax1.axhspan(-band, band, color="grey", alpha=0.15, label=f"+-SESOI {band}")
+    ax1.set_xticks([0, 1], sizes)
+    ax1.set_xlim(-0.3, 1.3)
+    ax1.set_xlabel("model size")
+    ax1.set_ylabel(ylabel)
+    ax1.set_title(f"A: {q} vs size (* Holm DiD)")
+    ax1.legend(fontsize=7)
+    small, large = per_lang[f"{q}_small"], per_lang[f"{q}_large"]
+    sns.scatterplot(data=per_lang, x=f"{q}_small", y=f"{q}_large", hue="resource_class", style=style, palette="viridis", ax=ax2)
+    lim = [min(small.min(), large.min()) - 0.5, max(small.max(), large.max()) + 0.5]
+    ax2.plot(lim, lim, color="grey", ls="--", lw=1)
+    ax2.set_xlabel(f"{q}, {sizes[0]}")
+    ax2.set_ylabel(f"{q}, {sizes[1]}")
+    ax2.set_title(f"B: per language (below diagonal: {q} shrinks)")
+    ax2.legend(fontsize=7)
+    fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig

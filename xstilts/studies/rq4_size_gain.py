@@ -86,31 +86,8 @@ def analyse(arms: dict, options: dict, out_dir: str, title: str = "RQ4") -> dict
 
 
 def _figure(table, per_lang, o):
-    plt, sns = common.plt_setup()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
-    pal = sns.color_palette("deep", len(table))
-    for color, (_, r) in zip(pal, table.iterrows()):
-        y = [r.gain_small, r.gain_large]
-        err = np.clip([[r.gain_small - r.gain_small_low, r.gain_large - r.gain_large_low], [r.gain_small_high - r.gain_small, r.gain_large_high - r.gain_large]], 0, None)
-        ax1.errorbar([0, 1], y, yerr=err, marker="o", capsize=3, color=color, label=f"{r.intermediate} -> {r.target}" + (" *" if r.significant else ""))
-    ax1.axhline(0, color="black", lw=0.8)
-    ax1.axhspan(-o["sesoi"], o["sesoi"], color="grey", alpha=0.15, label=f"+-SESOI {o['sesoi']}")
-    ax1.set_xticks([0, 1], o["sizes"])
-    ax1.set_xlim(-0.3, 1.3)
-    ax1.set_xlabel("model size")
-    ax1.set_ylabel("zero-shot gain over none (95% CI)")
-    ax1.set_title("A: gain vs size (* Holm DiD)")
-    ax1.legend(fontsize=7)
-    sns.scatterplot(data=per_lang, x="gain_small", y="gain_large", hue="resource_class", style="intermediate", palette="viridis", ax=ax2)
-    lim = [min(per_lang.gain_small.min(), per_lang.gain_large.min()) - 0.5, max(per_lang.gain_small.max(), per_lang.gain_large.max()) + 0.5]
-    ax2.plot(lim, lim, color="grey", ls="--", lw=1)
-    ax2.set_xlabel(f"gain, {o['sizes'][0]}")
-    ax2.set_ylabel(f"gain, {o['sizes'][1]}")
-    ax2.set_title("B: per language (below diagonal: gain shrinks)")
-    ax2.legend(fontsize=7)
-    fig.suptitle("RQ4: does the intermediate-task gain shrink with model size?")
-    fig.tight_layout()
-    return fig
+    return common.size_figure(table, per_lang, o["sizes"], "gain", lambda r: f"{r.intermediate} -> {r.target}", "intermediate",
+                              "zero-shot gain over none (95% CI)", "RQ4: does the intermediate-task gain shrink with model size?", band=o["sesoi"])
 
 
 def _markdown(title, o, small, large, table) -> str:

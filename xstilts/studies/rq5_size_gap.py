@@ -19,7 +19,6 @@ Fig. 2); (B) per-language gap, small vs large, coloured by resource class.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from xstilts import languages
@@ -102,27 +101,5 @@ def analyse(arms: dict, options: dict, out_dir: str, title: str = "RQ5") -> dict
 
 
 def _figure(table, per_lang, sizes):
-    plt, sns = common.plt_setup()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
-    pal = sns.color_palette("deep", len(table))
-    for color, (_, r) in zip(pal, table.iterrows()):
-        y = [r.gap_small, r.gap_large]
-        err = np.clip([[r.gap_small - r.gap_small_low, r.gap_large - r.gap_large_low], [r.gap_small_high - r.gap_small, r.gap_large_high - r.gap_large]], 0, None)
-        ax1.errorbar([0, 1], y, yerr=err, marker="o", capsize=3, color=color, label=f"{r.target} ({r.regime})" + (" *" if r.significant else ""))
-    ax1.axhline(0, color="black", lw=0.8)
-    ax1.set_xticks([0, 1], sizes)
-    ax1.set_xlim(-0.3, 1.3)
-    ax1.set_xlabel("model size")
-    ax1.set_ylabel("target-language regime - ZI (95% CI)")
-    ax1.set_title("A: gap vs size (* Holm DiD)")
-    ax1.legend(fontsize=7)
-    sns.scatterplot(data=per_lang, x="gap_small", y="gap_large", hue="resource_class", style="target", palette="viridis", ax=ax2)
-    lim = [min(per_lang.gap_small.min(), per_lang.gap_large.min()) - 0.5, max(per_lang.gap_small.max(), per_lang.gap_large.max()) + 0.5]
-    ax2.plot(lim, lim, color="grey", ls="--", lw=1)
-    ax2.set_xlabel(f"gap, {sizes[0]}")
-    ax2.set_ylabel(f"gap, {sizes[1]}")
-    ax2.set_title("B: per language (below diagonal: gap shrinks)")
-    ax2.legend(fontsize=7)
-    fig.suptitle("RQ5: does size shrink the gap to target-language fine-tuning?")
-    fig.tight_layout()
-    return fig
+    return common.size_figure(table, per_lang, sizes, "gap", lambda r: f"{r.target} ({r.regime})", "target",
+                              "target-language regime - ZI (95% CI)", "RQ5: does size shrink the gap to target-language fine-tuning?")
