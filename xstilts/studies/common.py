@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from xstilts import analysis, config, io, stats
+from xstilts import analysis, config, io, metrics, stats
 from xstilts.config import ConfigError
 from xstilts.tasks import TASKS
 
@@ -351,17 +351,14 @@ def zero_shot_score(components: list[np.ndarray]) -> float:
     return float(np.mean([100.0 * c[:, 0].sum() / max(c[:, 1].sum(), 1e-12) for c in components]))
 
 
-def macro_f1(rows: list[dict]) -> float:
-    """Macro-F1 over gold classes of single-label predictions (XNLI 3 classes, XCOPA 2 choices)."""
+def macro_f1(rows: list[dict], num_labels: int | None = None) -> float:
+    """Macro-F1 of saved single-label predictions (XNLI 3 classes, XCOPA 2 choices) with the
+    package's metric; ``num_labels`` defaults to the classes seen."""
     gold = [r["gold"] for r in rows]
     pred = [r["prediction"] for r in rows]
-    f1s = []
-    for c in sorted(set(gold)):
-        tp = sum(1 for g, p in zip(gold, pred) if g == c and p == c)
-        fp = sum(1 for g, p in zip(gold, pred) if g != c and p == c)
-        fn = sum(1 for g, p in zip(gold, pred) if g == c and p != c)
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return 100.0 * float(np.mean(f1s)) if f1s else float("nan")
+    if not gold:
+        return float("nan")
+    return metrics.macro_f1(pred, gold, num_labels or max(gold + pred) + 1)
 
 
 def zero_shot_macro_f1(arm: Arm, setting: str, target: str, split: str = "test") -> float:
