@@ -29,8 +29,8 @@ def world(tmp_path_factory):
     raw["intermediate"]["translated_settings"] = ["multi_mlm_mt"]
     raw["intermediate"]["translated_languages"] = ["qa", "qb"]
     raw["intermediate"]["optim"].update(epochs=1.0, batch_size=16)
-    raw["target"]["tasks"] = ["xnli", "panx", "mlqa"]
-    raw["target"]["groups"] = {"all": ["xnli", "panx", "mlqa"]}
+    raw["target"]["tasks"] = ["xnli", "panx", "mlqa", "xquad"]
+    raw["target"]["groups"] = {"all": ["xnli", "panx", "mlqa", "xquad"]}
     raw["target"]["seeds"] = [0]
     raw["target"]["per_task"] = {t: {"epochs": 1.0, "batch_size": 16, "grad_accum": 1} for t in raw["target"]["tasks"]}
     raw["target"]["eval_every"] = 2
@@ -116,6 +116,33 @@ def test_parallel_phase3_runs_match_serial_runs(world, tmp_path, monkeypatch, st
         assert a and a == (tmp_path / "runs2" / t / "seed0" / "predictions" / "test.qd.jsonl").read_text()
 
 
+def test_targets_sharing_english_training_data_and_hparams_train_once():
+    params = config.load("params.yaml")
+    units = pipeline.training_units(params, ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa"])
+    assert units == [["xnli"], ["pawsx"], ["udpos"], ["panx"], ["xquad", "mlqa"], ["tydiqa"]]
+    raw = config.to_dict(params)
+    raw["target"]["per_task"]["mlqa"]["epochs"] = 2.0
+    assert ["mlqa"] in pipeline.training_units(config.from_dict(raw), ["xquad", "mlqa"])
+    with pytest.raises(ValueError, match="do not share one training run"):
+        pipeline.run_phase3(params, "none", ["xnli", "mlqa"], "p2", "p1", "f", "out")
+
+
+def test_one_shared_training_run_equals_separate_runs(world, tmp_path):
+    """XQuAD and MLQA train once on SQuAD v1.1; the scores are those of two runs with that seed."""
+    params, _, out = world
+    args = (str(out / "phase2" / "mnli"), str(out / "phase1"), str(out / "features"))
+    shared = pipeline.run_phase3(params, "mnli", ["xquad", "mlqa"], *args, str(tmp_path / "shared"))
+    for t in ("xquad", "mlqa"):
+        alone = pipeline.run_phase3(params, "mnli", [t], *args, str(tmp_path / t))[t]
+        assert shared[t]["seeds"]["0"]["scores"] == alone["seeds"]["0"]["scores"], t
+        assert shared[t]["seeds"]["0"]["scores"]["test"]["qa"]["f1"] >= 0
+        assert shared[t]["trained_with"] == ["xquad", "mlqa"] and shared[t]["chance"] == alone["chance"]
+        a = (tmp_path / "shared" / t / "seed0" / "predictions" / "test.qd.jsonl").read_text()
+        assert a == (tmp_path / t / t / "seed0" / "predictions" / "test.qd.jsonl").read_text()
+    assert set(shared["mlqa"]["seeds"]["0"]["scores"]) == {"dev", "test"}  # each target keeps its own splits
+    assert set(shared["xquad"]["seeds"]["0"]["scores"]) == {"test"}
+
+
 def test_target_regimes_add_translated_or_in_language_training_data(world):
     _, raw, _ = world
     for regime, expected in (("translate_train", ("mnli_translated", "qa")), ("in_language", ("panx", "qd"))):
@@ -143,14 +170,14 @@ def test_analysis_table_significance_and_figures(world):
     params, _, out = world
     res = analysis.run(params, str(out / "phase3"), str(out / "retrieval"), str(out / "analysis"))
     sig = res["significance"]
-    assert len(sig) == 2 * 3 and sig.p_holm.ge(sig.p_value).all()
+    assert len(sig) == 2 * 4 and sig.p_holm.ge(sig.p_value).all()
     assert set(sig[sig.setting == "mnli"].set_index("task").overlap.items()) >= {("xnli", "continued-training"), ("panx", "transfer")}
     assert (out / "analysis" / "gain_heatmap.png").stat().st_size > 5000
-    assert json.loads((out / "analysis" / "metrics.json").read_text())["comparisons"] == 6
+    assert json.loads((out / "analysis" / "metrics.json").read_text())["comparisons"] == 8
     results_md = (out / "analysis" / "results.md").read_text()
     assert "(c)" in results_md  # mnli -> xnli is flagged as continued training
     table = (out / "analysis" / "zero_shot.md").read_text().splitlines()
-    assert table[0].startswith("| task | en | qa") and len(table) == 2 + 3 + 2  # 3 targets + bucc2018 + tatoeba
+    assert table[0].startswith("| task | en | qa") and len(table) == 2 + 4 + 2  # 4 targets + bucc2018 + tatoeba
     assert "(" in table[2]  # chance level beside each score
 
 

@@ -307,9 +307,9 @@ def load_features(params: cfg.Params, features_dir: str, tokenizer_dir: str, tas
 # ---- evaluation of one task on one split/language ---------------------------------------------
 
 
-def evaluate_split(model, task: tb.Task, features, examples, *, device, pad_id, batch_size, lang) -> tuple[list, dict | None]:
+def evaluate_split(model, task: tb.Task, features, examples, *, device, pad_id, batch_size, lang, head: str | None = None) -> tuple[list, dict | None]:
     fmt = format_for(task)
-    outputs = predict(model, task.name, fmt, features, device=device, pad_id=pad_id, batch_size=batch_size)
+    outputs = predict(model, head or task.name, fmt, features, device=device, pad_id=pad_id, batch_size=batch_size)
     predictions = fmt.predict(outputs, features, examples)
     scores = fmt.score(predictions, examples, task.metric, lang) if fmt.labelled(examples) else None
     return predictions, scores
@@ -406,31 +406,52 @@ def mlm_train_task(params: cfg.Params, model: MultiTaskModel, tokenizer, phase1_
 # ---- phase 3 -------------------------------------------------------------------------------
 
 
-def run_phase3(params: cfg.Params, setting: str, target: str, phase2_dir: str, phase1_dir: str, features_dir: str, out_dir: str) -> dict:
-    """Phase 3: fine-tune the phase-2 encoder on the target's English training data (one run per
-    seed), early-stop on the English dev subset, then evaluate zero-shot in every language."""
+def training_units(params: cfg.Params, targets: list[str]) -> list[list[str]]:
+    """Targets whose phase-3 training runs are one and the same (English training data, head and
+    hyperparameters) train once per seed and are evaluated each: XTREME's XQuAD and MLQA both
+    fine-tune on SQuAD v1.1. Two runs with the same seed would give the same model (tested)."""
+    units: dict[tuple, list[str]] = {}
+    for t in targets:
+        task = TASKS[t]
+        hp = cfg.target_hparams(params, t)
+        key = (tuple(target_train_splits(params, t)), format_for(task).head_type, num_labels(task), hp.epochs, hp.batch_size, hp.grad_accum)
+        units.setdefault(key, []).append(t)
+    return list(units.values())
+
+
+def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir: str, phase1_dir: str, features_dir: str, out_root: str) -> dict[str, dict]:
+    """Phase 3 for one training unit (see :func:`training_units`): fine-tune the phase-2 encoder on
+    the English training data (one run per seed), early-stop on the English dev subset, then
+    evaluate zero-shot in every language of every target, written to ``out_root/<target>``."""
     from xstilts.tokenization import load_tokenizer
 
-    _stage_header(out_dir, params, setting=setting, target=target)
+    if len(training_units(params, targets)) != 1:
+        raise ValueError(f"targets {targets} do not share one training run: {training_units(params, targets)}")
+    train_task = target_train_task(params, targets[0])
+    # The head is named after the training task: the name seeds the batch order, so a run depends
+    # on its training data, hyperparameters and seed only, whichever targets it is evaluated on.
+    head = train_task.name
+    for target in targets:
+        _stage_header(os.path.join(out_root, target), params, setting=setting, target=target, trained_with=targets)
     device = device_for(params)
     tokenizer_dir = os.path.join(phase1_dir, "tokenizer")
     pad_id = load_tokenizer(tokenizer_dir).pad_token_id
-    task = TASKS[target]
-    train_task = target_train_task(params, target)
+    task = TASKS[targets[0]]
     fmt = format_for(task)
-    hp = cfg.target_hparams(params, target)
+    hp = cfg.target_hparams(params, targets[0])
     t = params.target
-    train_feats = [f for name, lang in target_train_splits(params, target) for f in load_features(params, features_dir, tokenizer_dir, TASKS[name], TRAIN, lang)]
+    train_feats = [f for name, lang in target_train_splits(params, targets[0]) for f in load_features(params, features_dir, tokenizer_dir, TASKS[name], TRAIN, lang)]
     dev_feats = load_features(params, features_dir, tokenizer_dir, train_task, DEV, "en")[: t.eval_subset]
     store = store_for(params)
     dev_examples = train_task.load(store, DEV, "en")
-    eval_sets = {(split, lang): (task.load(store, split, lang), load_features(params, features_dir, tokenizer_dir, task, split, lang)) for lang in languages_for(params, task) for split in eval_splits(task, lang)}
+    eval_sets = {(target, split, lang): (TASKS[target].load(store, split, lang), load_features(params, features_dir, tokenizer_dir, TASKS[target], split, lang))
+                 for target in targets for lang in languages_for(params, TASKS[target]) for split in eval_splits(TASKS[target], lang)}
 
-    runs = {}
+    runs: dict[str, dict] = {target: {} for target in targets}
     for seed in t.seeds:
         torch.manual_seed(seed)
         model = MultiTaskModel(load_encoder(os.path.join(phase2_dir, "encoder")), params.model.dropout)
-        model.add_head(target, fmt.head_type, num_labels(task))  # a fresh head: phase-2 heads are discarded
+        model.add_head(head, fmt.head_type, num_labels(task))  # a fresh head: phase-2 heads are discarded
 
         def dev_score(m, feats=dev_feats):
             # English dev of the training task, first eval_subset features (jiant's early-stopping set)
@@ -438,27 +459,34 @@ def run_phase3(params: cfg.Params, setting: str, target: str, phase2_dir: str, p
             remap = {old: new for new, old in enumerate(examples_used)}
             sub_examples = [dev_examples[i] for i in examples_used]
             sub_feats = [{**f, "example_index": remap[f["example_index"]]} for f in feats]
-            _, scores = evaluate_split(m, train_task_as_target(task, train_task), sub_feats, sub_examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, lang="en")
+            _, scores = evaluate_split(m, train_task, sub_feats, sub_examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, lang="en", head=head)
             return major_score(scores)
 
         loop = _loop_settings(cfg.OptimConfig(lr=t.lr, batch_size=hp.batch_size, grad_accum=hp.grad_accum, epochs=hp.epochs, warmup=t.warmup, weight_decay=t.weight_decay, max_grad_norm=t.max_grad_norm), params.engine, seed, eval_every=t.eval_every, patience=t.patience)
         curve: list[dict] = []
-        result = train(model, {target: TrainTask(target, fmt, train_feats)}, loop, device=device, pad_id=pad_id, evaluate=dev_score, log=curve.append, **_engine_args(params, f"phase3/{setting}-{target}/seed{seed}", None))
-        run = {"steps": result.steps, "best_dev": result.best_score, "best_step": result.best_step, "stopped_early": result.stopped_early, "seconds": round(result.seconds, 1), "scores": {}}
-        for (split, lang), (examples, feats) in eval_sets.items():
-            preds, scores = evaluate_split(model, task, feats, examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, lang=lang)
-            save_predictions(os.path.join(out_dir, f"seed{seed}", "predictions", f"{split}.{lang}.jsonl"), examples, preds)
-            run["scores"].setdefault(split, {})[lang] = scores
-        io.write_json(os.path.join(out_dir, f"seed{seed}", "curve.json"), {"loss": [r for r in curve if "loss" in r], "dev": result.history})
-        runs[str(seed)] = run
-    chance = {split: {} for split, _ in eval_sets}
-    for (split, lang), (examples, _) in eval_sets.items():
-        if fmt.labelled(examples):
-            chance[split][lang] = chance_level(task, examples, lang)
-    metrics = {"setting": setting, "target": target, "train_task": train_task.name, "seeds": runs, "chance": chance}
-    io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
-    _drop_checkpoints(f"phase3/{setting}-{target}")
-    return metrics
+        result = train(model, {head: TrainTask(head, fmt, train_feats)}, loop, device=device, pad_id=pad_id, evaluate=dev_score, log=curve.append, **_engine_args(params, f"phase3/{setting}-{targets[0]}/seed{seed}", None))
+        for target in targets:
+            run = {"steps": result.steps, "best_dev": result.best_score, "best_step": result.best_step, "stopped_early": result.stopped_early, "seconds": round(result.seconds, 1), "scores": {}}
+            for (tgt, split, lang), (examples, feats) in eval_sets.items():
+                if tgt != target:
+                    continue
+                preds, scores = evaluate_split(model, TASKS[target], feats, examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, lang=lang, head=head)
+                save_predictions(os.path.join(out_root, target, f"seed{seed}", "predictions", f"{split}.{lang}.jsonl"), examples, preds)
+                run["scores"].setdefault(split, {})[lang] = scores
+            io.write_json(os.path.join(out_root, target, f"seed{seed}", "curve.json"), {"loss": [r for r in curve if "loss" in r], "dev": result.history})
+            runs[target][str(seed)] = run
+    out = {}
+    for target in targets:
+        chance: dict = {}
+        for (tgt, split, lang), (examples, _) in eval_sets.items():
+            if tgt == target:
+                chance.setdefault(split, {})
+                if fmt.labelled(examples):
+                    chance[split][lang] = chance_level(TASKS[target], examples, lang)
+        out[target] = {"setting": setting, "target": target, "train_task": train_task.name, "trained_with": targets, "seeds": runs[target], "chance": chance}
+        io.write_json(os.path.join(out_root, target, "metrics.json"), out[target])
+    _drop_checkpoints(f"phase3/{setting}-{targets[0]}")
+    return out
 
 
 def worker_context(threads: int):
@@ -473,28 +501,28 @@ def run_phase3_group(params: cfg.Params, setting: str, group: str, phase2_dir: s
         raise cfg.ConfigError(f"group {group!r} is not in target.groups ({sorted(params.target.groups)})")
     targets = params.target.groups[group]
 
-    def args(t: str) -> tuple:
-        return setting, t, phase2_dir, phase1_dir, features_dir, os.path.join(out_dir, t)
+    units = training_units(params, targets)
 
-    workers = min(params.engine.parallel_runs, len(targets))
+    def args(unit: list[str]) -> tuple:
+        return setting, unit, phase2_dir, phase1_dir, features_dir, out_dir
+
+    workers = min(params.engine.parallel_runs, len(units))
     if workers <= 1 or device_for(params).type != "cpu":
-        return {t: run_phase3(params, *args(t)) for t in targets}
+        results = {}
+        for unit in units:
+            results.update(run_phase3(params, *args(unit)))
+        return {t: results[t] for t in targets}
     # Tiny CPU runs barely use a second thread, so independent targets run side by side, the
     # stage's threads split between them. Every run seeds itself: results do not depend on
     # which process ran it.
     threads = max(1, (params.engine.num_threads or torch.get_num_threads()) // workers)
     per_run = dataclasses.replace(params, engine=dataclasses.replace(params.engine, num_threads=threads, parallel_runs=1))
     with ProcessPoolExecutor(workers, mp_context=worker_context(threads)) as pool:
-        futures = {t: pool.submit(run_phase3, per_run, *args(t)) for t in targets}
-        return {t: f.result() for t, f in futures.items()}
-
-
-def train_task_as_target(task: tb.Task, train_task: tb.Task) -> tb.Task:
-    """Early stopping scores the English dev set of the *training* task (MNLI dev for XNLI) with the
-    target's head; the training task's own reader and metric apply."""
-    from dataclasses import replace
-
-    return replace(train_task, name=task.name)
+        futures = [pool.submit(run_phase3, per_run, *args(unit)) for unit in units]
+        results = {}
+        for f in futures:
+            results.update(f.result())
+        return {t: results[t] for t in targets}
 
 
 # ---- retrieval -----------------------------------------------------------------------------
