@@ -203,3 +203,16 @@ def test_languages_without_a_dev_split_are_evaluated_on_test_only():
     udpos = pipeline.TASKS["udpos"]
     assert pipeline.eval_splits(udpos, "lt") == ["test"] and pipeline.eval_splits(udpos, "en") == ["dev", "test"]
     assert pipeline.eval_splits(pipeline.TASKS["xquad"], "de") == ["test"]  # one Hub split serves both
+
+
+def test_above_chance_by_seed_counts_seeds_per_zero_shot_cell():
+    import pandas as pd
+
+    rows = [("none", "xnli", seed, "test", lang, score) for seed, (en, qa, qb) in enumerate([(60, 40, 30), (62, 35, 36), (61, 45, 31)]) for lang, score in (("en", en), ("qa", qa), ("qb", qb))]
+    rows.append(("mnli", "xnli", 0, "test", "qa", 10.0))  # another setting: ignored
+    scores = pd.DataFrame(rows, columns=["setting", "task", "seed", "split", "lang", "score"])
+    chance = pd.DataFrame([("xnli", lang, 33.6) for lang in ("en", "qa", "qb")], columns=["task", "lang", "chance"])
+    t = analysis.above_chance_by_seed(scores, chance, "none").set_index("lang")
+    assert list(t.index) == ["qa", "qb"]  # English is not zero-shot
+    assert t.loc["qa", "seeds"] == 3 and t.loc["qa", "min"] == 35 and t.loc["qa", "above"] == 1.0
+    assert t.loc["qb", "above"] == pytest.approx(1 / 3) and t.loc["qb", "mean"] == pytest.approx(97 / 3)

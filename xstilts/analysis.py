@@ -242,6 +242,20 @@ def zero_shot_table(scores: pd.DataFrame, chance: pd.DataFrame, setting: str, sp
     return "\n".join(lines) + "\n"
 
 
+def above_chance_by_seed(scores: pd.DataFrame, chance: pd.DataFrame, setting: str, split: str = "test") -> pd.DataFrame:
+    """Per zero-shot (task, language) cell of one setting: seed count, mean, min and max score,
+    chance level and the share of seeds scoring above chance. Single-seed transfer of a tiny
+    model can land on either side of chance; this says how often it does."""
+    df = scores[(scores.setting == setting) & (scores.split == split) & (scores.lang != "en")]
+    ch = chance.set_index(["task", "lang"]).chance
+    rows = []
+    for (task, lang), g in df.groupby(["task", "lang"]):
+        c = float(ch.get((task, lang), float("nan")))
+        rows.append({"task": task, "lang": lang, "seeds": len(g), "mean": g.score.mean(), "min": g.score.min(), "max": g.score.max(),
+                     "chance": c, "above": float((g.score > c).mean()) if c == c else float("nan")})
+    return pd.DataFrame(rows, columns=["task", "lang", "seeds", "mean", "min", "max", "chance", "above"])
+
+
 # ---- the analysis stage -----------------------------------------------------------------
 
 
