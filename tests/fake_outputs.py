@@ -75,7 +75,8 @@ def make_outputs(root: Path, gains=None, mult=None, base=None, langs=("en", "qa"
     sig.to_csv(a / "significance.csv", index=False)
     pd.DataFrame([{"task": t, "lang": lang, "chance": 0.0} for t in base for lang in langs]).to_csv(a / "chance.csv", index=False)
     metrics = {"zero_shot": {s: {t: round(v, 2) for t, v in g.set_index("task").zero_shot.items()} for s, g in table.groupby("setting")},
-               "significant_gains": int(sig.significant.sum()), "comparisons": int(len(sig))}
+               "significant_gains": int((sig.significant & (sig.gain > 0)).sum()), "significant_losses": int((sig.significant & (sig.gain < 0)).sum()),
+               "comparisons": int(len(sig))}
     (a / "metrics.json").write_text(json.dumps(metrics))
     for (setting, task), per_seed in phase3.items():
         d = root / "phase3" / setting / (phase3_group or "") / task  # the pipeline nests targets in their group folder

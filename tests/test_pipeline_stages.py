@@ -173,7 +173,10 @@ def test_analysis_table_significance_and_figures(world):
     assert len(sig) == 2 * 4 and sig.p_holm.ge(sig.p_value).all()
     assert set(sig[sig.setting == "mnli"].set_index("task").overlap.items()) >= {("xnli", "continued-training"), ("panx", "transfer")}
     assert (out / "analysis" / "gain_heatmap.png").stat().st_size > 5000
-    assert json.loads((out / "analysis" / "metrics.json").read_text())["comparisons"] == 8
+    m = json.loads((out / "analysis" / "metrics.json").read_text())
+    assert m["comparisons"] == 8
+    assert m["significant_gains"] == int((sig.significant & (sig.gain > 0)).sum())
+    assert m["significant_losses"] == int((sig.significant & (sig.gain < 0)).sum())
     results_md = (out / "analysis" / "results.md").read_text()
     assert "(c)" in results_md  # mnli -> xnli is flagged as continued training
     table = (out / "analysis" / "zero_shot.md").read_text().splitlines()

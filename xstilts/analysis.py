@@ -279,7 +279,9 @@ def run(params, phase3_root: str, retrieval_dir: str, out_dir: str) -> dict:
         figures += gain_heatmap(sig, out_dir)
     metrics = {
         "zero_shot": {s: {t: round(v, 2) for t, v in g.set_index("task").zero_shot.items() if v == v} for s, g in table.groupby("setting")},
-        "significant_gains": int(sig.significant.sum()) if len(sig) else 0,
+        # Holm-significant comparisons with the baseline, split by sign (a loss is no gain)
+        "significant_gains": int((sig.significant & (sig.gain > 0)).sum()) if len(sig) else 0,
+        "significant_losses": int((sig.significant & (sig.gain < 0)).sum()) if len(sig) else 0,
         "comparisons": int(len(sig)),
     }
     io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
