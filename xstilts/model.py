@@ -80,18 +80,6 @@ class MLMHead(nn.Module):
         return x @ self.embeddings[0].weight.T + self.bias
 
 
-def init_like_xlmr(module: nn.Module, std: float) -> None:
-    """Hugging Face's XLM-R initialisation (what jiant's heads get): linear weights ~ N(0, std),
-    zero biases, unit layer norms. PyTorch's default would be ~3x wider at hidden 96."""
-    for m in module.modules():
-        if isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, mean=0.0, std=std)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.LayerNorm):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-
-
 HEADS = {"classification": ClassificationHead, "choice": ChoiceHead, "tagging": TaggingHead, "span": SpanHead}
 
 
@@ -110,7 +98,6 @@ class MultiTaskModel(nn.Module):
             head = MLMHead(hidden, self.encoder.config.vocab_size, self.encoder.embeddings.word_embeddings)
         else:
             head = HEADS[head_type](hidden, num_labels, self.dropout)
-        init_like_xlmr(head, self.encoder.config.initializer_range)
         self.heads[name] = head.to(next(self.encoder.parameters()).device)
 
     def forward(self, head: str, batch: dict) -> torch.Tensor:
