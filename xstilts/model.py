@@ -82,7 +82,7 @@ class MLMHead(nn.Module):
 
 # Heads keep PyTorch's default initialisation, as jiant's heads do (plain nn.Linear layers that
 # nothing re-initialises). Hugging Face's N(0, 0.02) was tried: at hidden 96 it slowed the embedded
-# profile's short phase-3 runs (English PAWS-X 65 -> 52, XQuAD 50 -> 36 at seed 0).
+# profile's short phase-3 runs (English PAWS-X 65 -> 51, XQuAD 50 -> 37 at seed 0).
 HEADS = {"classification": ClassificationHead, "choice": ChoiceHead, "tagging": TaggingHead, "span": SpanHead}
 
 
