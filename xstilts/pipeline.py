@@ -444,8 +444,8 @@ def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir:
     dev_feats = load_features(params, features_dir, tokenizer_dir, train_task, DEV, "en")[: t.eval_subset]
     store = store_for(params)
     dev_examples = train_task.load(store, DEV, "en")
-    eval_sets = {(target, split, lang): (TASKS[target].load(store, split, lang), load_features(params, features_dir, tokenizer_dir, TASKS[target], split, lang))
-                 for target in targets for lang in languages_for(params, TASKS[target]) for split in eval_splits(TASKS[target], lang)}
+    eval_sets = {target: {(split, lang): (TASKS[target].load(store, split, lang), load_features(params, features_dir, tokenizer_dir, TASKS[target], split, lang))
+                          for lang in languages_for(params, TASKS[target]) for split in eval_splits(TASKS[target], lang)} for target in targets}
 
     runs: dict[str, dict] = {target: {} for target in targets}
     for seed in t.seeds:
@@ -467,9 +467,7 @@ def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir:
         result = train(model, {head: TrainTask(head, fmt, train_feats)}, loop, device=device, pad_id=pad_id, evaluate=dev_score, log=curve.append, **_engine_args(params, f"phase3/{setting}-{targets[0]}/seed{seed}", None))
         for target in targets:
             run = {"steps": result.steps, "best_dev": result.best_score, "best_step": result.best_step, "stopped_early": result.stopped_early, "seconds": round(result.seconds, 1), "scores": {}}
-            for (tgt, split, lang), (examples, feats) in eval_sets.items():
-                if tgt != target:
-                    continue
+            for (split, lang), (examples, feats) in eval_sets[target].items():
                 preds, scores = evaluate_split(model, TASKS[target], feats, examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, lang=lang, head=head)
                 save_predictions(os.path.join(out_root, target, f"seed{seed}", "predictions", f"{split}.{lang}.jsonl"), examples, preds)
                 run["scores"].setdefault(split, {})[lang] = scores
@@ -477,12 +475,10 @@ def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir:
             runs[target][str(seed)] = run
     out = {}
     for target in targets:
-        chance: dict = {}
-        for (tgt, split, lang), (examples, _) in eval_sets.items():
-            if tgt == target:
-                chance.setdefault(split, {})
-                if fmt.labelled(examples):
-                    chance[split][lang] = chance_level(TASKS[target], examples, lang)
+        chance: dict = {split: {} for split, _ in eval_sets[target]}
+        for (split, lang), (examples, _) in eval_sets[target].items():
+            if fmt.labelled(examples):
+                chance[split][lang] = chance_level(TASKS[target], examples, lang)
         out[target] = {"setting": setting, "target": target, "train_task": train_task.name, "trained_with": targets, "seeds": runs[target], "chance": chance}
         io.write_json(os.path.join(out_root, target, "metrics.json"), out[target])
     _drop_checkpoints(f"phase3/{setting}-{targets[0]}")
