@@ -79,6 +79,27 @@ def test_target_groups_must_partition_tasks(raw):
         config.from_dict(bad)
 
 
+@pytest.mark.parametrize("path", ["params.yaml", "configs/paper.yaml"])
+def test_every_param_a_stage_declares_is_in_the_profile(path):
+    """DVC refuses to run a stage whose declared param is missing from params.yaml (`make use-paper`
+    copies configs/paper.yaml there), even when the code has a default for it."""
+    with open("dvc.yaml") as f:
+        stages = yaml.safe_load(f)["stages"]
+    with open(path) as f:
+        raw = yaml.safe_load(f)
+
+    def present(key):
+        node = raw
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return True
+
+    declared = {k.split(".${")[0] for s in stages.values() for k in s.get("do", s).get("params", []) if isinstance(k, str)}
+    assert declared and not sorted(k for k in declared if not present(k))
+
+
 def test_paper_profile_expands_to_one_dvc_stage_per_cell(tmp_path):
     """`make use-paper` is the one switch: the same dvc.yaml then has a phase-2 stage per
     intermediate task and a phase-3 stage per (setting, target)."""

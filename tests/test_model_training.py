@@ -47,6 +47,30 @@ def test_missing_or_extra_weights_refuse_to_load(tmp_path):
         load_encoder(str(tmp_path / "enc"))
 
 
+def test_model_dropout_applies_to_a_loaded_encoder(tmp_path):
+    """model.dropout governs every phase: an encoder saved without dropout (the embedded phase 1)
+    or with XLM-R's 0.1 (the Hub) trains with the dropout its MultiTaskModel is given."""
+    enc = build_encoder(encoder_config(50, 32, 2, 2, 64, max_positions=66, dropout=0.0))
+    save_encoder(enc, str(tmp_path / "enc"))
+    batch = {"input_ids": torch.tensor([[0, 9, 10, 11, 2]]), "attention_mask": torch.ones(1, 5, dtype=torch.long)}
+
+    def two_train_passes(dropout):
+        model = MultiTaskModel(load_encoder(str(tmp_path / "enc")), dropout)
+        model.add_head("t", "classification", 2)
+        model.train()
+        return model, model("t", batch), model("t", batch)
+
+    model, a, b = two_train_passes(0.3)
+    assert not torch.equal(a, b)  # dropout is active inside the encoder and head
+    drops = [m.p for m in model.encoder.modules() if isinstance(m, torch.nn.Dropout)]
+    assert drops and set(drops) == {0.3}
+    assert model.encoder.config.hidden_dropout_prob == model.encoder.config.attention_probs_dropout_prob == 0.3
+    save_encoder(model.encoder, str(tmp_path / "enc2"))
+    assert load_encoder(str(tmp_path / "enc2")).config.hidden_dropout_prob == 0.3  # recorded with the weights
+    _, a, b = two_train_passes(0.0)
+    assert torch.equal(a, b)
+
+
 def test_training_learns_and_early_stopping_restores_best():
     model = MultiTaskModel(tiny_encoder(), dropout=0.0)
     fmt = PairClassification()

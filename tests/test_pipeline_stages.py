@@ -208,6 +208,27 @@ def test_languages_without_a_dev_split_are_evaluated_on_test_only():
     assert pipeline.eval_splits(pipeline.TASKS["xquad"], "de") == ["test"]  # one Hub split serves both
 
 
+def test_seed_subsets_at_or_below_chance_counts_subsets_whose_mean_fails():
+    import pandas as pd
+
+    # qa always clears chance; qb fails with seed 0 alone and with the pair (0, 2), never with all three
+    per_seed = [(60, 40, 30), (62, 35, 40), (61, 45, 35)]
+    rows = [("none", "xnli", seed, "test", lang, score) for seed, (en, qa, qb) in enumerate(per_seed) for lang, score in (("en", en), ("qa", qa), ("qb", qb))]
+    rows.append(("mnli", "xnli", 0, "test", "qb", 0.0))  # another setting: ignored
+    scores = pd.DataFrame(rows, columns=["setting", "task", "seed", "split", "lang", "score"])
+    chance = pd.DataFrame([("xnli", lang, 33.6) for lang in ("en", "qa", "qb")], columns=["task", "lang", "chance"])
+    assert analysis.seed_subsets_at_or_below_chance(scores, chance, "none", 1) == (1, 3)
+    assert analysis.seed_subsets_at_or_below_chance(scores, chance, "none", 2) == (1, 3)
+    assert analysis.seed_subsets_at_or_below_chance(scores, chance, "none", 3) == (0, 1)
+    # English at chance is not a zero-shot failure; a score exactly at chance is one
+    en_low = scores.assign(score=[0.0 if lang == "en" else s for lang, s in zip(scores.lang, scores.score)])
+    assert analysis.seed_subsets_at_or_below_chance(en_low, chance, "none", 3) == (0, 1)
+    at = scores.assign(score=[33.6 if (lang, seed) == ("qa", 1) else s for lang, seed, s in zip(scores.lang, scores.seed, scores.score)])
+    assert analysis.seed_subsets_at_or_below_chance(at, chance, "none", 1) == (2, 3)
+    with pytest.raises(ValueError, match="every"):
+        analysis.seed_subsets_at_or_below_chance(scores[~((scores.seed == 2) & (scores.lang == "qa"))], chance, "none", 1)
+
+
 def test_above_chance_by_seed_counts_seeds_per_zero_shot_cell():
     import pandas as pd
 
@@ -219,3 +240,112 @@ def test_above_chance_by_seed_counts_seeds_per_zero_shot_cell():
     assert list(t.index) == ["qa", "qb"]  # English is not zero-shot
     assert t.loc["qa", "seeds"] == 3 and t.loc["qa", "min"] == 35 and t.loc["qa", "above"] == 1.0
     assert t.loc["qb", "above"] == pytest.approx(1 / 3) and t.loc["qb", "mean"] == pytest.approx(97 / 3)
+
+
+# ---- DVC: every param a stage reads is declared in its dvc.yaml `params` --------------------
+
+
+class ParamReads:
+    """Records the dotted params paths read while active (``params.target.lr`` -> ``target`` and
+    ``target.lr``) by patching ``__getattribute__`` of xstilts.config's dataclasses. Only objects
+    of the params tree count: a copy made inside a stage (``dataclasses.replace``) reads every field
+    of its original, and an object built from scratch holds values that were read already."""
+
+    def __init__(self, monkeypatch, *trees):
+        import dataclasses
+
+        self.paths, self.reads, self.active = {}, set(), False
+
+        def walk(obj, path):
+            if dataclasses.is_dataclass(obj):
+                self.paths[id(obj)] = path
+                for f in dataclasses.fields(obj):
+                    walk(getattr(obj, f.name), f"{path}.{f.name}".lstrip("."))
+            elif isinstance(obj, dict):
+                for k, v in obj.items():
+                    walk(v, f"{path}.{k}")
+
+        for tree in trees:
+            walk(tree, "")
+        self.keep = trees  # the recorded ids stay valid while the trees live
+        from xstilts import config as cfg
+
+        for cls in {v for v in vars(cfg).values() if isinstance(v, type) and dataclasses.is_dataclass(v)}:
+            monkeypatch.setattr(cls, "__getattribute__", self._getter({f.name for f in dataclasses.fields(cls)}))
+        # the resolved config saved with every output reads every key: not a dependency
+        original = pipeline._stage_header
+
+        def header(*a, **k):
+            self.active, was = False, self.active
+            try:
+                original(*a, **k)
+            finally:
+                self.active = was
+
+        monkeypatch.setattr(pipeline, "_stage_header", header)
+
+    def _getter(self, fields):
+        def get(obj, name):
+            if name in fields and self.active:
+                base = self.paths.get(id(obj))
+                if base is not None:
+                    self.reads.add(f"{base}.{name}".lstrip("."))
+            return object.__getattribute__(obj, name)
+
+        return get
+
+    def run(self, fn, *args) -> set[str]:
+        self.active, self.reads = True, set()
+        try:
+            fn(*args)
+        finally:
+            self.active = False
+        return self.reads
+
+
+def _covered(path: str, declared: list[str]) -> bool:
+    # reading target.groups covers a stage that declares target.groups.<its group> and vice versa
+    return any(path == d or path.startswith(d + ".") or d.startswith(path + ".") for d in declared)
+
+
+def test_stages_declare_every_param_they_read(world, tmp_path, monkeypatch):
+    """dvc.yaml's `params` of the benchmark (Hub manifest), phase-1, features, phase-2, phase-3,
+    retrieval and analysis stages cover every key
+    their stage function reads, on the plain and the multi-task + MLM + translated paths: a key
+    read but not declared leaves a stale output when it changes."""
+    import dataclasses
+
+    params, _, out = world
+    # phase 3 in-process, so that the reads of its runs are seen
+    params = dataclasses.replace(params, engine=dataclasses.replace(params.engine, parallel_runs=1))
+    with open("dvc.yaml") as f:
+        stages = yaml.safe_load(f)["stages"]
+
+    def declared(stage, **subst):
+        keys = stages[stage].get("do", stages[stage])["params"]
+        for k, v in subst.items():
+            keys = [p.replace("${" + k + "}", v) for p in keys]
+        return keys
+
+    hub = dataclasses.replace(params, data=dataclasses.replace(params.data, source="hub"))
+    rec = ParamReads(monkeypatch, params, hub)
+    p1, feats = str(out / "phase1"), str(out / "features")
+    runs = [
+        ("benchmark", declared("benchmark"), pipeline.build_benchmark, hub, str(tmp_path / "hub_manifest")),
+        ("phase1", declared("phase1"), pipeline.run_phase1, params, str(tmp_path / "p1")),
+        ("features", declared("features"), pipeline.build_features, params, p1, str(tmp_path / "features")),
+        ("retrieval", declared("retrieval"), pipeline.run_retrieval, params, list(params.intermediate.settings), str(out / "phase2"), p1, str(tmp_path / "retrieval")),
+        ("analysis", declared("analysis"), analysis.run, params, str(out / "phase3"), str(out / "retrieval"), str(tmp_path / "analysis")),
+    ]
+    for s in ("mnli", "multi_mlm_mt"):
+        runs += [
+            ("phase2", declared("phase2", key=s), pipeline.run_phase2, params, s, p1, feats, str(tmp_path / "p2" / s)),
+            ("phase3", declared("phase3", **{"item.setting": s, "item.group": "all"}), pipeline.run_phase3_group, params, s, "all", str(out / "phase2" / s), p1, feats, str(tmp_path / "p3" / s)),
+        ]
+    missing = {}
+    for stage, keys, fn, *args in runs:
+        reads = rec.run(fn, *args)
+        assert reads, f"{stage}: no reads recorded"
+        missing.setdefault(stage, set()).update(p for p in reads if not _covered(p, keys))
+    missing = {k: sorted(v) for k, v in missing.items() if v}
+    assert not missing, f"params read by a stage but not in its dvc.yaml params: {missing}"

@@ -256,6 +256,25 @@ def above_chance_by_seed(scores: pd.DataFrame, chance: pd.DataFrame, setting: st
     return pd.DataFrame(rows, columns=["task", "lang", "seeds", "mean", "min", "max", "chance", "above"])
 
 
+def seed_subsets_at_or_below_chance(scores: pd.DataFrame, chance: pd.DataFrame, setting: str, k: int, split: str = "test") -> tuple[int, int]:
+    """How many of the k-seed subsets of one setting's seeds leave some zero-shot (task, language)
+    cell's k-seed mean at or below chance, and how many subsets there are. It answers "how many
+    seeds does a default need so that every cell comes out above chance?" from one many-seed run."""
+    import itertools
+
+    df = scores[(scores.setting == setting) & (scores.split == split) & (scores.lang != "en")]
+    ch = chance.set_index(["task", "lang"]).chance
+    table = df.pivot_table(index="seed", columns=["task", "lang"], values="score")
+    if table.isna().any().any():
+        raise ValueError(f"setting {setting!r}: not every (task, language) cell has a score for every seed {sorted(table.index)}")
+    levels = np.array([float(ch.get(col, float("nan"))) for col in table.columns])
+    keep = ~np.isnan(levels)  # a cell without a chance level cannot fail
+    values, levels = table.to_numpy()[:, keep], levels[keep]
+    subsets = list(itertools.combinations(range(len(table)), k))
+    failing = sum(bool((values[list(c)].mean(axis=0) <= levels).any()) for c in subsets)
+    return failing, len(subsets)
+
+
 # ---- the analysis stage -----------------------------------------------------------------
 
 

@@ -86,9 +86,23 @@ class MLMHead(nn.Module):
 HEADS = {"classification": ClassificationHead, "choice": ChoiceHead, "tagging": TaggingHead, "span": SpanHead}
 
 
+def set_dropout(encoder: XLMRobertaModel, p: float) -> None:
+    """Every dropout of ``encoder`` (embeddings, attention probabilities, hidden states) to ``p``, in
+    its modules and in its config (saved with the encoder). A loaded encoder otherwise keeps the
+    dropout it was saved with: XLM-R's 0.1 from the Hub, or phase 1's value, whatever
+    ``model.dropout`` says."""
+    encoder.config.hidden_dropout_prob = encoder.config.attention_probs_dropout_prob = p
+    for module in encoder.modules():
+        if isinstance(module, nn.Dropout):
+            module.p = p
+
+
 class MultiTaskModel(nn.Module):
+    """One shared encoder, one head per task; ``dropout`` is the whole model's (encoder and heads)."""
+
     def __init__(self, encoder: XLMRobertaModel, dropout: float = 0.1):
         super().__init__()
+        set_dropout(encoder, dropout)
         self.encoder = encoder
         self.heads = nn.ModuleDict()
         self.dropout = dropout
