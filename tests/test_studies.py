@@ -122,7 +122,8 @@ def test_queue_commands_one_per_arm_up_to_the_analysis_stage():
     for c in cmds:
         assert c[:4] == ["dvc", "exp", "run", "--queue"] and c[-1] == "analysis"
     tt = next(c for c in cmds if "rq5-small_tt" in c)
-    assert "+target.regime=translate_train" in tt and "model.hidden_size=48" in tt
+    # target.regime is in params.yaml (dvc.yaml declares it): set, not appended with "+"
+    assert "target.regime=translate_train" in tt and "model.hidden_size=48" in tt
 
 
 def test_hydra_overrides_reproduce_the_validated_params(tmp_path):
