@@ -275,3 +275,14 @@ def test_claims_and_verdict_counts(tmp_path):
     assert c.columns.tolist() == ["id", "role", "claim", "status", "evidence", "reference", "observed", "reason"] and c.observed[1] == ""
     counts = results.verdict_counts(c)
     assert counts.loc["claim", "reproduced"] == 1 and counts.loc["context", "not run"] == 1 and counts.loc["claim", "not run"] == 0
+
+
+def test_candidates_fall_back_to_the_kept_pairs_when_too_large(tmp_path, monkeypatch):
+    io.write_jsonl(str(tmp_path / "none" / "bucc2018" / "qa.jsonl"), [{"id": "1-2", "prediction": [1, 2], "score": 1.2, "gold": True, "source_id": "qa-1", "target_id": "en-2"}])
+
+    def too_large(*a, **k):
+        raise ValueError("too many to re-mine")
+
+    monkeypatch.setattr(retrieval, "mined_candidates", too_large)
+    cands, complete = retrieval.candidates(None, "none", "qa", "", "", str(tmp_path))
+    assert not complete and cands.to_dict("records") == [{"source": "qa-1", "target": "en-2", "score": 1.2, "gold": True}]

@@ -15,13 +15,13 @@ from xstilts.explore.data import _short
 MAX_MINED_SENTENCES = 20_000  # re-mining a language in the notebook: the embedded BUCC, not the 400k-sentence real one
 
 
-def score_table(metrics: dict, task: str, score: str) -> pd.DataFrame:
+def score_table(metrics: dict, task: str, score: str, digits: int = 2) -> pd.DataFrame:
     """Language x setting: ``score`` of one retrieval task (retrieval ``metrics.json``), with the
     task's chance level as the last column."""
     table = pd.DataFrame({setting: {lang: s[score] for lang, s in per_task[task].items()} for setting, per_task in metrics.items() if task in per_task})
     chance = {lang: s.get("chance") for per_task in metrics.values() for lang, s in per_task.get(task, {}).items()}
     table["chance"] = pd.Series(chance)
-    return table.rename_axis(f"{task} {score}").round(2)
+    return table.rename_axis(f"{task} {score}").round(digits)
 
 
 def mined_candidates(params, setting: str, lang: str, phase2_root: str, phase1_dir: str, split: str = "test") -> pd.DataFrame:
@@ -78,3 +78,13 @@ def mined_pairs(candidates: pd.DataFrame, threshold: float, n: int = 5) -> pd.Da
     """The ``n`` best-scoring pairs at or above the threshold: what mining outputs, gold or not."""
     kept = candidates[candidates.score >= threshold].sort_values("score", ascending=False).head(n)
     return kept.assign(source=kept.source.map(_short), target=kept.target.map(_short)).reset_index(drop=True)
+
+
+def candidates(params, setting: str, lang: str, phase2_root: str, phase1_dir: str, retrieval_dir: str) -> tuple[pd.DataFrame, bool]:
+    """(candidates, complete): every mined candidate when the language is small enough to re-mine,
+    else the kept ones (sentence ids for text), which cut the distribution at the threshold."""
+    try:
+        return mined_candidates(params, setting, lang, phase2_root, phase1_dir), True
+    except ValueError:
+        kept = kept_candidates(retrieval_dir, setting, lang)
+        return kept.rename(columns={"source_id": "source", "target_id": "target"}), False

@@ -57,14 +57,14 @@ def language_table(target_dir: str, split: str = "test") -> pd.DataFrame:
 
 
 def language_figure(table: pd.DataFrame, title: str = "") -> Figure:
-    """Bars: seed-mean score per language, whiskers: seed range, black ticks: chance level."""
+    """Bars: seed-mean score per language, whiskers: seed range, red ticks: chance level."""
     fig = Figure(figsize=(0.6 * len(table) + 2.5, 2.8), dpi=80, layout="constrained")
     ax = fig.subplots()
     x = np.arange(len(table))
     ax.bar(x, table["mean"], color=["tab:grey" if lang == "en" else "tab:blue" for lang in table.index])
     ax.errorbar(x, table["mean"], yerr=[table["mean"] - table["min"], table["max"] - table["mean"]], fmt="none", ecolor="black", capsize=3)
     if table["chance"].notna().any():
-        ax.scatter(x, table["chance"], marker="_", s=400, color="black", label="chance", zorder=3)
+        ax.scatter(x, table["chance"], marker="_", s=500, linewidths=2, color="tab:red", label="chance", zorder=3)
         ax.legend(fontsize="small")
     ax.set_xticks(x, table.index)
     ax.set_ylabel("score")
