@@ -183,7 +183,9 @@ def build(name: str, intro: str, params: str, cells: list) -> nbformat.NotebookN
     p = nbformat.v4.new_code_cell(params)
     p.metadata["tags"] = ["parameters"]
     body = [nbformat.v4.new_markdown_cell(c[1]) if isinstance(c, tuple) else nbformat.v4.new_code_cell(c) for c in cells]
-    nb.cells = [nbformat.v4.new_markdown_cell(intro), p] + body
+    # the lab starts kernels in notebooks/, DVC in the root: the parameters' relative paths need the root
+    root = nbformat.v4.new_code_cell("from xstilts.explore import work_from_repo_root\nwork_from_repo_root();")
+    nb.cells = [nbformat.v4.new_markdown_cell(intro), root, p] + body
     nb.metadata["kernelspec"] = KERNEL
     nb.metadata["language_info"] = {"name": "python"}
     for i, cell in enumerate(nb.cells):  # stable ids: regenerating gives identical files
