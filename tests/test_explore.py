@@ -2,12 +2,11 @@
 synthetic benchmark, hand-written curves and predictions, a tiny untrained encoder; nothing trains."""
 
 import copy
-import json
+import dataclasses
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from matplotlib.figure import Figure
 
 from tests.fake_outputs import make_outputs
@@ -20,13 +19,12 @@ from xstilts.tasks import TASKS
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("explore")
-    generate(str(root / "data"), SyntheticConfig.tiny())
-    with open("params.yaml") as f:
-        raw = yaml.safe_load(f)
-    raw["data"]["root"] = str(root / "data")
-    raw["model"].update(vocab_size=400, hidden_size=16, num_layers=2, num_heads=2, intermediate_size=32)
-    raw["retrieval"]["layer"] = 2
-    return config.from_dict(raw), root
+    params = config.load("params.yaml")
+    params.data.root = str(root / "data")  # the tiny synthetic benchmark, read by the data and retrieval walkthroughs
+    params.model = dataclasses.replace(params.model, hidden_size=16, num_layers=2, num_heads=2, intermediate_size=32)
+    params.retrieval.layer = 2
+    generate(params.data.root, SyntheticConfig.tiny())
+    return params, root
 
 
 def _write_curve(path, **series):
