@@ -50,6 +50,7 @@ def test_every_notebook_narrates_and_runs_on_the_package_kernel():
         assert "from xstilts.explore import" in "".join(c.source for c in nb.cells), f"{path.name} has no walkthrough"
         assert sum(c.cell_type == "markdown" for c in nb.cells) >= 2, f"{path.name}: the walkthrough is not narrated"
     assert f"-k {KERNEL}" in yaml.safe_load((ROOT / "dvc.yaml").read_text())["vars"][0]["pm"]
+    assert f"ipykernel install --sys-prefix --name {KERNEL}" in (ROOT / "Dockerfile").read_text()  # the image runs the same papermill command
     makefile = (ROOT / "Makefile").read_text()
     assert f"ipykernel install --sys-prefix --name {KERNEL}" in makefile and "jupyter lab --ServerApp.root_dir=. --FileContentsManager.preferred_dir=notebooks" in makefile
 
