@@ -73,6 +73,11 @@ def test_benchmark_files_embedded_and_hub():
     assert hub.to_dict("records") == [{"repo": "google/xtreme", "revision": "abc"}]
 
 
+def test_benchmark_tasks_are_the_registered_ones_it_provides():
+    assert data.benchmark_tasks({"tasks": {"xnli": [], "corpus": [], "mnli": []}}) == ["mnli", "xnli"]  # corpus is no task
+    assert data.benchmark_tasks({"source": "hub", "revisions": {}}) == sorted(TASKS)
+
+
 def test_split_sizes_pivot_languages_english_first():
     table = data.split_sizes({"xnli/test.qa": {"examples": 3, "features": 3}, "xnli/test.en": {"examples": 4, "features": 4}, "mnli/train.en": {"examples": 9, "features": 9}})
     assert list(table.columns) == ["en", "qa"]
@@ -110,6 +115,13 @@ def test_segmentation_of_one_sentence_per_language(world, tmp_path):
     en = seg.loc["en"]
     assert en.tokens == len(en.pieces.split()) == len(tok.tokenize(sentences["en"]))
     assert en.tokens_per_word == round(en.tokens / len(sentences["en"].split()), 2)
+
+
+def test_corpus_sentences_are_each_languages_first_line(world):
+    params, root = world
+    got = pretraining.corpus_sentences(params)
+    assert list(got)[0] == "en" and set(got) == {p.stem for p in (root / "data" / "corpus").glob("*.txt")}
+    assert got["qa"] == (root / "data" / "corpus" / "qa.txt").read_text().splitlines()[0].strip()
 
 
 def test_mlm_curve_figure_and_missing_records(tmp_path):

@@ -29,9 +29,9 @@ NB = {
         'params_path = "params.yaml"\nout_dir = "data/embedded"',
         [
             "from xstilts import config, pipeline\nparams = config.load(params_path)\nmanifest = pipeline.build_benchmark(params, out_dir)",
-            md("## Where each dataset comes from\nEvery task the configuration uses: its role in the paper, format, metric, number of languages, Hub source and licence."),
+            md("## Where each dataset comes from\nEvery task of the benchmark: its role in the paper, format, metric, number of languages (in XTREME), Hub source and licence."),
             SETUP,
-            "from xstilts.explore import data\nused = sorted({t for ts in params.intermediate.settings.values() for t in ts} | set(params.target.tasks) | set(params.retrieval.tasks))\ndata.dataset_card(used)",
+            "from xstilts.explore import data\ndata.dataset_card(data.benchmark_tasks(manifest))",
             md("## What this stage wrote\nRows per task (embedded: files in the Hub layout; paper: the pinned revisions)."),
             "files = data.benchmark_files(manifest)\nfiles.groupby('task').agg(files=('file', 'count'), rows=('rows', 'sum')) if 'task' in files else files",
         ],
@@ -43,10 +43,12 @@ NB = {
         'params_path = "params.yaml"\nout_dir = "outputs/phase1"',
         [
             "from xstilts import config, pipeline\nparams = config.load(params_path)\nmetrics = pipeline.run_phase1(params, out_dir)\nmetrics",
-            md("## The tokenizer's view of each language\nOne sentence and its translations (the first premise of a sentence-pair target), cut into subword pieces. "
-               "More pieces per word means the vocabulary serves that language less well."),
+            md("## The tokenizer's view of each language\nThe first line of each language's MLM corpus, cut into subword pieces by the tokenizer trained on it "
+               "(embedded profile; `02_features` shows one sentence and its translations). More pieces per word means the vocabulary serves that language less well."),
             SETUP,
-            "import os\nfrom xstilts.explore import pretraining\nfrom xstilts.tokenization import load_tokenizer\npretraining.segmentation(load_tokenizer(os.path.join(out_dir, 'tokenizer')), pretraining.parallel_sentences(params))",
+            "import os\nfrom xstilts.explore import pretraining\nfrom xstilts.tokenization import load_tokenizer\n"
+            "tokenizer = load_tokenizer(os.path.join(out_dir, 'tokenizer'))\n"
+            "pretraining.segmentation(tokenizer, pretraining.corpus_sentences(params)) if params.model.source == 'scratch' else 'XLM-R is loaded, not trained here: see 02_features'",
             md("## The masked-LM curve\nTraining loss against optimiser step (embedded profile only: the paper profile does not train phase 1)."),
             "pretraining.mlm_curve(out_dir) if params.model.source == 'scratch' else 'XLM-R is loaded, not trained here'",
         ],
@@ -61,8 +63,12 @@ NB = {
             md("## Split sizes\nExamples per task, split and language. Intermediate tasks and the targets' training data are English; the targets are evaluated in every language."),
             SETUP,
             "from xstilts.explore import data\ndata.split_sizes(summary)",
-            md("## The same example in every language\nThe first test example of each target and retrieval task, side by side (XTREME's evaluation sets are translations of each other). Labels by name, tags as `token/TAG`."),
-            "for task in list(params.target.tasks) + list(params.retrieval.tasks):\n    display(data.examples_across_languages(params, task, 'test', 0))",
+            md("## The same example in every language\nThe first test example of each target task, side by side (XTREME's evaluation sets are translations of each other). Labels by name, tags as `token/TAG`."),
+            "for task in params.target.tasks:\n    display(data.examples_across_languages(params, task, 'test', 0))",
+            md("## The tokenizer's view of each language\nOne sentence and its translations (the first premise of a sentence-pair target) cut into subword pieces by the phase-1 tokenizer. "
+               "More pieces per word means the vocabulary serves that language less well."),
+            "import os\nfrom xstilts.explore import pretraining\nfrom xstilts.tokenization import load_tokenizer\n"
+            "pretraining.segmentation(load_tokenizer(os.path.join(phase1_dir, 'tokenizer')), pretraining.parallel_sentences(params))",
         ],
     ),
     "03_phase2_intermediate": (
@@ -113,6 +119,8 @@ NB = {
         [
             "from xstilts import config, pipeline\nparams = config.load(params_path)\nmetrics = pipeline.run_retrieval(params, list(params.intermediate.settings), phase2_root, phase1_dir, out_dir)",
             SETUP,
+            md("## The data\nThe first query of each retrieval task in every language beside its gold English sentence."),
+            "from xstilts.explore import data\nfor task in params.retrieval.tasks:\n    display(data.examples_across_languages(params, task, 'test', 0))",
             md("## Tatoeba\nAccuracy of the nearest English neighbour, per language and setting, with chance (one over the number of English sentences)."),
             "from xstilts.explore import retrieval\nretrieval.score_table(metrics, 'tatoeba', 'accuracy') if any('tatoeba' in m for m in metrics.values()) else 'tatoeba not configured'",
             md("## BUCC: margin scores and the threshold\nF1 per language and setting, the dev-tuned thresholds, then for the baseline encoder in one language: "
@@ -122,7 +130,7 @@ NB = {
             "    display(retrieval.score_table(metrics, 'bucc2018', 'f1'))\n"
             "    display(retrieval.score_table(metrics, 'bucc2018', 'threshold', digits=6).drop(columns='chance'))",
             "if has_bucc:\n"
-            "    setting = params.analysis.baseline if params.analysis.baseline in metrics else next(iter(metrics))\n"
+            "    setting = next(iter(metrics))  # the first setting: the baseline, none\n"
             "    lang = sorted(metrics[setting]['bucc2018'])[0]\n"
             "    threshold = metrics[setting]['bucc2018'][lang]['threshold']\n"
             "    cands, complete = retrieval.candidates(params, setting, lang, phase2_root, phase1_dir, out_dir)\n"

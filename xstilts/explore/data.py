@@ -48,7 +48,7 @@ def split_sizes(summary: dict) -> pd.DataFrame:
     return table[langs].astype("Int64")
 
 
-def _short(value) -> str:
+def shorten(value) -> str:
     text = " ".join(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else str(value)
     return text if len(text) <= WIDTH else text[: WIDTH - 1] + "…"
 
@@ -58,10 +58,10 @@ def example_fields(task: tb.Task, example) -> dict[str, str]:
     if isinstance(example, tb.TagExample):
         names = task.labels
         tagged = [f"{tok}/{names[t] if 0 <= t < len(names) else '?'}" for tok, t in zip(example.tokens, example.tags)]
-        return {"tokens/tags": _short(tagged)}
+        return {"tokens/tags": shorten(tagged)}
     if isinstance(example, tb.BitextExample):
         i, j = example.gold[0] if example.gold else (0, None)
-        return {"source": _short(example.sources[i]), "gold target": _short(example.targets[j]) if j is not None else "(none)"}
+        return {"source": shorten(example.sources[i]), "gold target": shorten(example.targets[j]) if j is not None else "(none)"}
     fields = {}
     for f in dataclasses.fields(example):
         value = getattr(example, f.name)
@@ -69,7 +69,7 @@ def example_fields(task: tb.Task, example) -> dict[str, str]:
             continue
         if f.name == "label":
             value = task.labels[value] if task.labels and 0 <= value < len(task.labels) else ("(hidden)" if value == tb.HIDDEN else value)
-        fields[f.name] = _short(value)
+        fields[f.name] = shorten(value)
     return fields
 
 
@@ -89,3 +89,11 @@ def examples_across_languages(params, task_name: str, split: str = "test", index
     if not rows:
         raise ValueError(f"{task_name} {split}: no example {index} in any of {languages}")
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(f"{task_name} {split}[{index}]")
+
+
+def benchmark_tasks(manifest: dict) -> list[str]:
+    """The registered tasks the benchmark stage provides: those the embedded benchmark wrote, or,
+    for the Hub (where nothing is written at that stage), every registered task."""
+    if "tasks" in manifest:
+        return sorted(t for t in manifest["tasks"] if t in TASKS)
+    return sorted(TASKS)

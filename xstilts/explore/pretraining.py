@@ -4,6 +4,7 @@ masked-LM loss fell while it trained (embedded profile; the paper profile loads 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -29,6 +30,23 @@ def parallel_sentences(params, store=None) -> dict[str, str]:
                     out[lang] = examples[0].text_a
             return out
     raise ValueError(f"no sentence-pair target among target.tasks {params.target.tasks} to draw parallel sentences from")
+
+
+def corpus_sentences(params, store=None) -> dict[str, str]:
+    """The first line of each language's MLM corpus file (``corpus/<lang>.txt``), the text phase 1
+    trained its tokenizer on (embedded profile)."""
+    from xstilts import pipeline
+
+    corpus_dir = Path((store or pipeline.store_for(params)).local_dir("corpus"))
+    out = {}
+    for path in sorted(corpus_dir.glob("*.txt"), key=lambda p: (p.stem != "en", p.stem)):
+        with path.open(encoding="utf-8") as f:
+            line = next((line.strip() for line in f if line.strip()), None)
+        if line:
+            out[path.stem] = line
+    if not out:
+        raise FileNotFoundError(f"no MLM corpus (*.txt) under {corpus_dir}")
+    return out
 
 
 def segmentation(tokenizer, sentences: dict[str, str]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from xstilts import io
-from xstilts.explore.data import _short
+from xstilts.explore.data import shorten
 
 MAX_MINED_SENTENCES = 20_000  # re-mining a language in the notebook: the embedded BUCC, not the 400k-sentence real one
 
@@ -77,7 +77,7 @@ def margin_figure(candidates: pd.DataFrame, threshold: float, title: str = "") -
 def mined_pairs(candidates: pd.DataFrame, threshold: float, n: int = 5) -> pd.DataFrame:
     """The ``n`` best-scoring pairs at or above the threshold: what mining outputs, gold or not."""
     kept = candidates[candidates.score >= threshold].sort_values("score", ascending=False).head(n)
-    return kept.assign(source=kept.source.map(_short), target=kept.target.map(_short)).reset_index(drop=True)
+    return kept.assign(source=kept.source.map(shorten), target=kept.target.map(shorten)).reset_index(drop=True)
 
 
 def candidates(params, setting: str, lang: str, phase2_root: str, phase1_dir: str, retrieval_dir: str) -> tuple[pd.DataFrame, bool]:

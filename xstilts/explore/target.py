@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from xstilts import io
 from xstilts.explore.curves import line_figure, read_curve, seed_mean, write_plot_tables
-from xstilts.explore.data import _short
+from xstilts.explore.data import shorten
 from xstilts.formats import major_score
 from xstilts.tasks import TASKS
 from xstilts.tasks import base as tb
@@ -74,26 +74,26 @@ def language_figure(table: pd.DataFrame, title: str = "") -> Figure:
 
 def _input_text(example) -> str:
     if isinstance(example, tb.PairExample):
-        return _short(f"{example.text_a} || {example.text_b}")
+        return shorten(f"{example.text_a} || {example.text_b}")
     if isinstance(example, tb.SpanExample):
-        return _short(example.question)
+        return shorten(example.question)
     if isinstance(example, tb.TagExample):
-        return _short(example.tokens)
+        return shorten(example.tokens)
     if isinstance(example, tb.ChoiceExample):
-        return _short(example.context)
-    return _short(example)
+        return shorten(example.context)
+    return shorten(example)
 
 
 def _readable(task: tb.Task, value):
     """Label indices as names (NLI labels, NER/POS tags); QA answers as text."""
     names = task.labels
     if isinstance(value, list) and value and all(isinstance(v, int) for v in value) and names:
-        return _short([names[v] if 0 <= v < len(names) else "?" for v in value])
+        return shorten([names[v] if 0 <= v < len(names) else "?" for v in value])
     if isinstance(value, int) and names:
         return names[value] if 0 <= value < len(names) else ("(hidden)" if value == tb.HIDDEN else value)
     if isinstance(value, list):
-        return _short(" | ".join(map(str, value)))
-    return _short(value)
+        return shorten(" | ".join(map(str, value)))
+    return shorten(value)
 
 
 def predictions(target_dir: str, task_name: str, examples: list, lang: str, n: int = 3, seed: int | None = None, split: str = "test") -> pd.DataFrame:
