@@ -188,6 +188,8 @@ def test_language_table_seed_statistics_and_chance(phase3):
     assert bool(table.loc["qa", "above_chance"]) and not bool(table.loc["qb", "above_chance"])  # qb's chance is set above its score
     fig = target.language_figure(table)
     assert isinstance(fig, Figure) and len(fig.axes[0].patches) == 3
+    many = pd.concat([table.iloc[[1]].rename(index={"qa": f"l{i}"}) for i in range(40)])
+    assert target.language_figure(many).get_size_inches()[0] * 80 <= 1400  # 40 languages still fit a page
 
 
 def test_dev_curve_one_line_per_seed(phase3):

@@ -58,7 +58,7 @@ def language_table(target_dir: str, split: str = "test") -> pd.DataFrame:
 
 def language_figure(table: pd.DataFrame, title: str = "") -> Figure:
     """Bars: seed-mean score per language, whiskers: seed range, red ticks: chance level."""
-    fig = Figure(figsize=(0.6 * len(table) + 2.5, 2.8), dpi=80, layout="constrained")
+    fig = Figure(figsize=(min(0.6 * len(table) + 2.5, 14.0), 2.8), dpi=80, layout="constrained")  # PAN-X's 40 languages stay on a page
     ax = fig.subplots()
     x = np.arange(len(table))
     ax.bar(x, table["mean"], color=["tab:grey" if lang == "en" else "tab:blue" for lang in table.index])
