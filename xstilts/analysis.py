@@ -96,18 +96,13 @@ def example_components(task: tb.Task, rows: list[dict], lang: str) -> np.ndarray
     if task.format == tb.SPAN:
         from xstilts.metrics import mlqa, squad
 
-        def qa(pred, golds):
-            if task.metric == "mlqa":
-                em = max((mlqa.exact_match(pred, g, lang) for g in golds), default=float(pred == ""))
-                f1 = max((mlqa.f1(pred, g, lang) for g in golds), default=float(pred == ""))
-            else:
-                em = max((squad.exact_match(pred, g) for g in golds), default=float(pred == ""))
-                f1 = max((squad.f1(pred, g) for g in golds), default=float(pred == ""))
+        def qa(pred, golds):  # the metric's own per-question scores, so the bootstrap recomputes it exactly
+            em, f1 = mlqa.question_scores(pred, golds, lang) if task.metric == "mlqa" else squad.question_scores(pred, golds)
             return (em + f1) / 2
 
         return np.array([[qa(r["prediction"], r["gold"]), 1.0] for r in rows])
     if task.format == tb.TAGGING:
-        from seqeval.metrics.sequence_labeling import get_entities
+        from xstilts.metrics.tagging import get_entities
 
         names = task.labels
         out = []
