@@ -336,9 +336,42 @@ def _loop_settings(o: cfg.OptimConfig, engine: cfg.EngineConfig, seed: int, **ov
     return s
 
 
+# jiant trains "Full ANLI" as five tasks on one shared NLI head, sampled proportionally
+# (guides/tasks/task_specific.md): SNLI, MNLI and ANLI rounds 1-3. Our ANLI+ reads them as one
+# concatenated task (the same thing when trained alone); in a capped mixture each part is capped on
+# its own, as in jiant, which gives ANLI+ about 3x MNLI's weight rather than 1x.
+TASK_PARTS = {"anli_plus": ("anli-r1-", "anli-r2-", "anli-r3-", "mnli-", "snli-")}  # example-id prefixes
+
+
+def task_parts(name: str, features: list[dict], example_ids: list[str]) -> dict[str, list[dict]]:
+    """A task's training features split into the parts jiant trains as separate tasks (ANLI+),
+    keyed ``<task>/<part>``; other tasks come back whole."""
+    prefixes = TASK_PARTS.get(name)
+    if not prefixes:
+        return {name: features}
+    parts: dict[str, list[dict]] = {f"{name}/{p.strip('-')}": [] for p in prefixes}
+    for f in features:
+        eid = example_ids[f["example_index"]]
+        prefix = next((p for p in prefixes if eid.startswith(p)), None)
+        if prefix is None:
+            raise ValueError(f"{name}: training example {eid!r} belongs to none of its parts {prefixes}")
+        parts[f"{name}/{prefix.strip('-')}"].append(f)
+    return {k: v for k, v in parts.items() if v}
+
+
+def phase2_mixture(params: cfg.Params, sizes: dict[str, int]) -> tuple[dict[str, float], int | None]:
+    """Sampling probabilities of a run's training tasks, and the cap on their sizes (jiant's
+    examples-proportional mixing K, 2^17) that also bounds each task's steps. The cap balances a
+    mixture only: a task trained alone gets its full epochs (MNLI alone: 3 epochs, not one)."""
+    from xstilts.samplers import task_probabilities
+
+    sp = params.intermediate.sampler
+    cap = sp.cap if sp.kind != "proportional" and len(sizes) > 1 else None
+    return task_probabilities(sizes, sp.kind, sp.cap, sp.temperature), cap
+
+
 def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: str, out_dir: str) -> dict:
     """Phase 2: English intermediate-task training of the phase-1 encoder (none = phase 1 as is)."""
-    from xstilts.samplers import task_probabilities
     from xstilts.tokenization import load_tokenizer
 
     if setting not in params.intermediate.settings:
@@ -360,6 +393,7 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
     model = MultiTaskModel(encoder, params.model.dropout)
     store = store_for(params)
     train_tasks, dev = {}, {}
+    mixture = len(task_names) > 1 or setting in params.intermediate.mlm_settings
     for name in task_names:
         task = with_labels(name, store)
         fmt = format_for(task)
@@ -368,16 +402,19 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
         for head, trans, lang in translated_train_splits(params, setting):
             if head == name:  # translations share the English task's head
                 feats = feats + load_features(params, features_dir, tokenizer_dir, TASKS[trans], TRAIN, lang)
-        train_tasks[name] = TrainTask(name, fmt, feats)
+        if mixture and name in TASK_PARTS:
+            ids = [e.id for e in _limit(task.load(store, TRAIN, "en"), params.data.max_train_examples)]
+            train_tasks.update({part: TrainTask(name, fmt, f) for part, f in task_parts(name, feats, ids).items()})
+        else:
+            train_tasks[name] = TrainTask(name, fmt, feats)
         dev[name] = load_features(params, features_dir, tokenizer_dir, task, DEV, "en")
     if setting in params.intermediate.mlm_settings:  # continue multilingual MLM as an extra task
         n_lines = params.intermediate.mlm_lines or max(len(t.features) for t in train_tasks.values())
         train_tasks["mlm"] = mlm_train_task(params, model, tokenizer, phase1_dir, store, n_lines)
-    sp = params.intermediate.sampler
-    probs = task_probabilities({n: len(t.features) for n, t in train_tasks.items()}, sp.kind, sp.cap, sp.temperature)
+    probs, cap = phase2_mixture(params, {n: len(t.features) for n, t in train_tasks.items()})
     settings = _loop_settings(params.intermediate.optim, params.engine, params.intermediate.seed)
     curve: list[dict] = []
-    result = train(model, train_tasks, settings, device=device, pad_id=tokenizer.pad_token_id, probabilities=probs, log=curve.append, cap=sp.cap if sp.kind != "proportional" else None, **_engine_args(params, f"phase2/{setting}", None))
+    result = train(model, train_tasks, settings, device=device, pad_id=tokenizer.pad_token_id, probabilities=probs, log=curve.append, cap=cap, **_engine_args(params, f"phase2/{setting}", None))
     for name in task_names:  # intermediate-task dev scores, as their own benchmarks report them
         task = with_labels(name, store)
         examples = task.load(store, DEV, "en")
