@@ -210,19 +210,31 @@ def corpus_lines(params: cfg.Params, store) -> list[str]:
 
 def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
     """Phase 1, the pretrained multilingual MLM. Embedded: train a tokenizer and a tiny XLM-R on the
-    synthetic corpus. Paper: resolve the pinned XLM-R checkpoint (fails fast offline)."""
+    synthetic corpus. Paper: resolve the pinned XLM-R checkpoint (fails fast offline). Both write
+    every output the phase1 stage declares (dvc.yaml)."""
     _stage_header(out_dir, params)
     device = device_for(params)
     if params.model.source == "hub":
         from transformers import AutoTokenizer
 
         from xstilts import hub
-        from xstilts.model import load_pretrained_encoder
+        from xstilts.model import load_pretrained_encoder, load_pretrained_mlm_head
 
-        path = hub.snapshot_model(params.model.name_or_path, params.model.revision)
-        AutoTokenizer.from_pretrained(path).save_pretrained(os.path.join(out_dir, "tokenizer"))
-        save_encoder(load_pretrained_encoder(path), os.path.join(out_dir, "encoder"), {"source": params.model.name_or_path, "revision": params.model.revision})
-        return {"source": "hub", "model": params.model.name_or_path}
+        m = params.model
+        path = hub.snapshot_model(m.name_or_path, m.revision)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer.save_pretrained(os.path.join(out_dir, "tokenizer"))
+        encoder = load_pretrained_encoder(path)
+        save_encoder(encoder, os.path.join(out_dir, "encoder"), {"source": m.name_or_path, "revision": m.revision})
+        # XLM-R's own LM head, for the MLM variant of phase 2 (jiant's from_transformers_with_mlm)
+        io.save_state(load_pretrained_mlm_head(path), os.path.join(out_dir, "mlm_head.safetensors"))
+        # no MLM step is trained here: an empty curve and an empty DVCLive plots folder
+        io.write_json(os.path.join(out_dir, "curve.json"), {"mlm": []})
+        shutil.rmtree(os.path.join(out_dir, "live"), ignore_errors=True)
+        os.makedirs(os.path.join(out_dir, "live", "plots", "metrics"))
+        metrics = {"steps": 0, "source": "hub", "model": m.name_or_path, "revision": m.revision, "vocab_size": len(tokenizer), "parameters": sum(p.numel() for p in encoder.parameters())}
+        io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
+        return metrics
 
     from xstilts.formats.mlm import MaskedLM
     from xstilts.tokenization import train_tokenizer
@@ -234,7 +246,7 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
     encoder = build_encoder(encoder_config(len(tokenizer), m.hidden_size, m.num_layers, m.num_heads, m.intermediate_size, dropout=m.dropout))
     model = MultiTaskModel(encoder, m.dropout)
     model.add_head("mlm", "mlm")
-    fmt = MaskedLM(tokenizer.mask_token_id, len(tokenizer))
+    fmt = MaskedLM.for_tokenizer(tokenizer)
     features = fmt.featurize(lines, tokenizer, params.phase1.max_length, train=True)
     p1 = params.phase1
     settings = LoopSettings(lr=p1.lr, batch_size=p1.batch_size, max_steps=p1.steps, warmup=p1.warmup, weight_decay=0.01, seed=params.seed, length_grouping=params.engine.length_grouping, bf16=params.engine.bf16, fused_adamw=params.engine.fused_adamw, compile=params.engine.compile, log_every=25)
@@ -432,12 +444,19 @@ def mlm_train_task(params: cfg.Params, model: MultiTaskModel, tokenizer, phase1_
     """The multilingual MLM task of the 'multi-task + MLM' variant, with phase 1's LM head."""
     from xstilts.formats.mlm import MaskedLM
 
-    model.add_head("mlm", "mlm")
-    head_path = os.path.join(phase1_dir, "mlm_head.safetensors")
-    if os.path.exists(head_path):  # jiant's from_transformers_with_mlm: keep the pretrained LM head
-        model.heads["mlm"].load_state_dict(io.load_state(head_path))
-    fmt = MaskedLM(tokenizer.mask_token_id, len(tokenizer))
+    load_mlm_head(model, phase1_dir)
+    fmt = MaskedLM.for_tokenizer(tokenizer)
     return TrainTask("mlm", fmt, fmt.featurize(corpus_lines(params, store)[:n_lines], tokenizer, params.phase1.max_length, train=True))
+
+
+def load_mlm_head(model: MultiTaskModel, phase1_dir: str) -> None:
+    """The encoder is a pretrained MLM (XLM-R from the Hub, or phase 1's): its LM head goes with it,
+    as jiant's from_transformers_with_mlm keeps it; a fresh head would first unlearn the encoder."""
+    head_path = os.path.join(phase1_dir, "mlm_head.safetensors")
+    if not os.path.exists(head_path):
+        raise FileNotFoundError(f"{head_path} is missing: phase 1 writes the pretrained LM head there (dvc repro phase1)")
+    model.add_head("mlm", "mlm")
+    model.heads["mlm"].load_state_dict(io.load_state(head_path))  # strict: every key, no other
 
 
 # ---- phase 3 -------------------------------------------------------------------------------
