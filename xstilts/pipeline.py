@@ -294,15 +294,27 @@ def build_features(params: cfg.Params, phase1_dir: str, out_dir: str) -> dict:
         examples = task.load(store, split, lang)
         if split == TRAIN:
             examples = _limit(examples, params.data.max_train_examples)
-        max_length = max_length_for(params, task)
-        feats = format_for(task).featurize(examples, tokenizer, max_length, train=split == TRAIN)
-        path = os.path.join(out_dir, name, f"{split}.{lang}.parquet")
-        io.write_rows(path, feats)
-        summary[f"{name}/{split}.{lang}"] = {"examples": len(examples), "features": len(feats)}
+        feats, summary[f"{name}/{split}.{lang}"] = featurize_split(params, task, examples, tokenizer, split, lang)
+        io.write_rows(os.path.join(out_dir, name, f"{split}.{lang}.parquet"), feats)
     key = {n: features_key(tokenizer_dir, TASKS[n], max_length_for(params, TASKS[n])) for n in sorted({n for n, _, _ in needed_splits(params)})}
     io.write_json(os.path.join(out_dir, "keys.json"), key)
     io.write_json(os.path.join(out_dir, "summary.json"), summary)
     return summary
+
+
+def featurize_split(params: cfg.Params, task: tb.Task, examples: list, tokenizer, split: str, lang: str) -> tuple[list[dict], dict]:
+    """Features of one split and its line in the stage's summary.json. QA training examples whose
+    answer cannot be located are counted there ("dropped"), and fail the stage above
+    span_qa.MAX_DROPPED_FRACTION of the split."""
+    from xstilts.formats.span_qa import SpanQA, check_dropped
+
+    fmt = format_for(task)
+    feats = fmt.featurize(examples, tokenizer, max_length_for(params, task), train=split == TRAIN)
+    entry = {"examples": len(examples), "features": len(feats)}
+    if split == TRAIN and isinstance(fmt, SpanQA):
+        entry["dropped"] = len(fmt.dropped)
+        check_dropped(fmt.dropped, len(examples), f"task {task.name}, split {split}.{lang}")
+    return feats, entry
 
 
 class StaleFeaturesError(RuntimeError):

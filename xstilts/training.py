@@ -40,6 +40,11 @@ class NonFiniteLossError(FloatingPointError):
     pass
 
 
+class NonFiniteScoreError(FloatingPointError):
+    """A NaN/inf dev score: early stopping would compare against it forever (NaN > x is always
+    false), so it is a failure, not a bad evaluation."""
+
+
 @dataclass
 class TrainTask:
     head: str  # head name in the model (tasks that share a head share a name, e.g. ANLI+ parts)
@@ -350,6 +355,11 @@ def train(
             if evaluate and s.eval_every and ((step + 1) % s.eval_every == 0 or step == steps - 1):
                 score = world.broadcast_float(evaluate(model) if main else None)  # the others wait here
                 model.train()
+                if not math.isfinite(score):
+                    raise NonFiniteScoreError(
+                        f"{desc}: dev score {score} at step {step + 1}/{steps}: early stopping cannot rank it. An empty or unlabelled dev subset, "
+                        f"or a broken scorer, gives this. Last good checkpoint: {last_ckpt or 'none (no checkpoint_dir, or none written yet)'}."
+                    )
                 loop["history"].append({"step": step + 1, "score": score})
                 records.append({"step": step, "eval_score": score})
                 if loop["best_score"] is None or score > loop["best_score"]:
