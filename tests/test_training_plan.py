@@ -57,3 +57,29 @@ def test_anli_plus_features_split_into_jiants_parts_by_example_id():
     assert pipeline.task_parts("mnli", feats, ids) == {"mnli": feats}
     with pytest.raises(ValueError, match="'fever-1' belongs to none of its parts"):
         pipeline.task_parts("anli_plus", [{"example_index": 0}], ["fever-1"])
+
+
+def test_phase2_trains_the_parts_of_a_split_task_on_one_head(tmp_path, monkeypatch):
+    """The run_phase2 path of ANLI+ in a mixture, on the synthetic benchmark's MNLI split in two
+    parts by example id (the synthetic benchmark has no ANLI)."""
+    import yaml
+
+    from xstilts.synthetic import SyntheticConfig, generate
+
+    generate(str(tmp_path / "data"), SyntheticConfig.tiny())
+    with open("params.yaml") as f:
+        raw = yaml.safe_load(f)
+    raw["data"]["root"] = str(tmp_path / "data")
+    raw["model"].update(vocab_size=600, hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64)
+    raw["phase1"].update(steps=2, batch_size=16)
+    raw["retrieval"]["layer"] = 2
+    raw["intermediate"]["settings"] = {"none": [], "mix": ["mnli", "qqp"]}
+    raw["intermediate"]["optim"].update(epochs=1.0, batch_size=16)
+    raw["target"].update(tasks=["xnli"], groups={"all": ["xnli"]}, per_task={})
+    params = config.from_dict(raw)
+    pipeline.run_phase1(params, str(tmp_path / "phase1"))
+    pipeline.build_features(params, str(tmp_path / "phase1"), str(tmp_path / "features"))
+    monkeypatch.setitem(pipeline.TASK_PARTS, "mnli", ("mnli-train-1", "mnli-train-"))
+    metrics = pipeline.run_phase2(params, "mix", str(tmp_path / "phase1"), str(tmp_path / "features"), str(tmp_path / "mix"))
+    assert sorted(metrics["probabilities"]) == ["mnli/mnli-train", "mnli/mnli-train-1", "qqp"]
+    assert "accuracy" in metrics["mnli"]  # one head, scored as one task
