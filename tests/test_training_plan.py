@@ -1,10 +1,15 @@
 """How much training each profile plans: shared phase-3 runs, the multi-task cap, ANLI+'s weight."""
 
 import math
+import os
+import sys
 
 import pytest
 
-from xstilts import config, pipeline
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tiny_world import tiny_raw  # noqa: E402
+
+from xstilts import config, pipeline  # noqa: E402
 
 
 def test_paper_profile_trains_the_squad_v1_fine_tune_once_for_xquad_and_mlqa():
@@ -62,19 +67,8 @@ def test_anli_plus_features_split_into_jiants_parts_by_example_id():
 def test_phase2_trains_the_parts_of_a_split_task_on_one_head(tmp_path, monkeypatch):
     """The run_phase2 path of ANLI+ in a mixture, on the synthetic benchmark's MNLI split in two
     parts by example id (the synthetic benchmark has no ANLI)."""
-    import yaml
-
-    from xstilts.synthetic import SyntheticConfig, generate
-
-    generate(str(tmp_path / "data"), SyntheticConfig.tiny())
-    with open("params.yaml") as f:
-        raw = yaml.safe_load(f)
-    raw["data"]["root"] = str(tmp_path / "data")
-    raw["model"].update(vocab_size=600, hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64)
-    raw["phase1"].update(steps=2, batch_size=16)
-    raw["retrieval"]["layer"] = 2
+    raw = tiny_raw(tmp_path, phase1_steps=2)
     raw["intermediate"]["settings"] = {"none": [], "mix": ["mnli", "qqp"]}
-    raw["intermediate"]["optim"].update(epochs=1.0, batch_size=16)
     raw["target"].update(tasks=["xnli"], groups={"all": ["xnli"]}, per_task={})
     params = config.from_dict(raw)
     pipeline.run_phase1(params, str(tmp_path / "phase1"))
