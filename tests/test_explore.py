@@ -192,6 +192,13 @@ def test_language_table_seed_statistics_and_chance(phase3):
     assert target.language_figure(many).get_size_inches()[0] * 80 <= 1400  # 40 languages still fit a page
 
 
+def test_language_table_scores_qa_as_the_analysis_does(tmp_path):
+    """(F1 + EM) / 2 per language, XTREME's QA score (metrics.aggregate.language_score)."""
+    io.write_json(str(tmp_path / "metrics.json"), {"target": "mlqa", "seeds": {"0": {"scores": {"test": {"qa": {"f1": 60.0, "exact_match": 40.0}}}}}, "chance": {}})
+    table = target.language_table(str(tmp_path))
+    assert table.loc["qa", "mean"] == 50.0 and table.loc["qa", "above_chance"] is None
+
+
 def test_dev_curve_one_line_per_seed(phase3):
     target_dir, _ = phase3
     fig = target.dev_curve(str(target_dir))

@@ -47,7 +47,7 @@ def mined_candidates(params, setting: str, lang: str, phase2_root: str, phase1_d
         return xr.embed(encoder, tokenizer, sents, layer=r.layer, max_length=max_length, device=device, batch_size=params.engine.eval_batch_size)
 
     gold = set(map(tuple, ex.gold))
-    candidates = rm.mine_bitext(emb(ex.sources), emb(ex.targets), k=r.k, src_texts=ex.sources, trg_texts=ex.targets)
+    candidates = rm.mine_bitext(emb(ex.sources), emb(ex.targets), k=r.k, src_texts=ex.sources, trg_texts=ex.targets, device=device)
     return pd.DataFrame([{"source": ex.sources[s], "target": ex.targets[t], "score": sc, "gold": (s, t) in gold} for s, t, sc in candidates],
                         columns=["source", "target", "score", "gold"])
 

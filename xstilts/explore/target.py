@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from xstilts import io
 from xstilts.explore.curves import line_figure, read_curve, seed_mean, write_plot_tables
 from xstilts.explore.data import shorten
-from xstilts.formats import major_score
+from xstilts.metrics.aggregate import language_score
 from xstilts.tasks import TASKS
 from xstilts.tasks import base as tb
 
@@ -44,8 +44,8 @@ def language_table(target_dir: str, split: str = "test") -> pd.DataFrame:
     per_lang: dict[str, list[float]] = {}
     for run in m["seeds"].values():
         for lang, scores in run["scores"].get(split, {}).items():
-            if scores:
-                per_lang.setdefault(lang, []).append(major_score(scores))
+            if scores:  # the analysis stage's score: XTREME's per-language score of the task
+                per_lang.setdefault(lang, []).append(language_score(scores, m["target"]))
     chance = m.get("chance", {}).get(split, {})
     rows = []
     for lang in sorted(per_lang, key=lambda lang: (lang != "en", lang)):
