@@ -36,20 +36,32 @@ def git(*args, cwd):
 
 
 def fake_run(repo: Path) -> None:
-    """Outputs of the analysis and verify stages (and their inputs), recorded in dvc.lock."""
+    """Outputs of one phase-3 stage (phase3@none-all) and of the analysis and verify stages (and
+    their inputs), recorded in dvc.lock."""
     from xstilts import config, verify
 
-    out = make_outputs(repo / "outputs")
+    params = config.load(str(repo / "params.yaml"))
+    out = make_outputs(repo / "outputs", params=params)
+    target = out / "phase3" / "none" / "all" / "xnli"
+    for seed in (0, 1):
+        for split in ("dev", "test"):
+            (target / f"seed{seed}" / "predictions").mkdir(parents=True, exist_ok=True)
+            (target / f"seed{seed}" / "predictions" / f"{split}.qa.jsonl").write_text(f'{{"id": "1", "prediction": {seed}, "gold": 0}}\n')
+        (target / f"seed{seed}" / "curve.json").write_text("{}")
+    for d in ("phase2/none/encoder", "features", "notebooks/phase3"):
+        (out / d).mkdir(parents=True, exist_ok=True)
+    (out / "phase2" / "none" / "encoder" / "encoder.safetensors").write_text("weights")
+    (out / "features" / "keys.json").write_text("{}")
+    (out / "notebooks" / "phase3" / "none-all.ipynb").write_text("{}")
     make_figures(out / "analysis")
     for name in ("results.md", "zero_shot.md"):
         (out / "analysis" / name).write_text("| fake |\n")
     (out / "retrieval").mkdir()
     (out / "retrieval" / "metrics.json").write_text("{}")
-    (out / "notebooks").mkdir()
     for nb in ("06_analysis", "07_verify"):
         (out / "notebooks" / f"{nb}.ipynb").write_text("{}")
-    verify.run(str(out), str(out / "verify"), config.load(str(repo / "params.yaml")))
-    sh([str(BIN / "dvc"), "commit", "-f", "analysis", "verify"], repo)
+    verify.run(str(out), str(out / "verify"), params)
+    sh([str(BIN / "dvc"), "commit", "-f", "phase3@none-all", "analysis", "verify"], repo)
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +85,12 @@ def test_publish_keeps_to_the_verification_outputs_and_the_budget(published):
     files = (repo / "reference" / "targets.txt").read_text().split()
     assert "outputs/analysis/results.csv" in files and "outputs/verify/claims.csv" in files
     assert not [f for f in files if f.startswith("outputs/notebooks/")]  # executed notebooks are not evidence
+    phase3 = [f for f in files if f.startswith("outputs/phase3/")]  # metrics and test predictions, not curves or dev
+    assert "outputs/phase3/none/all/xnli/metrics.json" in phase3 and "outputs/phase3/none/all/xnli/seed1/predictions/test.qa.jsonl" in phase3
+    assert not [f for f in phase3 if "curve" in f or "/dev." in f]
+    assert info["seeds"] == "all"
+    first = reference.published_files(repo, yaml.safe_load((repo / "dvc.lock").read_text()), seeds="first")
+    assert "outputs/phase3/none/all/xnli/seed0/predictions/test.qa.jsonl" in first and not [f for f in first if "/seed1/" in f]
     assert 0 < info["bytes"] <= reference.BUDGET
     with pytest.raises(reference.ReferenceError, match="even with the first seed.s predictions only"):
         reference.publish(repo, budget=100)
@@ -94,9 +112,16 @@ def test_make_verify_on_a_fresh_clone_offline(published, tmp_path):
     assert not (clone / "outputs" / "notebooks").exists()  # only the published outputs were pulled
 
 
-def test_ci_hashes_cover_the_deterministic_published_files(published):
+def test_ci_compares_the_deterministic_published_files(published, tmp_path):
+    """What tests/test_pipeline_e2e.py checks after its run: a changed output shows up."""
     repo, _ = published
-    lock = yaml.safe_load((repo / "dvc.lock").read_text())
-    hashes = reference.file_hashes(lock, [repo / "reference"])
-    assert "outputs/analysis/results.csv" in hashes and "outputs/verify/claims.csv" in hashes
-    assert not [p for p in hashes if p.endswith(".pdf")]  # creation dates: not byte-deterministic
+    files = (repo / "reference" / "targets.txt").read_text().split()
+    committed = reference.file_hashes(yaml.safe_load((repo / "dvc.lock").read_text()), [repo / "reference"], files)
+    assert "outputs/analysis/results.csv" in committed and "outputs/phase3/none/all/xnli/seed0/predictions/test.qa.jsonl" in committed
+    assert not [p for p in committed if p.endswith(".pdf") or p.endswith("xnli/metrics.json")]  # dates, training seconds
+    run = tmp_path / "run"  # a later run whose predictions changed
+    shutil.copytree(repo, run, symlinks=True)
+    (run / "outputs/phase3/none/all/xnli/seed0/predictions/test.qa.jsonl").write_text('{"id": "1", "prediction": 1, "gold": 0}\n')
+    sh([str(BIN / "dvc"), "commit", "-f", "phase3@none-all"], run)
+    ours = reference.file_hashes(yaml.safe_load((run / "dvc.lock").read_text()), [run / ".dvc" / "cache"], files)
+    assert sorted(p for p in committed if ours.get(p) != committed[p]) == ["outputs/phase3/none/all/xnli/seed0/predictions/test.qa.jsonl"]
