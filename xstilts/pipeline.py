@@ -242,10 +242,10 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
         from xstilts import hub
         from xstilts.model import load_pretrained_encoder
 
-        path = hub.snapshot_model(params.model.name_or_path, params.model.revision)
-        AutoTokenizer.from_pretrained(path).save_pretrained(os.path.join(out_dir, "tokenizer"))
-        save_encoder(load_pretrained_encoder(path), os.path.join(out_dir, "encoder"), {"source": params.model.name_or_path, "revision": params.model.revision})
-        return {"source": "hub", "model": params.model.name_or_path}
+        model = hub.resolve_model(params.model.name_or_path, params.model.revision)  # a local folder or a Hub snapshot
+        AutoTokenizer.from_pretrained(model.path).save_pretrained(os.path.join(out_dir, "tokenizer"))
+        save_encoder(load_pretrained_encoder(model.path), os.path.join(out_dir, "encoder"), model.provenance())
+        return {"source": "hub", "model": params.model.name_or_path, "commit": model.commit}
 
     from xstilts.formats.mlm import MaskedLM
     from xstilts.tokenization import train_tokenizer
@@ -310,6 +310,7 @@ def build_features(params: cfg.Params, phase1_dir: str, out_dir: str) -> dict:
         summary[f"{name}/{split}.{lang}"] = {"examples": len(examples), "features": len(feats)}
     key = {n: features_key(tokenizer_dir, TASKS[n], max_length_for(params, TASKS[n])) for n in sorted({n for n, _, _ in needed_splits(params)})}
     io.write_json(os.path.join(out_dir, "keys.json"), key)
+    io.write_json(os.path.join(out_dir, "provenance.json"), store.provenance())  # the commit of every dataset read
     io.write_json(os.path.join(out_dir, "summary.json"), summary)
     return summary
 
@@ -568,5 +569,6 @@ def run_retrieval(params: cfg.Params, settings: list[str], phase2_root: str, pha
                 res = retrieval.evaluate_task(task, store, lang, encoder, tokenizer, layer=r.layer, max_length=min(r.max_length, encoder.config.max_position_embeddings - 2), k=r.k, device=device, batch_size=params.engine.eval_batch_size, cache=cache)
                 metrics.setdefault(setting, {}).setdefault(name, {})[lang] = {**res["scores"], "chance": res["chance"]}
                 io.write_jsonl(os.path.join(out_dir, setting, name, f"{lang}.jsonl"), res["predictions"])
+    io.write_json(os.path.join(out_dir, "provenance.json"), store.provenance())  # the commit of every dataset read
     io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
     return metrics
