@@ -1,4 +1,5 @@
 import copy
+import re
 
 import pytest
 import yaml
@@ -171,3 +172,27 @@ def test_paper_profile_fails_fast_offline(monkeypatch, tmp_path):
         pipeline.run_phase1(params, str(tmp_path / "phase1"))
     assert time.perf_counter() - start < 10
     assert "xlm-roberta-large" in str(err.value) and "HF_HUB_OFFLINE=1" in str(err.value)
+
+
+def _set(raw: dict, key: str, value) -> None:
+    *parents, leaf = key.split(".")
+    node = raw
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+@pytest.mark.parametrize("key", sorted(config._RANGES))
+def test_every_range_rejects_a_value_just_outside_it(raw, key):
+    """Each row of the range table, at its lower (and upper) edge: the message names key and value."""
+    low, high, inclusive = config._RANGES[key]
+    typ = type(config._get(config.from_dict(raw), key))
+    outside = [low - 1 if inclusive else low] + ([high + 1] if high is not None else [])
+    for value in outside:
+        value = typ(value)
+        bad = copy.deepcopy(raw)
+        _set(bad, key, value)
+        if key == "model.num_layers":  # keep retrieval.layer valid, so the range check is the one that fires
+            _set(bad, "retrieval.layer", 0)
+        with pytest.raises(config.ConfigError, match=rf"^{re.escape(key)}: {re.escape(repr(value))} is out of range"):
+            config.from_dict(bad)

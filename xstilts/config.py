@@ -36,7 +36,7 @@ class EmbeddedData:
 @dataclass
 class DataConfig:
     source: str = "embedded"  # embedded | hub | local
-    root: str = "data/embedded"  # LocalStore root (embedded benchmark or an offline mirror)
+    root: str = "data/embedded"  # rows read when source is embedded / local (a mirror: read, never written); unused with hub
     languages: list[str] = field(default_factory=lambda: ["all"])  # ["all"] = every language of each task
     revisions: dict[str, str] = field(default_factory=dict)  # Hub repo (as read, after `repos`) -> pinned revision
     repos: dict[str, str] = field(default_factory=dict)  # a reader's default Hub repo -> the repo to read instead (same schema)
