@@ -56,7 +56,7 @@ def test_benchmark_never_writes_into_a_mirror(tmp_path):
 
     raw = paper_raw()
     raw["data"].update(source="local", root=str(tmp_path / "mirror"))
-    (tmp_path / "mirror").mkdir()
+    (tmp_path / "mirror" / "ccgbank").mkdir(parents=True)
     params = config.from_dict(raw)
     with pytest.raises(config.ConfigError, match="data.root"):
         pipeline.build_benchmark(params, str(tmp_path / "mirror" / "sub"), str(tmp_path / "m.json"))
@@ -180,3 +180,13 @@ def test_hubstore_records_the_commit_each_dataset_resolved_to(fake_hub, fixture_
     pinned.rows("google/xtreme", "PAN-X.de", "validation")
     assert store.provenance() == {"google/xtreme/PAN-X.de/validation": {"repo": "google/xtreme", "config": "PAN-X.de", "split": "validation", "revision": "main", "commit": COMMIT}}
     assert pinned.provenance()["google/xtreme/PAN-X.de/validation"]["commit"] == "f" * 40
+
+
+def test_the_benchmark_stage_stops_on_a_missing_hand_supplied_input(tmp_path):
+    """`dvc repro` without `make validate`: the first stage refuses, before phase 1 downloads the model."""
+    from xstilts import pipeline
+
+    params = config.from_dict(paper_raw())  # trains ccg, data.local_dirs empty
+    with pytest.raises(config.ConfigError, match="data.local_dirs.ccgbank"):
+        pipeline.build_benchmark(params, str(tmp_path / "embedded"), str(tmp_path / "manifest.json"))
+    assert not (tmp_path / "manifest.json").exists()

@@ -183,6 +183,12 @@ def build_benchmark(params: cfg.Params, out_dir: str, manifest_path: str | None 
             shutil.rmtree(out_dir)
         manifest.update(generate(out_dir, SyntheticConfig(seed=params.data.embedded.seed, scale=params.data.embedded.scale)))
     else:
+        from xstilts.preflight import hand_inputs
+
+        # the first stage: a missing CCGbank stops `dvc repro` here, before the model download
+        missing = [need.message for need in hand_inputs(params) if need.required and not need.present]
+        if missing:
+            raise cfg.ConfigError("\n".join(missing))
         if _inside(out_dir, params.data.root) or _inside(params.data.root, out_dir):
             raise cfg.ConfigError(f"data.root: {params.data.root!r} overlaps {out_dir!r}, the benchmark stage's output: move the mirror elsewhere")
         os.makedirs(out_dir, exist_ok=True)
