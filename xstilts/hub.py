@@ -60,8 +60,11 @@ def cache_dir() -> str:
     """The Hugging Face hub cache, read from the environment at call time (tests set HF_HOME)."""
     if os.environ.get("HF_HUB_CACHE"):
         return os.environ["HF_HUB_CACHE"]
-    home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface")
-    return os.path.join(home, "hub")
+    if os.environ.get("HF_HOME"):
+        return os.path.join(os.environ["HF_HOME"], "hub")
+    from huggingface_hub import constants
+
+    return constants.HF_HUB_CACHE
 
 
 def unavailable(what: str, cause: BaseException | None = None) -> HubUnavailableError:

@@ -26,7 +26,7 @@ from xstilts.formats import format_for, major_score, num_labels
 from xstilts.model import MultiTaskModel, build_encoder, encoder_config, load_encoder, save_encoder
 from xstilts.tasks import TASKS, with_labels
 from xstilts.tasks import base as tb
-from xstilts.training import LoopSettings, TrainTask, predict, train
+from xstilts.training import LoopSettings, TrainTask, digest_features, predict, train
 
 TRAIN, DEV, TEST = "train", "dev", "test"
 
@@ -139,11 +139,13 @@ CHECKPOINT_ROOT = "checkpoints"  # resumable training state; git- and DVC-ignore
 
 
 def _engine_args(params: cfg.Params, run: str, live_dir: str | None) -> dict:
-    """Checkpointing (every ``engine.checkpoint_every`` steps; 0 = none) and DVCLive curves."""
-    every = params.engine.checkpoint_every
+    """Checkpointing (every ``engine.checkpoint_every`` steps and/or ``engine.checkpoint_minutes``
+    of training, and at the end of each run; both 0 = no checkpoints) and DVCLive curves."""
+    e = params.engine
     return {
-        "checkpoint_dir": os.path.join(CHECKPOINT_ROOT, run) if every else None,
-        "checkpoint_every": every,
+        "checkpoint_dir": os.path.join(CHECKPOINT_ROOT, run) if (e.checkpoint_every or e.checkpoint_minutes) else None,
+        "checkpoint_every": e.checkpoint_every,
+        "checkpoint_seconds": e.checkpoint_minutes * 60,
         "live_dir": live_dir,
         "desc": run,
     }
@@ -239,19 +241,32 @@ def corpus_lines(params: cfg.Params, store) -> list[str]:
 
 def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
     """Phase 1, the pretrained multilingual MLM. Embedded: train a tokenizer and a tiny XLM-R on the
-    synthetic corpus. Paper: resolve the pinned XLM-R checkpoint (fails fast offline)."""
+    synthetic corpus. Paper: resolve the pinned XLM-R checkpoint (fails fast offline). Both write
+    every output the phase1 stage declares (dvc.yaml)."""
     _stage_header(out_dir, params)
     device = device_for(params)
     if params.model.source == "hub":
         from transformers import AutoTokenizer
 
         from xstilts import hub
-        from xstilts.model import load_pretrained_encoder
+        from xstilts.model import load_pretrained_encoder, load_pretrained_mlm_head
 
-        model = hub.resolve_model(params.model.name_or_path, params.model.revision)  # a local folder or a Hub snapshot
-        AutoTokenizer.from_pretrained(model.path).save_pretrained(os.path.join(out_dir, "tokenizer"))
-        save_encoder(load_pretrained_encoder(model.path), os.path.join(out_dir, "encoder"), model.provenance())
-        return {"source": "hub", "model": params.model.name_or_path, "commit": model.commit}
+        m = params.model
+        model = hub.resolve_model(m.name_or_path, m.revision)  # a local folder or a Hub snapshot, one resolution
+        path = model.path
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer.save_pretrained(os.path.join(out_dir, "tokenizer"))
+        encoder = load_pretrained_encoder(path)
+        save_encoder(encoder, os.path.join(out_dir, "encoder"), model.provenance())  # the snapshot's commit, not "main"
+        # XLM-R's own LM head, for the MLM variant of phase 2 (jiant's from_transformers_with_mlm)
+        io.save_state(load_pretrained_mlm_head(path), os.path.join(out_dir, "mlm_head.safetensors"))
+        # no MLM step is trained here: an empty curve and an empty DVCLive plots folder
+        io.write_json(os.path.join(out_dir, "curve.json"), {"mlm": []})
+        shutil.rmtree(os.path.join(out_dir, "live"), ignore_errors=True)
+        os.makedirs(os.path.join(out_dir, "live", "plots", "metrics"))
+        metrics = {"steps": 0, "source": "hub", "model": m.name_or_path, "revision": m.revision, "commit": model.commit, "vocab_size": len(tokenizer), "parameters": sum(p.numel() for p in encoder.parameters())}
+        io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
+        return metrics
 
     from xstilts.formats.mlm import MaskedLM
     from xstilts.tokenization import train_tokenizer
@@ -263,7 +278,7 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
     encoder = build_encoder(encoder_config(len(tokenizer), m.hidden_size, m.num_layers, m.num_heads, m.intermediate_size, dropout=m.dropout))
     model = MultiTaskModel(encoder, m.dropout)
     model.add_head("mlm", "mlm")
-    fmt = MaskedLM(tokenizer.mask_token_id, len(tokenizer))
+    fmt = MaskedLM.for_tokenizer(tokenizer)
     features = fmt.featurize(lines, tokenizer, params.phase1.max_length, train=True)
     p1 = params.phase1
     settings = LoopSettings(lr=p1.lr, batch_size=p1.batch_size, max_steps=p1.steps, warmup=p1.warmup, weight_decay=0.01, seed=params.seed, length_grouping=params.engine.length_grouping, bf16=params.engine.bf16, fused_adamw=params.engine.fused_adamw, compile=params.engine.compile, log_every=25)
@@ -309,16 +324,28 @@ def build_features(params: cfg.Params, phase1_dir: str, out_dir: str) -> dict:
         examples = task.load(store, split, lang)
         if split == TRAIN:
             examples = _limit(examples, params.data.max_train_examples)
-        max_length = max_length_for(params, task)
-        feats = format_for(task).featurize(examples, tokenizer, max_length, train=split == TRAIN)
-        path = os.path.join(out_dir, name, f"{split}.{lang}.parquet")
-        io.write_rows(path, feats)
-        summary[f"{name}/{split}.{lang}"] = {"examples": len(examples), "features": len(feats)}
+        feats, summary[f"{name}/{split}.{lang}"] = featurize_split(params, task, examples, tokenizer, split, lang)
+        io.write_rows(os.path.join(out_dir, name, f"{split}.{lang}.parquet"), feats)
     key = {n: features_key(tokenizer_dir, TASKS[n], max_length_for(params, TASKS[n])) for n in sorted({n for n, _, _ in needed_splits(params)})}
     io.write_json(os.path.join(out_dir, "keys.json"), key)
     io.write_json(os.path.join(out_dir, "provenance.json"), store.provenance())  # the commit of every dataset read
     io.write_json(os.path.join(out_dir, "summary.json"), summary)
     return summary
+
+
+def featurize_split(params: cfg.Params, task: tb.Task, examples: list, tokenizer, split: str, lang: str) -> tuple[list[dict], dict]:
+    """Features of one split and its line in the stage's summary.json. QA training examples whose
+    answer cannot be located are counted there ("dropped"), and fail the stage above
+    span_qa.MAX_DROPPED_FRACTION of the split."""
+    from xstilts.formats.span_qa import SpanQA, check_dropped
+
+    fmt = format_for(task)
+    feats = fmt.featurize(examples, tokenizer, max_length_for(params, task), train=split == TRAIN)
+    entry = {"examples": len(examples), "features": len(feats)}
+    if split == TRAIN and isinstance(fmt, SpanQA):
+        entry["dropped"] = len(fmt.dropped)
+        check_dropped(fmt.dropped, len(examples), f"task {task.name}, split {split}.{lang}")
+    return feats, entry
 
 
 class StaleFeaturesError(RuntimeError):
@@ -366,9 +393,42 @@ def _loop_settings(o: cfg.OptimConfig, engine: cfg.EngineConfig, seed: int, **ov
     return s
 
 
+# jiant trains "Full ANLI" as five tasks on one shared NLI head, sampled proportionally
+# (guides/tasks/task_specific.md): SNLI, MNLI and ANLI rounds 1-3. Our ANLI+ reads them as one
+# concatenated task (the same thing when trained alone); in a capped mixture each part is capped on
+# its own, as in jiant, which gives ANLI+ about 3x MNLI's weight rather than 1x.
+TASK_PARTS = {"anli_plus": ("anli-r1-", "anli-r2-", "anli-r3-", "mnli-", "snli-")}  # example-id prefixes
+
+
+def task_parts(name: str, features: list[dict], example_ids: list[str]) -> dict[str, list[dict]]:
+    """A task's training features split into the parts jiant trains as separate tasks (ANLI+),
+    keyed ``<task>/<part>``; other tasks come back whole."""
+    prefixes = TASK_PARTS.get(name)
+    if not prefixes:
+        return {name: features}
+    parts: dict[str, list[dict]] = {f"{name}/{p.strip('-')}": [] for p in prefixes}
+    for f in features:
+        eid = example_ids[f["example_index"]]
+        prefix = next((p for p in prefixes if eid.startswith(p)), None)
+        if prefix is None:
+            raise ValueError(f"{name}: training example {eid!r} belongs to none of its parts {prefixes}")
+        parts[f"{name}/{prefix.strip('-')}"].append(f)
+    return {k: v for k, v in parts.items() if v}
+
+
+def phase2_mixture(params: cfg.Params, sizes: dict[str, int]) -> tuple[dict[str, float], int | None]:
+    """Sampling probabilities of a run's training tasks, and the cap on their sizes (jiant's
+    examples-proportional mixing K, 2^17) that also bounds each task's steps. The cap balances a
+    mixture only: a task trained alone gets its full epochs (MNLI alone: 3 epochs, not one)."""
+    from xstilts.samplers import task_probabilities
+
+    sp = params.intermediate.sampler
+    cap = sp.cap if sp.kind != "proportional" and len(sizes) > 1 else None
+    return task_probabilities(sizes, sp.kind, sp.cap, sp.temperature), cap
+
+
 def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: str, out_dir: str) -> dict:
     """Phase 2: English intermediate-task training of the phase-1 encoder (none = phase 1 as is)."""
-    from xstilts.samplers import task_probabilities
     from xstilts.tokenization import load_tokenizer
 
     if setting not in params.intermediate.settings:
@@ -390,6 +450,7 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
     model = MultiTaskModel(encoder, params.model.dropout)
     store = store_for(params)
     train_tasks, dev = {}, {}
+    mixture = len(task_names) > 1 or setting in params.intermediate.mlm_settings
     for name in task_names:
         task = with_labels(name, store)
         fmt = format_for(task)
@@ -398,16 +459,19 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
         for head, trans, lang in translated_train_splits(params, setting):
             if head == name:  # translations share the English task's head
                 feats = feats + load_features(params, features_dir, tokenizer_dir, TASKS[trans], TRAIN, lang)
-        train_tasks[name] = TrainTask(name, fmt, feats)
+        if mixture and name in TASK_PARTS:
+            ids = [e.id for e in _limit(task.load(store, TRAIN, "en"), params.data.max_train_examples)]
+            train_tasks.update({part: TrainTask(name, fmt, f) for part, f in task_parts(name, feats, ids).items()})
+        else:
+            train_tasks[name] = TrainTask(name, fmt, feats)
         dev[name] = load_features(params, features_dir, tokenizer_dir, task, DEV, "en")
     if setting in params.intermediate.mlm_settings:  # continue multilingual MLM as an extra task
         n_lines = params.intermediate.mlm_lines or max(len(t.features) for t in train_tasks.values())
         train_tasks["mlm"] = mlm_train_task(params, model, tokenizer, phase1_dir, store, n_lines)
-    sp = params.intermediate.sampler
-    probs = task_probabilities({n: len(t.features) for n, t in train_tasks.items()}, sp.kind, sp.cap, sp.temperature)
+    probs, cap = phase2_mixture(params, {n: len(t.features) for n, t in train_tasks.items()})
     settings = _loop_settings(params.intermediate.optim, params.engine, params.intermediate.seed)
     curve: list[dict] = []
-    result = train(model, train_tasks, settings, device=device, pad_id=tokenizer.pad_token_id, probabilities=probs, log=curve.append, cap=sp.cap if sp.kind != "proportional" else None, **_engine_args(params, f"phase2/{setting}", None))
+    result = train(model, train_tasks, settings, device=device, pad_id=tokenizer.pad_token_id, probabilities=probs, log=curve.append, cap=cap, **_engine_args(params, f"phase2/{setting}", None))
     for name in task_names:  # intermediate-task dev scores, as their own benchmarks report them
         task = with_labels(name, store)
         examples = task.load(store, DEV, "en")
@@ -425,12 +489,19 @@ def mlm_train_task(params: cfg.Params, model: MultiTaskModel, tokenizer, phase1_
     """The multilingual MLM task of the 'multi-task + MLM' variant, with phase 1's LM head."""
     from xstilts.formats.mlm import MaskedLM
 
-    model.add_head("mlm", "mlm")
-    head_path = os.path.join(phase1_dir, "mlm_head.safetensors")
-    if os.path.exists(head_path):  # jiant's from_transformers_with_mlm: keep the pretrained LM head
-        model.heads["mlm"].load_state_dict(io.load_state(head_path))
-    fmt = MaskedLM(tokenizer.mask_token_id, len(tokenizer))
+    load_mlm_head(model, phase1_dir)
+    fmt = MaskedLM.for_tokenizer(tokenizer)
     return TrainTask("mlm", fmt, fmt.featurize(corpus_lines(params, store)[:n_lines], tokenizer, params.phase1.max_length, train=True))
+
+
+def load_mlm_head(model: MultiTaskModel, phase1_dir: str) -> None:
+    """The encoder is a pretrained MLM (XLM-R from the Hub, or phase 1's): its LM head goes with it,
+    as jiant's from_transformers_with_mlm keeps it; a fresh head would first unlearn the encoder."""
+    head_path = os.path.join(phase1_dir, "mlm_head.safetensors")
+    if not os.path.exists(head_path):
+        raise FileNotFoundError(f"{head_path} is missing: phase 1 writes the pretrained LM head there (dvc repro phase1)")
+    model.add_head("mlm", "mlm")
+    model.heads["mlm"].load_state_dict(io.load_state(head_path))  # strict: every key, no other
 
 
 # ---- phase 3 -------------------------------------------------------------------------------
@@ -494,7 +565,8 @@ def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir:
 
         loop = _loop_settings(cfg.OptimConfig(lr=t.lr, batch_size=hp.batch_size, grad_accum=hp.grad_accum, epochs=hp.epochs, warmup=t.warmup, weight_decay=t.weight_decay, max_grad_norm=t.max_grad_norm), params.engine, seed, eval_every=t.eval_every, patience=t.patience)
         curve: list[dict] = []
-        result = train(model, {head: TrainTask(head, fmt, train_feats)}, loop, device=device, pad_id=pad_id, evaluate=dev_score, log=curve.append, **_engine_args(params, f"phase3/{setting}-{targets[0]}/seed{seed}", None))
+        # the early-stopping dev set decides the best weights: a checkpoint is resumed only with the same
+        result = train(model, {head: TrainTask(head, fmt, train_feats)}, loop, device=device, pad_id=pad_id, evaluate=dev_score, log=curve.append, inputs={"dev": digest_features(dev_feats)}, **_engine_args(params, f"phase3/{setting}-{targets[0]}/seed{seed}", None))
         for target in targets:
             run = {"steps": result.steps, "best_dev": result.best_score, "best_step": result.best_step, "stopped_early": result.stopped_early, "seconds": round(result.seconds, 1), "scores": {}}
             for (split, lang), (examples, feats) in eval_sets[target].items():
