@@ -28,7 +28,7 @@ COPY xstilts ./xstilts
 RUN python3 -m venv /opt/venv \
     && pip install -r requirements.lock \
     && pip install --no-deps -e . \
-    && python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (xstilts)"
+    && python -m ipykernel install --sys-prefix --name xstilts --display-name "Python (xstilts)"
 
 COPY . .
 

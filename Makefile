@@ -16,6 +16,7 @@ tex:  # latexmk + pdflatex for the report stage (Debian/Ubuntu packages; a no-op
 	python3 -m venv .venv
 	$(PY) -m pip install --quiet -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name xstilts --display-name "Python (xstilts)"  # the notebooks' kernel (dvc.yaml: papermill -k xstilts)
 	touch $@
 
 validate: setup
@@ -41,8 +42,8 @@ study: setup  # a follow-up study (configs/studies/) through the DVC experiment 
 	@test -d .git || (echo "dvc needs a git checkout"; exit 1)
 	$(PY) -m xstilts.cli study run $(STUDY) -j $(JOBS)
 
-lab: setup
-	.venv/bin/jupyter lab notebooks/
+lab: setup  # the stage notebooks on the package's kernel; executed copies are in outputs/notebooks/
+	.venv/bin/jupyter lab --ServerApp.root_dir=. --FileContentsManager.preferred_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: setup
 	$(PY) benchmarks/qa_featurization.py

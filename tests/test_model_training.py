@@ -118,3 +118,21 @@ def test_total_steps_follow_jiant_rule():
     s = LoopSettings(lr=1, batch_size=8, epochs=2, grad_accum=2)
     assert total_steps(tasks, s) == math.ceil((2 * 13 + 2 * 4) / 2)
     assert total_steps(tasks, s, cap=16) == math.ceil((2 * 2 + 2 * 2) / 2)
+
+
+def test_progress_lines_are_capped_per_run_while_log_records_keep_their_interval(capsys):
+    """A long run prints at most ~MAX_PROGRESS_LINES lines (executed notebooks stay small); curves keep every log_every."""
+    from xstilts.training import MAX_PROGRESS_LINES, progress_interval
+
+    assert progress_interval(100, 50) == 50  # short runs: every log_every, as before
+    assert progress_interval(763_506, 50) == 3818  # the paper's `multi` phase 2: 200 lines, not 15,271
+    model = MultiTaskModel(tiny_encoder(), dropout=0.0)
+    model.add_head("toy", "classification", 2)
+    steps = 3 * MAX_PROGRESS_LINES + 7
+    records = []
+    s = LoopSettings(lr=1e-3, batch_size=2, max_steps=steps, log_every=1)
+    train(model, {"toy": TrainTask("toy", PairClassification(), toy_features(32))}, s, device=torch.device("cpu"), pad_id=1, log=records.append)
+    lines = [line for line in capsys.readouterr().out.splitlines() if " step " in line]
+    assert MAX_PROGRESS_LINES // 2 < len(lines) <= MAX_PROGRESS_LINES + 1
+    assert lines[-1].startswith(f"train step {steps}/{steps}")
+    assert sorted({r["step"] for r in records if "loss" in r}) == list(range(steps))

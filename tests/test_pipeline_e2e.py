@@ -68,3 +68,25 @@ def test_second_repro_is_a_no_op(repro):
     assert "Running stage" not in res.stdout, res.stdout[-3000:]
     status = run([str(BIN / "dvc"), "status"], repo)
     assert "changed" not in status.stdout, status.stdout
+
+
+def test_executed_notebooks_show_tables_and_figures(repro):
+    """Every executed stage notebook reads as a walkthrough: tables and figures present, no error
+    output, no tqdm warning, under 1 MB (tests/notebook_checks.py); one per stage, phase 2 and 3 per run."""
+    from tests.notebook_checks import check_all
+
+    repo, _, _ = repro
+    nbs = repo / "outputs" / "notebooks"
+    params = json.loads((repo / "outputs" / "phase1" / "params.resolved.json").read_text())["params"]
+    settings, groups = params["intermediate"]["settings"], params["target"]["groups"]
+    assert len(list(nbs.glob("*.ipynb"))) == 7  # benchmark, phase1, features, retrieval, analysis, verify, report
+    assert {p.stem for p in (nbs / "phase2").glob("*.ipynb")} == set(settings)
+    assert {p.stem for p in (nbs / "phase3").glob("*.ipynb")} == {f"{s}-{g}" for s in settings for g in groups}
+    assert check_all(nbs) == []
+    for s, tasks in settings.items():  # the curves `dvc plots show` reads
+        assert [p.name for p in (repo / "outputs" / "curves" / "phase2" / s).iterdir()] == (["loss.csv"] if tasks else [])
+        for g, targets in groups.items():
+            for t in targets:
+                assert {p.name for p in (repo / "outputs" / "curves" / "phase3" / f"{s}-{g}" / t).iterdir()} == {"loss.csv", "dev.csv"}
+    res = run([str(BIN / "dvc"), "plots", "show", "--json"], repo)
+    assert res.returncode == 0 and "WARNING" not in res.stderr, res.stderr[-2000:]

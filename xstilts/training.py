@@ -68,9 +68,19 @@ class LoopSettings:
     bf16: bool = True  # autocast on CUDA only
     fused_adamw: bool = True  # CUDA only
     seed: int = 0
-    log_every: int = 50  # steps between log records / progress lines
+    log_every: int = 50  # steps between log records (curves); progress lines are rarer on long runs
     compile: bool = False  # torch.compile the encoder, in place (state-dict keys unchanged)
     compile_backend: str = "inductor"  # "eager" only traces with dynamo: fast, for tests
+
+
+# Executed notebooks hold the progress lines: a paper-profile run has up to ~10^6 steps, so lines
+# are capped per run (about 100 bytes each) to keep every notebook well under 1 MB.
+MAX_PROGRESS_LINES = 200
+
+
+def progress_interval(steps: int, log_every: int) -> int:
+    """Steps between printed progress lines: every ``log_every``, but at most ~MAX_PROGRESS_LINES a run."""
+    return max(log_every, -(-steps // MAX_PROGRESS_LINES))
 
 
 # Settings that change the trajectory: resuming a checkpoint written under other values is refused.
@@ -222,7 +232,7 @@ def train(
     inputs: hashes of what else the trajectory depends on (e.g. the early-stopping dev set), added
         to the resume fingerprint with the starting weights and the training features.
     live_dir: DVCLive directory for per-step metrics (``dvc plots``); None: no DVCLive.
-    progress: print a plain line every ``log_every`` steps (rank 0 only).
+    progress: print a plain line every ``progress_interval(steps, log_every)`` steps (rank 0 only).
     Under ``torchrun`` (after :func:`xstilts.distributed.setup`) training is data-parallel.
     """
     world = distributed.current()
@@ -231,6 +241,7 @@ def train(
     origin = {"start_weights": digest_state(model.state_dict()), "features": {n: digest_features(t.features) for n, t in sorted(tasks.items())}, **(inputs or {})} if checkpoint_dir else {}
     model.to(device).train()
     steps = total_steps(tasks, s, cap, world.world_size)
+    print_every = progress_interval(steps, s.log_every)
     opt, sched = make_optimizer(model, s, steps, device)
     probabilities = probabilities or {name: 1.0 / len(tasks) for name in tasks}
     # Identical on every rank: all ranks train the same task at each micro-step (DDP needs the same graph).
@@ -346,11 +357,12 @@ def train(
             records = []
             if step % s.log_every == 0 or step == steps - 1:
                 records.append({"step": step, "loss": loss_value, "lr": sched.get_last_lr()[0]})
+            if step % print_every == 0 or step == steps - 1:
                 now = time.perf_counter()
                 rate = (loop["tokens"] - window[1]) / max(now - window[0], 1e-9)
                 window = (now, loop["tokens"])
                 eta = (now - start) / (step + 1 - (resumed_from or 0)) * (steps - step - 1)
-                say(f"{desc} step {step + 1}/{steps} | loss {loss_value:.4f} | lr {records[-1]['lr']:.2e} | {rate:,.0f} tok/s | padding {1 - loop['tokens'] / max(loop['padded'], 1):.0%} | {_clock(seconds_before + now - start)} elapsed, eta {_clock(eta)}", flush=True)
+                say(f"{desc} step {step + 1}/{steps} | loss {loss_value:.4f} | lr {sched.get_last_lr()[0]:.2e} | {rate:,.0f} tok/s | padding {1 - loop['tokens'] / max(loop['padded'], 1):.0%} | {_clock(seconds_before + now - start)} elapsed, eta {_clock(eta)}", flush=True)
             # 5. periodic evaluation on rank 0, best weights kept (on the CPU), early stopping
             if evaluate and s.eval_every and ((step + 1) % s.eval_every == 0 or step == steps - 1):
                 score = world.broadcast_float(evaluate(model) if main else None)  # the others wait here
