@@ -32,8 +32,9 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
 
-use-paper: setup
+use-paper: setup  # copy the paper profile, then list what it needs; fails only while a hand-supplied input is missing (README "Preflight")
 	$(PY) -m xstilts.cli use-profile configs/paper.yaml
+	$(PY) -m xstilts.cli preflight params.yaml
 
 STUDY ?= rq1
 JOBS ?= 1

@@ -25,10 +25,11 @@ NB = {
     "00_benchmark": (
         "# Embedded benchmark\n"
         "**In:** `params.yaml` (`data.*`). **Out:** `data/embedded/` (embedded profile: a deterministic synthetic multilingual benchmark written in the Hub's schemas, "
-        "with `manifest.json`) or, in the paper profile, `manifest.json` recording the pinned Hub revisions (nothing is downloaded here).",
-        'params_path = "params.yaml"\nout_dir = "data/embedded"',
+        "with `manifest.json`) or, in the paper profile, only `manifest.json` (nothing is downloaded here; a local mirror is read, never written); "
+        "`outputs/benchmark/manifest.json` records the source, and a mirror's files. A missing hand-supplied input (CCGbank) stops the run here.",
+        'params_path = "params.yaml"\nout_dir = "data/embedded"\nmanifest_path = "outputs/benchmark/manifest.json"',
         [
-            "from xstilts import config, pipeline\nparams = config.load(params_path)\nmanifest = pipeline.build_benchmark(params, out_dir)",
+            "from xstilts import config, pipeline\nparams = config.load(params_path)\nmanifest = pipeline.build_benchmark(params, out_dir, manifest_path)",
             md("## Where each dataset comes from\nEvery task of the benchmark: its role in the paper, format, metric, number of languages (in XTREME), Hub source and licence."),
             SETUP,
             "from xstilts.explore import data\ndata.dataset_card(data.benchmark_tasks(manifest))",

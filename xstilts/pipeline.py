@@ -47,7 +47,7 @@ def store_for(params: cfg.Params):
 
     if params.data.source == "hub":
         return HubStore(revisions=params.data.revisions, local_dirs=params.data.local_dirs, repos=params.data.repos)
-    return LocalStore(params.data.root, repos=params.data.repos)
+    return LocalStore(params.data.root, repos=params.data.repos, local_dirs=params.data.local_dirs)
 
 
 def has_language(params: cfg.Params, task: tb.Task, lang: str) -> bool:
@@ -169,19 +169,48 @@ def _limit(items: list, n: int) -> list:
 # ---- benchmark -----------------------------------------------------------------------------
 
 
-def build_benchmark(params: cfg.Params, out_dir: str) -> dict:
-    """Embedded profile: write the synthetic benchmark in Hub schemas. Paper profile: nothing to
-    build (datasets come from the Hub at pinned revisions); record that in the manifest."""
+def build_benchmark(params: cfg.Params, out_dir: str, manifest_path: str | None = None) -> dict:
+    """The benchmark stage. Embedded: write the synthetic benchmark in Hub schemas to ``out_dir``.
+    Hub / local mirror: nothing to build; ``out_dir`` holds only the manifest. Never writes to
+    ``data.root`` outside the embedded profile: a user's mirror is read, never an output (DVC
+    deletes a stage's outputs before running it), so dvc.yaml declares ``data/embedded`` and
+    ``outputs/benchmark/manifest.json`` as outputs and the mirror only as a dependency of later stages."""
+    manifest = {"source": params.data.source, "root": params.data.root, "revisions": params.data.revisions, "repos": params.data.repos}
     if params.data.source == "embedded":
         from xstilts.synthetic import SyntheticConfig, generate
 
+        if manifest_path and os.path.realpath(out_dir) != os.path.realpath(params.data.root):
+            raise cfg.ConfigError(f"data.root: the benchmark stage writes the embedded benchmark to {out_dir!r}, so later stages must read it there: set data.root: {out_dir}")
         if os.path.isdir(out_dir):
             shutil.rmtree(out_dir)
-        return generate(out_dir, SyntheticConfig(seed=params.data.embedded.seed, scale=params.data.embedded.scale))
-    os.makedirs(out_dir, exist_ok=True)
-    manifest = {"source": params.data.source, "root": params.data.root, "revisions": params.data.revisions, "repos": params.data.repos}
-    io.write_json(os.path.join(out_dir, "manifest.json"), manifest)
+        manifest.update(generate(out_dir, SyntheticConfig(seed=params.data.embedded.seed, scale=params.data.embedded.scale)))
+    else:
+        from xstilts.preflight import hand_inputs
+
+        # the first stage: a missing CCGbank stops `dvc repro` here, before the model download
+        missing = [need.message for need in hand_inputs(params) if need.required and not need.present]
+        if missing:
+            raise cfg.ConfigError("\n".join(missing))
+        if _inside(out_dir, params.data.root) or _inside(params.data.root, out_dir):
+            raise cfg.ConfigError(f"data.root: {params.data.root!r} overlaps {out_dir!r}, the benchmark stage's output: move the mirror elsewhere")
+        os.makedirs(out_dir, exist_ok=True)
+        if params.data.source == "local":
+            manifest["mirror_files"] = mirror_listing(params.data.root)
+        io.write_json(os.path.join(out_dir, "manifest.json"), manifest)
+    if manifest_path:
+        io.write_json(manifest_path, manifest)
     return manifest
+
+
+def _inside(path: str, folder: str) -> bool:
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def mirror_listing(root: str) -> dict[str, int]:
+    """Relative path -> size of every file of a local mirror: what the run read, without hashing it
+    (DVC hashes the mirror as a dependency of the stages that read it)."""
+    return {str(p.relative_to(root)): p.stat().st_size for p in sorted(Path(root).rglob("*")) if p.is_file()}
 
 
 # ---- phase 1 -------------------------------------------------------------------------------
@@ -223,18 +252,19 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
         from xstilts.model import load_pretrained_encoder, load_pretrained_mlm_head
 
         m = params.model
-        path = hub.snapshot_model(m.name_or_path, m.revision)
+        model = hub.resolve_model(m.name_or_path, m.revision)  # a local folder or a Hub snapshot, one resolution
+        path = model.path
         tokenizer = AutoTokenizer.from_pretrained(path)
         tokenizer.save_pretrained(os.path.join(out_dir, "tokenizer"))
         encoder = load_pretrained_encoder(path)
-        save_encoder(encoder, os.path.join(out_dir, "encoder"), {"source": m.name_or_path, "revision": m.revision})
+        save_encoder(encoder, os.path.join(out_dir, "encoder"), model.provenance())  # the snapshot's commit, not "main"
         # XLM-R's own LM head, for the MLM variant of phase 2 (jiant's from_transformers_with_mlm)
         io.save_state(load_pretrained_mlm_head(path), os.path.join(out_dir, "mlm_head.safetensors"))
         # no MLM step is trained here: an empty curve and an empty DVCLive plots folder
         io.write_json(os.path.join(out_dir, "curve.json"), {"mlm": []})
         shutil.rmtree(os.path.join(out_dir, "live"), ignore_errors=True)
         os.makedirs(os.path.join(out_dir, "live", "plots", "metrics"))
-        metrics = {"steps": 0, "source": "hub", "model": m.name_or_path, "revision": m.revision, "vocab_size": len(tokenizer), "parameters": sum(p.numel() for p in encoder.parameters())}
+        metrics = {"steps": 0, "source": "hub", "model": m.name_or_path, "revision": m.revision, "commit": model.commit, "vocab_size": len(tokenizer), "parameters": sum(p.numel() for p in encoder.parameters())}
         io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
         return metrics
 
@@ -313,6 +343,7 @@ def build_features(params: cfg.Params, phase1_dir: str, out_dir: str) -> dict:
         io.write_rows(os.path.join(out_dir, name, f"{split}.{lang}.parquet"), feats)
     key = {n: features_key(tokenizer_dir, TASKS[n], max_length_for(params, TASKS[n])) for n in sorted({n for n, _, _ in needed_splits(params)})}
     io.write_json(os.path.join(out_dir, "keys.json"), key)
+    io.write_json(os.path.join(out_dir, "provenance.json"), store.provenance())  # the commit of every dataset read
     io.write_json(os.path.join(out_dir, "summary.json"), summary)
     return summary
 
@@ -610,6 +641,13 @@ def run_phase3_group(params: cfg.Params, setting: str, group: str, phase2_dir: s
 # ---- retrieval -----------------------------------------------------------------------------
 
 
+def retrieval_protocols(params: cfg.Params, store) -> dict:
+    """Per retrieval task that has one, how its dev is obtained (bucc2018: the sample set or the held-out rule)."""
+    from xstilts.tasks import bucc2018
+
+    return {"bucc2018": bucc2018.protocol(store)} if "bucc2018" in params.retrieval.tasks else {}
+
+
 def run_retrieval(params: cfg.Params, settings: list[str], phase2_root: str, phase1_dir: str, out_dir: str) -> dict:
     """BUCC mining and Tatoeba retrieval straight from each phase-2 encoder (no target training):
     mean-pooled hidden states of ``retrieval.layer`` over non-padding tokens."""
@@ -622,6 +660,10 @@ def run_retrieval(params: cfg.Params, settings: list[str], phase2_root: str, pha
     store = store_for(params)
     r = params.retrieval
     metrics: dict = {}
+    protocols = retrieval_protocols(params, store)
+    for name, proto in protocols.items():  # in the stage output: how BUCC's threshold is tuned
+        print(f"{name}: threshold tuned on {proto['dev']}; scores on {proto['test']}" + (f"\n  {proto['note']}" if proto["deviation"] else ""))
+    io.write_json(os.path.join(out_dir, "protocol.json"), protocols)  # verify and the report mark a deviation
     for setting in settings:
         encoder = load_encoder(os.path.join(phase2_root, setting, "encoder")).to(device).eval()
         cache: dict = {}  # candidate pools shared by query languages are embedded once per encoder
@@ -631,5 +673,6 @@ def run_retrieval(params: cfg.Params, settings: list[str], phase2_root: str, pha
                 res = retrieval.evaluate_task(task, store, lang, encoder, tokenizer, layer=r.layer, max_length=min(r.max_length, encoder.config.max_position_embeddings - 2), k=r.k, device=device, batch_size=params.engine.eval_batch_size, cache=cache)
                 metrics.setdefault(setting, {}).setdefault(name, {})[lang] = {**res["scores"], "chance": res["chance"]}
                 io.write_jsonl(os.path.join(out_dir, setting, name, f"{lang}.jsonl"), res["predictions"])
+    io.write_json(os.path.join(out_dir, "provenance.json"), store.provenance())  # the commit of every dataset read
     io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
     return metrics

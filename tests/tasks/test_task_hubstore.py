@@ -44,6 +44,8 @@ class FakeHub:
             assert name is None and data_dir, "the parquet branch must be read with data_dir=<config>"
         config = name if name is not None else data_dir
         files = self.local.files(path, config, split)
+        if not os.path.isdir(os.path.join(self.local.root, path)):  # what datasets raises offline for an uncached repo
+            raise ConnectionError(f"Couldn't reach '{path}' on the Hub (OfflineModeIsEnabled)")
         if not files:
             raise ValueError(f'Unknown split "{split}". Should be one of [...]')
         return REAL_LOAD_DATASET("parquet", data_files={split: files}, split=split, cache_dir=self.cache_dir)
@@ -58,7 +60,7 @@ def fake_hub(monkeypatch, fixture_root, tmp_path):
 
 def hub_store(fixture_root):
     return HubStore(revisions={"google/xtreme": "0123abc"}, cache_dir=None,
-                    local_dirs={"ccgbank": os.path.join(fixture_root, "ccgbank"), "mewslix": os.path.join(fixture_root, "mewslix")})
+                    local_dirs={name: os.path.join(fixture_root, name) for name in ("ccgbank", "mewslix", "bucc2018")})
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))
