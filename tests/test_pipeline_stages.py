@@ -370,19 +370,19 @@ def test_stages_declare_every_param_they_read(world, tmp_path, monkeypatch):
     uncovered = {k: v for k, v in uncovered.items() if v}
     assert not uncovered, f"xstilts code a stage runs but not in its dvc.yaml deps: {uncovered}"
     # the feature-cache key hashes every module that shaped the cached features
-    shaping = stage_code(code["features"], "features", notebook=False)  # the walkthrough shapes no feature
+    shaping = stage_code(code["features"], "features", with_notebook=False)  # the walkthrough shapes no feature
     assert shaping <= pipeline.feature_code_files(), sorted(shaping - pipeline.feature_code_files())
     walkthrough = {f for f in code_deps(stages, "features") if f.startswith("xstilts/explore/")}
     assert code_deps(stages, "features") - walkthrough == pipeline.feature_code_files()  # dvc.yaml and the key agree
 
 
 # config.py only parses params.yaml: the values a stage reads are DVC params (the test above).
-NOT_CODE_DEPS = {"xstilts/config.py"}
-# TODO(merge): the benchmark stage's deps are being reworked on another branch (it runs xstilts/io.py)
-CODE_DEPS_ELSEWHERE = {"benchmark"}
+# explore/__init__.py only moves a lab kernel to the repository root.
+NOT_CODE_DEPS = {"xstilts/config.py", "xstilts/explore/__init__.py"}
+CODE_DEPS_ELSEWHERE: set[str] = set()
 
 
-def stage_code(files: set[str], stage: str, notebook: bool = True) -> set[str]:
+def stage_code(files: set[str], stage: str, with_notebook: bool = True) -> set[str]:
     """The xstilts source files among ``files`` (absolute paths of executed code), repo-relative,
     plus the modules the stage's notebook imports."""
     import ast
@@ -394,9 +394,9 @@ def stage_code(files: set[str], stage: str, notebook: bool = True) -> set[str]:
     rel = {str(Path(f).relative_to(pkg.parent)) for f in files if Path(f).is_relative_to(pkg)}
     with open("dvc.yaml") as f:
         spec = yaml.safe_load(f)["stages"][stage]
-    notebook = next(d for d in spec.get("do", spec)["deps"] if d.endswith(".ipynb"))
-    if not notebook:
+    if not with_notebook:
         return rel - NOT_CODE_DEPS
+    notebook = next(d for d in spec.get("do", spec)["deps"] if d.endswith(".ipynb"))
     # the notebook's code as Python (IPython magics such as %matplotlib become calls)
     from IPython.core.inputtransformer2 import TransformerManager
 
@@ -407,20 +407,18 @@ def stage_code(files: set[str], stage: str, notebook: bool = True) -> set[str]:
         base = pkg.parent / dotted.replace(".", "/")
         return next((f for f in (base.with_suffix(".py"), base / "__init__.py") if f.exists()), None)
 
-    # the xstilts modules the notebook imports, and theirs in turn (the walkthrough runs them)
-    todo, seen = [ast.parse(source)], set()
-    while todo:
-        for node in ast.walk(todo.pop()):
-            names = []
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "xstilts":
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names if a.name.split(".")[0] == "xstilts"]
-            for name in names:
-                f = module_file(name)
-                if f is not None and f not in seen:
-                    seen.add(f)
-                    todo.append(ast.parse(f.read_text()))
+    # the xstilts modules the notebook imports itself (a module's own imports are not followed:
+    # `pipeline` imports nearly everything, and the stage run above traced what it executes)
+    seen = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "xstilts":
+            names = [f"{node.module}.{a.name}" for a in node.names]
+            names = [n for n in names if module_file(n) is not None] or [node.module]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names if a.name.split(".")[0] == "xstilts"]
+        else:
+            continue
+        seen |= {f for f in map(module_file, names) if f is not None}
     rel |= {str(f.relative_to(pkg.parent)) for f in seen if f.name != "__init__.py" or f.parent != pkg}
     return rel - NOT_CODE_DEPS
 
