@@ -48,16 +48,18 @@ def fake_run(repo: Path) -> None:
             (target / f"seed{seed}" / "predictions").mkdir(parents=True, exist_ok=True)
             (target / f"seed{seed}" / "predictions" / f"{split}.qa.jsonl").write_text(f'{{"id": "1", "prediction": {seed}, "gold": 0}}\n')
         (target / f"seed{seed}" / "curve.json").write_text("{}")
-    for d in ("phase2/none/encoder", "features", "notebooks/phase3"):
+    for d in ("phase2/none/encoder", "features", "notebooks/phase3", "curves/phase3/none-all/xnli"):
         (out / d).mkdir(parents=True, exist_ok=True)
     (out / "phase2" / "none" / "encoder" / "encoder.safetensors").write_text("weights")
     (out / "features" / "keys.json").write_text("{}")
+    (out / "curves" / "phase3" / "none-all" / "xnli" / "loss.csv").write_text("step,loss\n0,1.0\n")
     (out / "notebooks" / "phase3" / "none-all.ipynb").write_text("{}")
     make_figures(out / "analysis")
     for name in ("results.md", "zero_shot.md"):
         (out / "analysis" / name).write_text("| fake |\n")
     (out / "retrieval").mkdir()
     (out / "retrieval" / "metrics.json").write_text("{}")
+    (out / "retrieval" / "protocol.json").write_text("{}")
     for nb in ("06_analysis", "07_verify"):
         (out / "notebooks" / f"{nb}.ipynb").write_text("{}")
     verify.run(str(out), str(out / "verify"), params)
