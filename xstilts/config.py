@@ -154,6 +154,21 @@ class AnalysisConfig:
 
 
 @dataclass
+class StageResources:  # one SLURM job (xstilts.cluster.resources)
+    gpus: int = 0
+    cpus: int = 2
+    mem: str = "8G"  # sbatch --mem
+    time: str = "4:00:00"  # sbatch --time
+
+
+@dataclass
+class ClusterConfig:  # `xstilts.cli cluster submit`: resources per dvc.yaml stage kind
+    partition: str = ""  # SLURM partition ("" = the cluster's default)
+    default: StageResources = field(default_factory=StageResources)
+    stages: dict[str, StageResources] = field(default_factory=dict)
+
+
+@dataclass
 class Params:
     profile: str = "embedded"
     seed: int = 0
@@ -165,6 +180,7 @@ class Params:
     target: TargetConfig = field(default_factory=TargetConfig)
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
 
 # ---- generic typed construction --------------------------------------------------------------
@@ -273,6 +289,9 @@ def check(params: Params) -> Params:
         raise ConfigError(f"retrieval.layer: {params.retrieval.layer} exceeds model.num_layers={params.model.num_layers}")
     if params.profile == "embedded" and (params.data.source != "embedded" or params.model.source != "scratch"):
         raise ConfigError("profile: 'embedded' needs data.source=embedded and model.source=scratch")
+    from xstilts.cluster import resources
+
+    resources.check(params.cluster)
     return params
 
 
