@@ -76,6 +76,6 @@ def test_tiny_embedded_pipeline_on_two_local_slots_equals_serial_repro(serial_ti
     seconds = time.perf_counter() - start
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
     print(f"tiny embedded pipeline: serial dvc repro {serial_seconds:.0f} s, two local slots {seconds:.0f} s")
-    assert locks.differences(serial, repo, volatile=locks.TIMED) == []
+    assert locks.differences(serial, repo) == []
     status = dvc(repo, "status", TARGET)
     assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
