@@ -20,6 +20,8 @@ def slurm(tmp_path_factory):
     try:
         env, pids = slurm_local.start(tmp_path_factory.mktemp("slurm"))
     except slurm_local.Unavailable as err:
+        if os.environ.get("XSTILTS_REQUIRE_SLURM"):  # CI (.ci/run): a SLURM that does not start is a failure
+            pytest.fail(f"cannot start SLURM: {err}")
         pytest.skip(f"cannot start SLURM here: {err}")
     old = os.environ.get("SLURM_CONF")
     os.environ["SLURM_CONF"] = env["SLURM_CONF"]  # client commands (sbatch, squeue) of the code under test

@@ -113,3 +113,47 @@ def test_a_requeued_job_runs_again_and_its_result_is_recorded(slurm, tmp_path):
     assert "restart 0" in log and "restart 1" in log and "DUE TO JOB REQUEUE" in log, log
     assert locks.differences(serial, repo) == []
     assert "up to date" in dvc(repo, "status").stdout
+
+
+
+def test_a_failed_job_cancels_its_downstream_and_collect_records_the_rest(slurm, tmp_path):
+    repo = make_toy_repo(tmp_path / "slurm", sleep=0, fail="c")
+    with_cluster_params(repo, SMALL)
+    assert cluster(repo, "submit", "--backend", "slurm").returncode == 0
+    res = cluster(repo, "collect", "--backend", "slurm", "--wait", timeout=300)
+    assert res.returncode == 1, res.stdout + res.stderr
+    st = dict(line.split(None, 1) for line in res.stdout.strip().splitlines() if not line.startswith("["))
+    assert st["a"] == "recorded" and st["b"] == "recorded" and st["c"] == "failed (exit 3)" and st["d"].startswith("lost"), st
+    assert set(locks.load(repo)) == {"a", "b"}
+
+@pytest.mark.slow
+def test_tiny_embedded_pipeline_through_slurm_with_phase1_requeued_mid_run(slurm, serial_tiny, tmp_path):
+    """The tiny embedded pipeline as SLURM jobs; phase 1 is requeued after its first checkpoint
+    (as a preemption would), resumes from it, and `collect` records a dvc.lock equal to a serial
+    `dvc repro`'s, with `dvc status` clean."""
+    serial, serial_seconds = serial_tiny
+    repo = make_tiny_repo(tmp_path / "slurm")
+    with_cluster_params(repo, {"default": {"gpus": 0, "cpus": 1, "mem": "900M", "time": "1:00:00"}})
+    start = time.perf_counter()
+    res = cluster(repo, "submit", TARGET, "--backend", "slurm")
+    assert res.returncode == 0, res.stdout + res.stderr
+    phase1 = job_ids(repo)["phase1"]
+    deadline = time.monotonic() + 900
+    while not list((repo / "checkpoints" / "phase1").glob("step-*")):
+        assert time.monotonic() < deadline and squeue_state(slurm, phase1) in ("PENDING", "RUNNING"), "phase 1 never wrote a checkpoint"
+        time.sleep(0.2)
+    subprocess.run(["scontrol", "requeue", phase1], env=slurm, check=True)
+    time.sleep(1)
+    subprocess.run(["scontrol", "update", f"JobId={phase1}", "StartTime=now"], env=slurm, check=True)
+    res = cluster(repo, "collect", "--backend", "slurm", "--wait", timeout=1800)
+    seconds = time.perf_counter() - start
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    log = next((repo / ".cluster").glob("*/logs/phase1.log")).read_text()
+    assert "restart 1" in log and "DUE TO JOB REQUEUE" in log, log[-3000:]
+    notebook = (repo / "outputs" / "notebooks" / "01_phase1_pretrain.ipynb").read_text()
+    resumed = re.search(r"resuming from checkpoints/phase1/step-(\d+)", notebook)
+    assert resumed, "the requeued phase 1 did not resume from its checkpoint"
+    print(f"tiny embedded pipeline: serial dvc repro {serial_seconds:.0f} s, SLURM (1 node, 2 CPUs, one requeue) {seconds:.0f} s; phase 1 resumed at step {int(resumed.group(1))}")
+    assert locks.differences(serial, repo) == []
+    status = dvc(repo, "status", TARGET)
+    assert status.returncode == 0 and "changed" not in status.stdout, status.stdout

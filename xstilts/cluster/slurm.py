@@ -19,6 +19,10 @@ from xstilts.cluster.ledger import Run
 from xstilts.config import ClusterConfig
 
 
+# job states in which a stage's command may still run (again): its exit file is not final yet
+ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT", "PREEMPTED"}
+
+
 def _sh(cmd: list[str]) -> str:
     if shutil.which(cmd[0]) is None:
         raise FileNotFoundError(f"{cmd[0]}: not on PATH (the SLURM client tools are needed on this machine)")
@@ -66,7 +70,7 @@ def status(run: Run) -> dict[str, str]:
         rc = run.exit_status(s)
         if run.recorded(s):
             out[s.name] = "recorded"
-        elif jobs.get(s.name) in live:  # a requeued job may still hold an old exit status
+        elif live.get(jobs.get(s.name), "").split(" ")[0] in ACTIVE:  # a requeued job may still hold an old exit status
             out[s.name] = live[jobs[s.name]]
         elif rc is not None:
             out[s.name] = "finished" if rc == 0 else f"failed (exit {rc})"
@@ -85,7 +89,7 @@ def collect(root: str, run: Run, wait: bool = False, poll: float = 5.0, timeout:
                 record.commit(root, run, s)
                 st[s.name] = "recorded"
                 log(f"[cluster] recorded {s.name} in dvc.lock")
-        waiting = [n for n, v in st.items() if v.split(" ")[0] in ("PENDING", "RUNNING", "REQUEUED", "CONFIGURING", "COMPLETING", "SUSPENDED", "finished")]
+        waiting = [n for n, v in st.items() if v.split(" ")[0] in ACTIVE]
         if not wait or not waiting:
             return st
         if timeout is not None and time.monotonic() - start > timeout:
