@@ -80,7 +80,8 @@ class EngineConfig:
     eval_batch_size: int = 64
     checkpoint_every: int = 0  # steps; 0 = only at the end
     num_threads: int = 0  # torch CPU threads of a stage; 0 = torch default
-    parallel_runs: int = 1  # CPU only: a phase-3 stage's targets run in this many processes, each with max(1, num_threads // parallel_runs) threads
+    parallel_runs: int = 1  # a phase-3 stage's targets run in this many processes: on CPU each with max(1, num_threads // parallel_runs) threads; on CUDA sharing the GPU where xstilts.memory estimates they fit
+    merge_micro_batches: bool = False  # CUDA: take phase 3's global batch (batch_size x grad_accum) in the fewest micro-batches that fit
 
 
 @dataclass

@@ -90,3 +90,17 @@ def free_memory(device) -> int:
 
     free, _ = torch.cuda.mem_get_info(device)
     return free
+
+
+def encoder_shape(encoder_dir: str, head_parameters: int = 0) -> EncoderShape:
+    """The shape of a saved encoder (``config.json`` + ``encoder.safetensors``), without loading it."""
+    import json
+    import os
+
+    from safetensors import safe_open
+
+    with open(os.path.join(encoder_dir, "config.json")) as f:
+        c = json.load(f)
+    with safe_open(os.path.join(encoder_dir, "encoder.safetensors"), "pt") as st:
+        n = sum(math.prod(st.get_slice(k).get_shape()) for k in st.keys())
+    return EncoderShape(n + head_parameters, c["num_hidden_layers"], c["hidden_size"], c["num_attention_heads"], c["intermediate_size"])
