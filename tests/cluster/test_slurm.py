@@ -157,3 +157,18 @@ def test_tiny_embedded_pipeline_through_slurm_with_phase1_requeued_mid_run(slurm
     assert locks.differences(serial, repo) == []
     status = dvc(repo, "status", TARGET)
     assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
+
+
+def test_validate_checks_the_cluster_section_but_outputs_never_see_it(tmp_path):
+    """`validate` refuses a bad cluster: section naming the key; the resolved params that every
+    stage writes next to its outputs leave it out, so resources never change an output's bytes."""
+    import yaml
+
+    from xstilts import config
+
+    raw = yaml.safe_load(open("params.yaml"))
+    assert "cluster" in raw and "cluster" not in config.to_dict(config.from_dict(raw))
+    raw["cluster"]["stages"]["phase2"]["time"] = "two hours"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=r"params.yaml: cluster.stages.phase2.time: 'two hours' is not an sbatch --time value"):
+        config.load(str(tmp_path / "params.yaml"))

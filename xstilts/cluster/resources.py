@@ -30,16 +30,21 @@ def check(cluster: ClusterConfig) -> None:
             raise ConfigError(f"{key}.time: {r.time!r} is not an sbatch --time value (e.g. 4:00:00, 1-12:00:00)")
 
 
+def parse(raw: dict) -> ClusterConfig:
+    """The ``cluster:`` section, typed and checked."""
+    cluster = config._build(ClusterConfig, raw, "cluster")
+    check(cluster)
+    return cluster
+
+
 def load(path: str = "params.yaml") -> ClusterConfig:
     """Only the ``cluster:`` section of a params file (absent: the defaults), checked."""
     with open(path) as f:
         raw = (yaml.safe_load(f) or {}).get("cluster", {})
     try:
-        cluster = config._build(ClusterConfig, raw, "cluster")
-        check(cluster)
+        return parse(raw)
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
-    return cluster
 
 
 def for_stage(cluster: ClusterConfig, kind: str, known_kinds: set[str]) -> StageResources:
