@@ -580,11 +580,19 @@ def phase3_micro_batch(params: cfg.Params, phase2_dir: str, unit: list[str], fre
     the same global batch in the fewest micro-batches that fit ``runs`` runs into ``free`` bytes."""
     from xstilts import memory
 
-    hp = cfg.target_hparams(params, unit[0])
     if not params.engine.merge_micro_batches:
+        hp = cfg.target_hparams(params, unit[0])
         return hp.batch_size, hp.grad_accum
+    return micro_batch_for_shape(params, memory.encoder_shape(os.path.join(phase2_dir, "encoder")), unit, free, runs)
+
+
+def micro_batch_for_shape(params: cfg.Params, shape, unit: list[str], free: int, runs: int) -> tuple[int, int]:
+    """:func:`phase3_micro_batch` for an encoder of this shape (``memory.EncoderShape``): the planner
+    prices runs before any encoder exists."""
+    from xstilts import memory
+
+    hp = cfg.target_hparams(params, unit[0])
     task = TASKS[unit[0]]
-    shape = memory.encoder_shape(os.path.join(phase2_dir, "encoder"))
     return memory.largest_micro_batch(shape, hp.batch_size, hp.grad_accum, max_length_for(params, task), free, runs, num_labels(task), params.engine.bf16)
 
 
