@@ -178,6 +178,10 @@ class PaperSizes:
     def parts(self, task: str) -> dict[str, int]:
         return {f"{task}/{p}": n for p, n in self.entry(task)["parts"].items()}
 
+    def mlm(self, params: cfg.Params, lines: int) -> Split:
+        self.assumed.add(f"MLM corpus lines: {params.phase1.max_length} tokens each (ASSUMED: lines fill phase1.max_length)")
+        return Split(lines, params.phase1.max_length, params.phase1.max_length)
+
 
 class DataSizes:
     """Sizes counted in the featurised data (the features stage's output) and, for retrieval, the
@@ -225,6 +229,15 @@ class DataSizes:
 
         ids = [e.id for e in pipeline._limit(TASKS[task].load(self.store, "train", "en"), self.params.data.max_train_examples)]
         return {k: len(v) for k, v in pipeline.task_parts(task, self._features(task, "train", "en"), ids).items()}
+
+    def mlm(self, params: cfg.Params, lines: int) -> Split:
+        from xstilts import pipeline
+        from xstilts.tokenization import load_tokenizer
+
+        corpus = pipeline.corpus_lines(params, self.store)[:lines]
+        lengths = [min(len(ids), params.phase1.max_length) for ids in load_tokenizer(self.tokenizer_dir)(corpus)["input_ids"]]
+        mean = sum(lengths) / max(len(lengths), 1)
+        return Split(len(lengths), mean, mean)
 
 
 # ---- runs ----------------------------------------------------------------------------------
@@ -310,9 +323,8 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
                 train.update({part: Split(n, sp.tokens, sp.seq) for part, n in sizes.parts(name).items()})
             else:
                 train[name] = sp
-        if setting in inter.mlm_settings:
-            n = inter.mlm_lines or max(s.features for s in train.values())
-            train["mlm"] = Split(n, params.phase1.max_length, params.phase1.max_length)
+        if setting in inter.mlm_settings:  # as run_phase2: mlm_lines, else as many lines as the largest task
+            train["mlm"] = sizes.mlm(params, inter.mlm_lines or max(s.features for s in train.values()))
         probs, cap = pipeline.phase2_mixture(params, {n: s.features for n, s in train.items()})
         loop = pipeline._loop_settings(inter.optim, params.engine, inter.seed)
         steps = planned_steps({n: s.features for n, s in train.items()}, loop, cap)
@@ -366,8 +378,6 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
     ]
     if isinstance(sizes, PaperSizes):
         assumptions.insert(0, "sizes: PAPER_SIZES tables in xstilts/tasks/*.py (sources there); mean token lengths there are ASSUMED (not measured)")
-    if any(s in inter.mlm_settings for s in inter.settings):
-        assumptions.append(f"MLM lines: {params.phase1.max_length} tokens each (ASSUMED)")
     assumptions += sorted(sizes.assumed)
     return Plan(params.profile, gpu, params.model.name_or_path if params.model.source != "scratch" else f"scratch {shape}", runs, disk, assumptions)
 
