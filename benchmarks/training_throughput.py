@@ -44,6 +44,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from xstilts.formats.classification import PairClassification  # noqa: E402
 from xstilts.model import MultiTaskModel, build_encoder, encoder_config  # noqa: E402
+from xstilts.planner import GPUS  # noqa: E402
+from xstilts.planner import train_flops_per_token as flops_per_token  # noqa: E402  (6 N + 12 L d T: the plan's formula)
 from xstilts.training import LoopSettings, TrainTask, train  # noqa: E402
 
 PAD, BOS, EOS = 1, 0, 2
@@ -190,24 +192,14 @@ def cpu_benchmark(steps: int, repeats: int, profiles: list[str], threads: int) -
 
 # ---- GPU: model FLOPs utilisation ------------------------------------------------------------
 
-PEAK_BF16_TFLOPS = {"H100": 989.4, "H200": 989.4, "A100": 312.0, "L40S": 362.0, "A10": 125.0}  # dense, no sparsity
 LARGE = dict(vocab_size=250002, hidden_size=1024, num_layers=24, num_heads=16, intermediate_size=4096)
-
-
-def flops_per_token(non_embedding_params: int, layers: int, hidden: int, seq: int) -> float:
-    """Training FLOPs per token (forward + backward = 3x forward):
-    6 * N  for the matmuls with the N non-embedding weights (2 per weight forward, 4 backward), plus
-    12 * layers * hidden * seq  for attention scores (QK^T) and the weighted sum (AV): forward
-    2 * 2 * seq * hidden per token per layer, times 3 for the backward. (PaLM appendix B's formula.)
-    Embedding lookups cost no matmul FLOPs (there is no tied output projection in classification)."""
-    return 6 * non_embedding_params + 12 * layers * hidden * seq
 
 
 def gpu_mfu(seqs: list[int], tokens_per_step: int, steps: int, compile_: bool, peak_tflops: float | None) -> None:
     if not torch.cuda.is_available():
         sys.exit("--gpu-mfu needs a CUDA GPU (torch.cuda.is_available() is False on this machine); run it in a GPU session.")
     name = torch.cuda.get_device_name()
-    peak = peak_tflops or next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), None)
+    peak = peak_tflops or next((g.peak_tflops for k, g in GPUS.items() if k.upper() in name.upper()), None)
     if peak is None:
         sys.exit(f"unknown peak bf16 TFLOPS for {name!r}: pass --peak-tflops")
     device = torch.device("cuda")

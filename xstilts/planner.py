@@ -102,8 +102,12 @@ def model_shape(params: cfg.Params) -> Shape:
     return MODELS[name]
 
 
+def train_flops_per_token(non_embedding: int, layers: int, hidden: int, seq: float) -> float:
+    return 6 * non_embedding + 12 * layers * hidden * seq
+
+
 def train_flops(shape: Shape, tokens: float, seq: float) -> float:
-    return tokens * (6 * shape.non_embedding + 12 * shape.layers * shape.hidden * seq)
+    return tokens * train_flops_per_token(shape.non_embedding, shape.layers, shape.hidden, seq)
 
 
 def inference_flops(shape: Shape, tokens: float, seq: float) -> float:
@@ -403,7 +407,7 @@ def breakdown(p: Plan) -> dict[str, dict[str, float]]:
 
 def format_plan(p: Plan) -> str:
     lines = [f"# plan: profile {p.profile}, model {p.model}, GPU {p.gpu}", ""]
-    lines.append("| run | examples | steps | batch | trained tokens | FLOPs | MFU | GPU-hours |")
+    lines.append("| run | train features | steps per run | batch | tokens per run | FLOPs per run | MFU | GPU-hours (all seeds) |")
     lines.append("|---|---:|---:|---|---:|---:|---:|---:|")
     seen: dict[str, list[Run]] = {}
     for r in p.runs:  # phase 3's seeds cost the same: one row per (setting, unit) with the seed count
@@ -433,6 +437,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--saturation-tokens", type=int, default=Efficiency.saturation_tokens, help="micro-batches below this many tokens are launch-bound")
     ap.add_argument("--features", default="outputs/features", help="embedded profile: the featurised data")
     ap.add_argument("--phase1", default="outputs/phase1", help="embedded profile: phase 1 (tokenizer)")
+    ap.add_argument("--study", default=None, help="price every arm of a follow-up study (configs/studies/) over the params file")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     params = cfg.load(args.path)
@@ -440,7 +445,22 @@ def main(argv: list[str]) -> int:
     if args.mfu is not None:
         eff = Efficiency(args.mfu, source="--mfu")
     eff.saturation_tokens = args.saturation_tokens
-    sizes = DataSizes(params, args.features, args.phase1) if params.data.source == "embedded" else PaperSizes()
-    p = plan(params, sizes, args.gpu, eff)
-    print(json.dumps(p.to_json(), indent=1) if args.json else format_plan(p))
+    arms = {"": params}
+    if args.study:
+        import yaml
+
+        from xstilts.studies import common
+
+        with open(args.path) as f:
+            arms = common.validate(common.load_preset(args.study), yaml.safe_load(f))
+    plans = {}
+    for arm, arm_params in arms.items():
+        sizes = DataSizes(arm_params, args.features, args.phase1) if arm_params.data.source == "embedded" else PaperSizes()
+        plans[arm] = plan(arm_params, sizes, args.gpu, eff)
+    if args.json:
+        print(json.dumps(plans[""].to_json() if not args.study else {arm: p.to_json() for arm, p in plans.items()}, indent=1))
+    else:
+        print("\n\n".join((f"## arm {arm}\n" if arm else "") + format_plan(p) for arm, p in plans.items()))
+        if args.study:
+            print(f"\n# study {args.study}: {len(plans)} arms, {sum(p.total() for p in plans.values()):,.2f} GPU-hours in all")
     return 0
