@@ -133,6 +133,7 @@ def test_the_embedded_plan_takes_the_steps_the_stages_took(tiny_run):
     params, out, phase2, phase3 = tiny_run
     sizes = planner.DataSizes(params, str(out / "features"), str(out / "phase1"))
     p = planner.plan(params, sizes, "h100")
+    assert _run(p, "phase1").steps == params.phase1.steps
     assert _run(p, "phase2/multi").steps == phase2["steps"]
     for target in ("xnli", "udpos"):
         run = _run(p, f"phase3/multi/{target}/seed0")

@@ -183,6 +183,8 @@ class PaperSizes:
         return {f"{task}/{p}": n for p, n in self.entry(task)["parts"].items()}
 
     def mlm(self, params: cfg.Params, lines: int) -> Split:
+        if not lines:
+            raise KeyError("the paper profile's MLM corpus has no size table: phase 1 loads XLM-R from the Hub")
         self.assumed.add(f"MLM corpus lines: {params.phase1.max_length} tokens each (ASSUMED: lines fill phase1.max_length)")
         return Split(lines, params.phase1.max_length, params.phase1.max_length)
 
@@ -238,7 +240,7 @@ class DataSizes:
         from xstilts import pipeline
         from xstilts.tokenization import load_tokenizer
 
-        corpus = pipeline.corpus_lines(params, self.store)[:lines]
+        corpus = pipeline.corpus_lines(params, self.store)[: lines or None]  # 0: the whole corpus (phase 1)
         lengths = [min(len(ids), params.phase1.max_length) for ids in load_tokenizer(self.tokenizer_dir)(corpus)["input_ids"]]
         mean = sum(lengths) / max(len(lengths), 1)
         return Split(len(lengths), mean, mean)
@@ -249,7 +251,7 @@ class DataSizes:
 
 @dataclass
 class Run:
-    stage: str  # phase2 | phase3 | retrieval
+    stage: str  # phase1 | phase2 | phase3 | retrieval
     name: str
     group: str  # phase 2: the setting; phase 3: the training unit (e.g. xquad+mlqa); retrieval: the task
     examples: int  # training features (retrieval: sentences embedded)
@@ -275,7 +277,7 @@ class Plan:
         return sum(getattr(r, key) for r in self.runs if stage is None or r.stage == stage)
 
     def to_json(self) -> dict:
-        return {**asdict(self), "totals": {s or "all": {k: self.total(s, k) for k in ("steps", "tokens", "flops", "gpu_hours")} for s in (None, "phase2", "phase3", "retrieval")}}
+        return {**asdict(self), "totals": {s or "all": {k: self.total(s, k) for k in ("steps", "tokens", "flops", "gpu_hours")} for s in (None, "phase1", "phase2", "phase3", "retrieval")}}
 
 
 class _Pricer:
@@ -313,6 +315,12 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
     price = _Pricer(shape, g, eff)
     eb = params.engine.eval_batch_size
     runs: list[Run] = []
+
+    # phase 1: MLM pretraining of the tiny model (the paper profile loads XLM-R from the Hub)
+    p1 = params.phase1
+    if params.model.source == "scratch" and p1.steps:
+        corpus = sizes.mlm(params, 0)
+        runs.append(price.run("phase1", "phase1", "mlm", corpus.features, p1.steps, (p1.batch_size, 1), corpus, [], eb))
 
     # phase 2: one run per setting with intermediate tasks ("none" is phase 1's encoder as is)
     inter = params.intermediate
@@ -378,7 +386,7 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
         f"smaller ones are launch-bound, priced as long as a {eff.saturation_tokens}-token one (ASSUMED)",
         f"peak: {gpu} {g.peak_tflops:g} dense bf16 TFLOP/s, {g.bandwidth_tbs:g} TB/s ({g.source}); each optimiser step moves {OPTIMIZER_BYTES} bytes per parameter at that bandwidth",
         "phase 3 stops at its full epochs (early stopping can only shorten it): steps are an upper bound",
-        "features and predictions are not counted in disk",
+        "features and predictions are not counted in disk; padding tokens are not counted in FLOPs (length-grouped batches: 2-3% padding in benchmarks/training_throughput.py)",
     ]
     if isinstance(sizes, PaperSizes):
         assumptions.insert(0, "sizes: PAPER_SIZES tables in xstilts/tasks/*.py (sources there); mean token lengths there are ASSUMED (not measured)")
@@ -417,7 +425,9 @@ def format_plan(p: Plan) -> str:
         label = f"{name} (x{n} seeds)" if n > 1 else name
         lines.append(f"| {label} | {r.examples:,} | {r.steps:,} | {r.batch[0]}x{r.batch[1]} | {_num(r.tokens)} | {_num(r.flops)} | {r.mfu:.3f} | {sum(x.gpu_hours for x in rs):,.2f} |")
     lines += ["", "| stage | runs | steps | FLOPs | GPU-hours |", "|---|---:|---:|---:|---:|"]
-    for stage in ("phase2", "phase3", "retrieval"):
+    for stage in ("phase1", "phase2", "phase3", "retrieval"):
+        if not any(r.stage == stage for r in p.runs):
+            continue
         lines.append(f"| {stage} | {sum(r.stage == stage for r in p.runs)} | {p.total(stage, 'steps'):,} | {_num(p.total(stage, 'flops'))} | {p.total(stage):,.2f} |")
     lines.append(f"| **total** | {len(p.runs)} | {p.total(None, 'steps'):,} | {_num(p.total(None, 'flops'))} | **{p.total():,.2f}** |")
     lines += ["", "phase 3 GPU-hours by training unit: " + ", ".join(f"{k} {v:,.2f}" for k, v in breakdown(p).get("phase3", {}).items())]
