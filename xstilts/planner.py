@@ -42,17 +42,17 @@ OPTIMIZER_BYTES = 36  # memory traffic per parameter per optimiser step (module 
 @dataclass(frozen=True)
 class Gpu:
     peak_tflops: float  # dense bf16 (no structured sparsity)
-    memory_gib: int
+    memory_gib: int  # what torch sees (80 GB cards: ~79 GiB): phase 3 merges micro-batches into it
     bandwidth_tbs: float  # HBM/GDDR, TB/s
     source: str
 
 
 GPUS = {
-    "h100": Gpu(989.4, 80, 3.35, "NVIDIA H100 SXM5 datasheet: 1,979 bf16 TFLOPS with sparsity = 989.4 dense, 3.35 TB/s"),
-    "h200": Gpu(989.4, 141, 4.8, "NVIDIA H200 SXM datasheet: the H100's compute, 141 GB at 4.8 TB/s"),
-    "a100": Gpu(312.0, 80, 2.039, "NVIDIA A100 datasheet: 312 bf16 TFLOPS dense, 80 GB SXM at 2,039 GB/s"),
-    "l40s": Gpu(362.05, 48, 0.864, "NVIDIA L40S datasheet: 362.05 bf16 TFLOPS dense, 864 GB/s"),
-    "a10": Gpu(125.0, 24, 0.6, "NVIDIA A10 datasheet: 125 bf16 TFLOPS dense, 600 GB/s"),
+    "h100": Gpu(989.4, 79, 3.35, "NVIDIA H100 SXM5 datasheet: 1,979 bf16 TFLOPS with sparsity = 989.4 dense, 3.35 TB/s"),
+    "h200": Gpu(989.4, 139, 4.8, "NVIDIA H200 SXM datasheet: the H100's compute, 141 GB at 4.8 TB/s"),
+    "a100": Gpu(312.0, 79, 2.039, "NVIDIA A100 datasheet: 312 bf16 TFLOPS dense, 80 GB SXM at 2,039 GB/s"),
+    "l40s": Gpu(362.05, 44, 0.864, "NVIDIA L40S datasheet: 362.05 bf16 TFLOPS dense, 864 GB/s"),
+    "a10": Gpu(125.0, 22, 0.6, "NVIDIA A10 datasheet: 125 bf16 TFLOPS dense, 600 GB/s"),
 }
 
 # MFU measured by `benchmarks/training_throughput.py --gpu-mfu` per GPU: {gpu: (mfu, where measured)}.
