@@ -27,7 +27,6 @@ and are priced as taking as long as a saturating one, i.e. MFU x tokens / satura
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import asdict, dataclass, field
 
