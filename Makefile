@@ -5,12 +5,15 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup tex repro test test-fast validate use-paper lab bench clean study verify publish-reference
+.PHONY: setup tex slurm repro test test-fast validate use-paper lab bench clean study verify publish-reference
 
-setup: .venv/.installed tex
+setup: .venv/.installed tex slurm
 
 tex:  # latexmk + pdflatex for the report stage (Debian/Ubuntu packages; a no-op when present)
 	@tools/install_tex.sh
+
+slurm:  # slurm-wlm + munge for the SLURM backend's tests (tests/cluster; a no-op when present)
+	@tools/install_slurm.sh
 
 .venv/.installed: requirements.lock pyproject.toml
 	python3 -m venv .venv

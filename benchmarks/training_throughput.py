@@ -2,13 +2,14 @@
 
   (a) this engine: ``xstilts.training.train`` with dynamic padding + length-grouped batches,
   (a') the same engine with length grouping off (dynamic padding only),
-  (b) the Hugging Face ``Trainer`` with dynamic padding (``DataCollatorWithPadding``), the
-      reference, and
+  (b) the Hugging Face ``Trainer`` with dynamic padding (``DataCollatorWithPadding``),
+  (b') the same Trainer with its own length grouping (``train_sampling_strategy="group_by_length"``,
+      transformers 5.x; ``group_by_length=True`` before): the peer at its best, the reference, and
   (c) the Hugging Face ``Trainer`` padding every batch to the maximum sequence length, as the
       jiant/XTREME scripts do (their cached features are padded to ``max_seq_length``),
 
 on the same model size (a small XLM-R: hidden 128, 4 layers, 4 heads, FFN 512, vocab 4000 as in the
-embedded profile), the same synthetic data and the same machine, in one run; ratios are against (b).
+embedded profile), the same synthetic data and the same machine, in one run; ratios are against (b').
 
 Runs offline. Token ids are random; only their *lengths* matter here and follow two profiles:
 
@@ -43,10 +44,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from xstilts.formats.classification import PairClassification  # noqa: E402
 from xstilts.model import MultiTaskModel, build_encoder, encoder_config  # noqa: E402
+from xstilts.planner import GPUS  # noqa: E402
+from xstilts.planner import train_flops_per_token as flops_per_token  # noqa: E402  (6 N + 12 L d T: the plan's formula)
 from xstilts.training import LoopSettings, TrainTask, train  # noqa: E402
 
 PAD, BOS, EOS = 1, 0, 2
 TINY = dict(vocab_size=4000, hidden_size=128, num_layers=4, num_heads=4, intermediate_size=512)
+REF = "(b') HF Trainer + DataCollatorWithPadding + group_by_length"  # the peer's best configuration
 PROFILES = {  # name: (max_seq_length, batch size, number of examples)
     "mnli": (256, 32, 20000),
     "squad": (384, 16, 8000),
@@ -116,7 +120,7 @@ class CountingCollator:
         return batch
 
 
-def run_trainer(feats, batch, steps, max_length: int | None) -> tuple[float, int, int]:
+def run_trainer(feats, batch, steps, max_length: int | None, group: bool = False) -> tuple[float, int, int]:
     from transformers import DataCollatorWithPadding, PrinterCallback, Trainer, TrainingArguments, XLMRobertaConfig, XLMRobertaForSequenceClassification
     from transformers.utils import logging as hf_logging
 
@@ -137,7 +141,7 @@ def run_trainer(feats, batch, steps, max_length: int | None) -> tuple[float, int
         args = TrainingArguments(
             output_dir=out, per_device_train_batch_size=batch, max_steps=steps, learning_rate=2e-5, warmup_steps=0, weight_decay=0.01,
             report_to="none", save_strategy="no", logging_strategy="no", disable_tqdm=True, dataloader_num_workers=0, dataloader_pin_memory=False,
-            use_cpu=not torch.cuda.is_available(), seed=0,
+            use_cpu=not torch.cuda.is_available(), seed=0, train_sampling_strategy="group_by_length" if group else "random",
         )
         trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=collator)
         trainer.remove_callback(PrinterCallback)  # no end-of-training metrics dict in the table output
@@ -152,7 +156,7 @@ def run_trainer(feats, batch, steps, max_length: int | None) -> tuple[float, int
 def cpu_benchmark(steps: int, repeats: int, profiles: list[str], threads: int) -> None:
     torch.set_num_threads(threads)
     print(f"# training throughput, CPU ({os.cpu_count()} cores, {threads} torch thread(s), torch {torch.__version__}), tiny XLM-R {TINY}")
-    print(f"# {steps} optimizer steps per run, best of {repeats} round-robin runs (after one warm-up run each); ratios vs (b)\n")
+    print(f"# {steps} optimizer steps per run, best of {repeats} round-robin runs (after one warm-up run each); ratios vs (b')\n")
     rows = []
     for profile in profiles:
         max_len, batch, n = PROFILES[profile]
@@ -163,6 +167,7 @@ def cpu_benchmark(steps: int, repeats: int, profiles: list[str], threads: int) -
             "(a) xstilts engine: dynamic padding + length grouping": lambda st: run_engine(feats, batch, st, group=True),
             "(a') xstilts engine: dynamic padding, no grouping": lambda st: run_engine(feats, batch, st, group=False),
             "(b) HF Trainer + DataCollatorWithPadding": lambda st: run_trainer(feats, batch, st, None),
+            REF: lambda st: run_trainer(feats, batch, st, None, group=True),
             f"(c) HF Trainer, every batch padded to {max_len} (jiant/XTREME)": lambda st: run_trainer(feats, batch, st, max_len),
         }
         for fn in configs.values():
@@ -175,11 +180,11 @@ def cpu_benchmark(steps: int, repeats: int, profiles: list[str], threads: int) -
                 secs, useful, total = fn(steps)
                 if name not in results or useful / secs > results[name][1] / results[name][0]:
                     results[name] = (secs, useful, total)
-        ref = results["(b) HF Trainer + DataCollatorWithPadding"]
+        ref = results[REF]
         ref_rate = ref[1] / ref[0]
         for name, (secs, useful, total) in results.items():
             rows.append((profile, name, useful / secs, total / secs, 1 - useful / total, (useful / secs) / ref_rate, secs))
-    print("\n| workload | configuration | useful tok/s | processed tok/s | padding waste | useful tok/s vs (b) | seconds |")
+    print("\n| workload | configuration | useful tok/s | processed tok/s | padding waste | useful tok/s vs (b') | seconds |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for profile, name, rate, prate, waste, ratio, secs in rows:
         print(f"| {profile} | {name} | {rate:,.0f} | {prate:,.0f} | {waste:.1%} | {ratio:.2f}x | {secs:.1f} |")
@@ -187,24 +192,14 @@ def cpu_benchmark(steps: int, repeats: int, profiles: list[str], threads: int) -
 
 # ---- GPU: model FLOPs utilisation ------------------------------------------------------------
 
-PEAK_BF16_TFLOPS = {"H100": 989.4, "H200": 989.4, "A100": 312.0, "L40S": 362.0, "A10": 125.0}  # dense, no sparsity
 LARGE = dict(vocab_size=250002, hidden_size=1024, num_layers=24, num_heads=16, intermediate_size=4096)
-
-
-def flops_per_token(non_embedding_params: int, layers: int, hidden: int, seq: int) -> float:
-    """Training FLOPs per token (forward + backward = 3x forward):
-    6 * N  for the matmuls with the N non-embedding weights (2 per weight forward, 4 backward), plus
-    12 * layers * hidden * seq  for attention scores (QK^T) and the weighted sum (AV): forward
-    2 * 2 * seq * hidden per token per layer, times 3 for the backward. (PaLM appendix B's formula.)
-    Embedding lookups cost no matmul FLOPs (there is no tied output projection in classification)."""
-    return 6 * non_embedding_params + 12 * layers * hidden * seq
 
 
 def gpu_mfu(seqs: list[int], tokens_per_step: int, steps: int, compile_: bool, peak_tflops: float | None) -> None:
     if not torch.cuda.is_available():
         sys.exit("--gpu-mfu needs a CUDA GPU (torch.cuda.is_available() is False on this machine); run it in a GPU session.")
     name = torch.cuda.get_device_name()
-    peak = peak_tflops or next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), None)
+    peak = peak_tflops or next((g.peak_tflops for k, g in GPUS.items() if k.upper() in name.upper()), None)
     if peak is None:
         sys.exit(f"unknown peak bf16 TFLOPS for {name!r}: pass --peak-tflops")
     device = torch.device("cuda")

@@ -20,6 +20,14 @@ def main(argv=None) -> int:
         from xstilts.studies import runner
 
         return runner.main(argv[1:])
+    if argv[:1] == ["cluster"]:  # the DAG's independent stages on local slots or SLURM: xstilts/cluster/
+        from xstilts.cluster import cli as cluster_cli
+
+        return cluster_cli.main(argv[1:])
+    if argv[:1] == ["plan"]:  # every run the params imply, priced in steps, FLOPs and GPU-hours: xstilts/planner.py
+        from xstilts import planner
+
+        return planner.main(argv[1:])
     parser = argparse.ArgumentParser(prog="xstilts")
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", help="check a params file against the schema (no training)")
@@ -33,6 +41,8 @@ def main(argv=None) -> int:
     t.add_argument("folder", nargs="?", default="outputs/notebooks")
     sub.add_parser("verify", help="compare outputs with the published figures in xstilts/references.yaml (verify --help)")
     sub.add_parser("study", help="follow-up studies (configs/studies/): plan|run|collect|analyse|list <rq> (study --help)")
+    sub.add_parser("cluster", help="run the pipeline's independent stages in parallel: submit|status|collect --backend local|slurm (cluster --help)")
+    sub.add_parser("plan", help="every training/evaluation run the params imply, in steps, FLOPs, GPU-hours and disk (plan --help)")
     sub.add_parser("report", help="write paper/generated/*.tex from the metrics and build paper/report.pdf (report --help)")
     x = sub.add_parser("export-submission", help="XTREME leaderboard folder from saved test predictions")
     x.add_argument("--setting", required=True, help="a phase-2 setting, or target=setting pairs separated by commas (best intermediate task per target)")

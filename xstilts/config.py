@@ -82,7 +82,8 @@ class EngineConfig:
     checkpoint_every: int = 0  # resumable checkpoints every N optimiser steps (and at the end of each run); 0 = not by steps
     checkpoint_minutes: float = 0.0  # and every N minutes of training; both 0 = no checkpoints at all (see configs/paper.yaml)
     num_threads: int = 0  # torch CPU threads of a stage; 0 = torch default
-    parallel_runs: int = 1  # CPU only: a phase-3 stage's targets run in this many processes, each with max(1, num_threads // parallel_runs) threads
+    parallel_runs: int = 1  # a phase-3 stage's targets run in this many processes: on CPU each with max(1, num_threads // parallel_runs) threads; on CUDA sharing the GPU where xstilts.memory estimates they fit
+    merge_micro_batches: bool = False  # CUDA: take phase 3's global batch (batch_size x grad_accum) in the fewest micro-batches that fit
 
 
 @dataclass
@@ -153,6 +154,21 @@ class AnalysisConfig:
     n_boot: int = 2000
     alpha: float = 0.05
     seed: int = 0
+
+
+@dataclass
+class StageResources:  # one SLURM job (xstilts.cluster.resources)
+    gpus: int = 0
+    cpus: int = 2
+    mem: str = "8G"  # sbatch --mem
+    time: str = "4:00:00"  # sbatch --time
+
+
+@dataclass
+class ClusterConfig:  # params `cluster:` (xstilts.cluster.resources; not part of Params)
+    partition: str = ""  # SLURM partition ("" = the cluster's default)
+    default: StageResources = field(default_factory=StageResources)
+    stages: dict[str, StageResources] = field(default_factory=dict)
 
 
 @dataclass
@@ -386,7 +402,12 @@ def looks_like_path(name_or_path: str) -> bool:
 
 
 def from_dict(raw: dict) -> Params:
-    return check(_build(Params, raw or {}, ""))
+    raw = dict(raw or {})
+    if "cluster" in raw:  # checked, but kept out of Params: where a stage runs never reaches its outputs
+        from xstilts.cluster import resources
+
+        resources.parse(raw.pop("cluster"))
+    return check(_build(Params, raw, ""))
 
 
 def load(path: str = "params.yaml") -> Params:

@@ -535,10 +535,11 @@ def training_units(params: cfg.Params, targets: list[str]) -> list[list[str]]:
     return list(units.values())
 
 
-def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir: str, phase1_dir: str, features_dir: str, out_root: str) -> dict[str, dict]:
+def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir: str, phase1_dir: str, features_dir: str, out_root: str, micro: tuple[int, int] | None = None) -> dict[str, dict]:
     """Phase 3 for one training unit (see :func:`training_units`): fine-tune the phase-2 encoder on
     the English training data (one run per seed), early-stop on the English dev subset, then
-    evaluate zero-shot in every language of every target, written to ``out_root/<target>``."""
+    evaluate zero-shot in every language of every target, written to ``out_root/<target>``.
+    ``micro``: (batch_size, grad_accum) for the same global batch (:func:`phase3_micro_batch`)."""
     from xstilts.tokenization import load_tokenizer
 
     if len(training_units(params, targets)) != 1:
@@ -578,12 +579,15 @@ def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir:
             _, scores = evaluate_split(m, train_task, sub_feats, sub_examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, lang="en", head=head)
             return major_score(scores)
 
-        loop = _loop_settings(cfg.OptimConfig(lr=t.lr, batch_size=hp.batch_size, grad_accum=hp.grad_accum, epochs=hp.epochs, warmup=t.warmup, weight_decay=t.weight_decay, max_grad_norm=t.max_grad_norm), params.engine, seed, eval_every=t.eval_every, patience=t.patience)
+        batch_size, grad_accum = micro or (hp.batch_size, hp.grad_accum)
+        loop = _loop_settings(cfg.OptimConfig(lr=t.lr, batch_size=batch_size, grad_accum=grad_accum, epochs=hp.epochs, warmup=t.warmup, weight_decay=t.weight_decay, max_grad_norm=t.max_grad_norm), params.engine, seed, eval_every=t.eval_every, patience=t.patience)
         curve: list[dict] = []
         # the early-stopping dev set decides the best weights: a checkpoint is resumed only with the same
         result = train(model, {head: TrainTask(head, fmt, train_feats)}, loop, device=device, pad_id=pad_id, evaluate=dev_score, log=curve.append, inputs={"dev": digest_features(dev_feats)}, **_engine_args(params, f"phase3/{setting}-{targets[0]}/seed{seed}", None))
         for target in targets:
             run = {"steps": result.steps, "best_dev": result.best_score, "best_step": result.best_step, "stopped_early": result.stopped_early, "seconds": round(result.seconds, 1), "scores": {}}
+            if (batch_size, grad_accum) != (hp.batch_size, hp.grad_accum):
+                run["micro_batch"] = [batch_size, grad_accum]  # the global batch, taken in fewer micro-batches
             for (split, lang), (examples, feats) in eval_sets[target].items():
                 preds, scores = evaluate_split(model, TASKS[target], feats, examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, lang=lang, head=head)
                 save_predictions(os.path.join(out_root, target, f"seed{seed}", "predictions", f"{split}.{lang}.jsonl"), examples, preds)
@@ -608,6 +612,36 @@ def worker_context(threads: int):
     return multiprocessing.get_context("fork" if sys.platform == "linux" and threads == 1 else "spawn")
 
 
+def phase3_memory(params: cfg.Params, phase2_dir: str, unit: list[str], batch_size: int):
+    """Estimated GPU memory of one phase-3 run of ``unit`` at micro-batch ``batch_size``."""
+    from xstilts import memory
+
+    task = TASKS[unit[0]]
+    shape = memory.encoder_shape(os.path.join(phase2_dir, "encoder"))
+    return memory.estimate(shape, batch_size, max_length_for(params, task), head_outputs=num_labels(task), bf16=params.engine.bf16)
+
+
+def phase3_micro_batch(params: cfg.Params, phase2_dir: str, unit: list[str], free: int, runs: int) -> tuple[int, int]:
+    """(batch_size, grad_accum) of ``unit``'s runs: as configured, or with ``engine.merge_micro_batches``
+    the same global batch in the fewest micro-batches that fit ``runs`` runs into ``free`` bytes."""
+    from xstilts import memory
+
+    if not params.engine.merge_micro_batches:
+        hp = cfg.target_hparams(params, unit[0])
+        return hp.batch_size, hp.grad_accum
+    return micro_batch_for_shape(params, memory.encoder_shape(os.path.join(phase2_dir, "encoder")), unit, free, runs)
+
+
+def micro_batch_for_shape(params: cfg.Params, shape, unit: list[str], free: int, runs: int) -> tuple[int, int]:
+    """:func:`phase3_micro_batch` for an encoder of this shape (``memory.EncoderShape``): the planner
+    prices runs before any encoder exists."""
+    from xstilts import memory
+
+    hp = cfg.target_hparams(params, unit[0])
+    task = TASKS[unit[0]]
+    return memory.largest_micro_batch(shape, hp.batch_size, hp.grad_accum, max_length_for(params, task), free, runs, num_labels(task), params.engine.bf16)
+
+
 def run_phase3_group(params: cfg.Params, setting: str, group: str, phase2_dir: str, phase1_dir: str, features_dir: str, out_dir: str) -> dict:
     """Every target of one ``target.groups`` entry, each in ``out_dir/<target>``."""
     if group not in params.target.groups:
@@ -620,10 +654,25 @@ def run_phase3_group(params: cfg.Params, setting: str, group: str, phase2_dir: s
         return setting, unit, phase2_dir, phase1_dir, features_dir, out_dir
 
     workers = min(params.engine.parallel_runs, len(units))
-    if workers <= 1 or device_for(params).type != "cpu":
+    device = device_for(params)
+    micro = {}
+    if device.type == "cuda":  # GPU memory decides how many runs share the device and their micro-batches
+        from xstilts import memory
+
+        free = memory.free_memory(device)
+        micro = {tuple(u): phase3_micro_batch(params, phase2_dir, u, free, workers) for u in units}
+        biggest = max((phase3_memory(params, phase2_dir, u, micro[tuple(u)][0]) for u in units), key=lambda r: r.total)
+        if workers > 1:
+            memory.check_parallel_runs(workers, biggest, free, str(device))
+    if workers <= 1:
         results = {}
         for unit in units:
-            results.update(run_phase3(params, *args(unit)))
+            results.update(run_phase3(params, *args(unit), micro=micro.get(tuple(unit))))
+        return {t: results[t] for t in targets}
+    if device.type == "cuda":  # CUDA cannot be used in a forked child
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(run_phase3, params, *args(unit), micro=micro[tuple(unit)]) for unit in units]
+            results = {k: v for f in futures for k, v in f.result().items()}
         return {t: results[t] for t in targets}
     # Tiny CPU runs barely use a second thread, so independent targets run side by side, the
     # stage's threads split between them. Every run seeds itself: results do not depend on

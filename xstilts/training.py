@@ -148,10 +148,15 @@ class BatchStream:
 def total_steps(tasks: dict[str, TrainTask], s: LoopSettings, cap: int | None = None, world_size: int = 1) -> int:
     """jiant's rule: sum over tasks of epochs x batches per epoch (sizes capped), in optimiser steps.
     ``cap`` is for mixtures only (see ``pipeline.phase2_mixture``): a task trained alone gets its full epochs."""
+    return planned_steps({n: len(t.features) for n, t in tasks.items()}, s, cap, world_size)
+
+
+def planned_steps(sizes: dict[str, int], s: LoopSettings, cap: int | None = None, world_size: int = 1) -> int:
+    """:func:`total_steps` from the tasks' sizes (features) alone: what `xstilts.cli plan` prices."""
     if s.max_steps:
         return s.max_steps
     batch = s.batch_size * world_size
-    micro = sum(math.ceil(s.epochs * math.ceil(min(len(t.features), cap or len(t.features)) / batch)) for t in tasks.values())
+    micro = sum(math.ceil(s.epochs * math.ceil(min(n, cap or n) / batch)) for n in sizes.values())
     return max(1, math.ceil(micro / s.grad_accum))
 
 

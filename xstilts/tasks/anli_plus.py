@@ -67,3 +67,12 @@ TASK = Task(
     license="ANLI CC BY-NC 4.0; MNLI mixed OANC / CC BY-SA 3.0; SNLI CC BY-SA 4.0",
     notes="train = ANLI r1-r3 + MNLI + SNLI train (SNLI -1 rows dropped); dev/test = ANLI r1-r3 dev/test only.",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: facebook/anli, stanfordnlp/snli and GLUE MNLI cards (datasets.md §1c).
+# train: jiant's five parts (ANLI r1-r3, MNLI, SNLI); SNLI's 550,152 less the 785 rows without a
+# gold label (paper_spec.md §2.1 / tests/test_training_plan.py use 549,367). dev = ANLI r1-r3 dev.
+PAPER_SIZES = {"anli_plus": {"train": {"en": 16946 + 45460 + 100459 + 392702 + 549367}, "dev": {"en": 1000 + 1000 + 1200}, "test": {"en": 1000 + 1000 + 1200},
+                             "parts": {"anli-r1": 16946, "anli-r2": 45460, "anli-r3": 100459, "mnli": 392702, "snli": 549367}, "mean_tokens": 50}}

@@ -180,3 +180,13 @@ TASK = Task(
     license="mteb/BUCC card: CC BY-SA 4.0; BUCC: LIMSI research-use terms",
     notes="Sources = {lang} side, targets = English; Hub gold is 1-based, ours 0-based; no de-duplication here (the metric does it). Without the sample set: protocol deviation (held-out rule).",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: google/xtreme bucc18.* gold pairs (datasets.md §1a); corpus sizes assumed (below).
+# The mteb/BUCC corpora's sentence counts are UNKNOWN here (datasets.md gives only the gold pairs:
+# dev de 1,038 fr 929 ru 2,374 zh 257; test 9,580 / 9,086 / 14,435 / 1,899). ASSUMED: each side
+# of a corpus holds 40x its gold pairs (BUCC hides the pairs among mostly unpaired sentences).
+_GOLD = {"dev": {"de": 1038, "fr": 929, "ru": 2374, "zh": 257}, "test": {"de": 9580, "fr": 9086, "ru": 14435, "zh": 1899}}
+PAPER_SIZES = {"bucc2018": {split: {lang: 40 * n for lang, n in g.items()} for split, g in _GOLD.items()} | {"sentences_per_example": 2, "mean_tokens": 40}}

@@ -111,3 +111,10 @@ TASK = Task(
     license="LDC2005T13: LDC licence required, not redistributable",
     notes="labels come from tags_to_id.json (xstilts.tasks.ccg.labels(store)); jiant scores CCG by token accuracy.",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: CCGbank sections 02-21 / 00 / 23 (Hockenmaier & Steedman 2007); train 38,015 as in
+# tests/test_training_plan.py; dev/test sentence counts are the standard split's, UNVERIFIED here.
+PAPER_SIZES = {"ccg": {"train": {"en": 38015}, "dev": {"en": 1913}, "test": {"en": 2407}, "mean_tokens": 35}}

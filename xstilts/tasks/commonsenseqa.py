@@ -43,3 +43,9 @@ TASK = Task(
     license="MIT",
     notes="label = index of answerKey in choices.label; context empty, question in `question`; test answerKey '' -> HIDDEN.",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: tau/commonsense_qa card (datasets.md §1c). mean_tokens counts all 5 choices of a feature.
+PAPER_SIZES = {"commonsenseqa": {"train": {"en": 9741}, "dev": {"en": 1221}, "test": {"en": 1140}, "choices": 5, "mean_tokens": 5 * 22}}

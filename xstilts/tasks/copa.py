@@ -34,3 +34,7 @@ TASK = Task(
     license="COPA: BSD 2-Clause (unverified)",
     notes="English training task of XCOPA (XTREME-R); test labels withheld (-1 -> HIDDEN).",
 )
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py). Source: SuperGLUE
+# (Wang et al. 2019, Table 1): COPA train 400, dev 100, test 500. mean_tokens (both choices) ASSUMED.
+PAPER_SIZES = {"copa": {"train": {"en": 400}, "dev": {"en": 100}, "test": {"en": 500}, "choices": 2, "mean_tokens": 2 * 20}}

@@ -38,3 +38,9 @@ TASK = Task(
     license="CC BY 4.0",
     notes="test labels withheld (-1 -> HIDDEN).",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: allenai/cosmos_qa card (datasets.md §1c). mean_tokens counts all 4 choices of a feature.
+PAPER_SIZES = {"cosmosqa": {"train": {"en": 25262}, "dev": {"en": 2985}, "test": {"en": 6963}, "choices": 4, "mean_tokens": 4 * 110}}

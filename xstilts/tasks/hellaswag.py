@@ -44,3 +44,9 @@ TASK = Task(
     license="MIT",
     notes="context = ctx; test labels withheld ('' -> HIDDEN).",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: Rowan/hellaswag card (datasets.md §1c). mean_tokens counts all 4 choices of a feature.
+PAPER_SIZES = {"hellaswag": {"train": {"en": 39905}, "dev": {"en": 10042}, "test": {"en": 10003}, "choices": 4, "mean_tokens": 4 * 60}}

@@ -38,3 +38,12 @@ TASK = Task(
     license="CC BY-SA 3.0",
     notes="Diagonal configs only (context and question in the same language).",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: google/xtreme MLQA.xx.xx (datasets.md §1a).
+# dev / test per language: en, de, ar from datasets.md §1a; es, hi, vi, zh UNKNOWN here, ASSUMED 510 / 5,200
+# (the mean of the known non-English ones).
+_MLQA = {"en": (1148, 11590), "de": (512, 4517), "ar": (517, 5335), **{lang: (510, 5200) for lang in ("es", "hi", "vi", "zh")}}
+PAPER_SIZES = {"mlqa": {"dev": {lang: n[0] for lang, n in _MLQA.items()}, "test": {lang: n[1] for lang, n in _MLQA.items()}, "windows": 1.03, "mean_tokens": 200}}

@@ -32,3 +32,9 @@ TASK = Task(
     license="mixed: OANC (free) and CC BY-SA 3.0 genres (MultiNLI card)",
     notes="dev = validation_matched, test = test_matched (labels withheld: -1 -> HIDDEN).",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: MultiNLI card / GLUE (datasets.md §1c).
+PAPER_SIZES = {"mnli": {"train": {"en": 392702}, "dev": {"en": 9815}, "test": {"en": 9796}, "mean_tokens": 45}}

@@ -54,3 +54,15 @@ TASK = Task(
     license="WikiANN: unknown (card)",
     notes="metric f1 = seqeval entity F1.",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: Rahimi et al. splits as in google/xtreme PAN-X (datasets.md §2.4).
+_PANX = {  # train / dev / test
+    **{lang: (20000, 10000, 10000) for lang in "ar bg de el en es fa fi fr he hu id it ja ko nl pt ru th tr vi zh".split()},
+    "et": (15000, 10000, 10000), "eu": (10000, 10000, 10000), "ka": (10000, 10000, 10000), "af": (5000, 1000, 1000), "hi": (5000, 1000, 1000),
+    **{lang: (10000, 1000, 1000) for lang in ("bn", "ml", "tl")}, "ms": (20000, 1000, 1000), "ur": (20000, 1000, 1000), "ta": (15000, 1000, 1000),
+    "mr": (5000, 1000, 1000), **{lang: (1000, 1000, 1000) for lang in ("kk", "sw", "te")}, **{lang: (100, 100, 100) for lang in ("jv", "my", "yo")},
+}
+PAPER_SIZES = {"panx": {split: {lang: n[i] for lang, n in _PANX.items()} for i, split in enumerate(("train", "dev", "test"))} | {"mean_tokens": 15}}

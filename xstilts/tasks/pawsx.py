@@ -44,3 +44,13 @@ TASK = Task(
     license="PAWS-X terms: free for any purpose, attribute Google",
     notes="label strings '0'/'1'; non-English train splits are machine-translated (translate-train).",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: google/xtreme PAWS-X (datasets.md §1a).
+PAPER_SIZES = {"pawsx": {
+    "train": {"en": 49175, **{lang: 49300 for lang in ("de", "es", "fr", "ja", "ko", "zh")}},  # non-English: "~49.2-49.4k" (MT), 49,300 ASSUMED
+    "dev": {"en": 2000, "de": 2000, "es": 1961, "fr": 1988, "ja": 2000, "ko": 2000, "zh": 2000},
+    "test": {"en": 2000, "de": 2000, "es": 2000, "fr": 2000, "ja": 2000, "ko": 1999, "zh": 2000},
+    "mean_tokens": 60}}

@@ -33,3 +33,9 @@ TASK = Task(
     notes="Scored by accuracy; GLUE/jiant report the mean of accuracy and F1 of the 'duplicate' class (only Phase-2 "
           "early stopping uses it). Test labels withheld (-1 -> HIDDEN).",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: GLUE QQP card (datasets.md §1c).
+PAPER_SIZES = {"qqp": {"train": {"en": 363846}, "dev": {"en": 40430}, "test": {"en": 390965}, "mean_tokens": 35}}

@@ -48,3 +48,12 @@ SQUAD_V2 = Task(
     notes="Unanswerable questions have empty answers (version_2_with_negative: the span_qa format decodes null answers for "
           "squad_v2, and the squad metric scores an empty gold list as no-answer); dev = validation; no test split.",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: rajpurkar/squad and squad_v2 cards (datasets.md §1c).
+PAPER_SIZES = {  # windows: features per example at 384 tokens, stride 128 (ASSUMED, like mean_tokens)
+    "squad_v1": {"train": {"en": 87599}, "dev": {"en": 10570}, "windows": 1.03, "mean_tokens": 180},
+    "squad_v2": {"train": {"en": 130319}, "dev": {"en": 11873}, "windows": 1.03, "mean_tokens": 180},
+}

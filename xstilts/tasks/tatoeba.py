@@ -120,3 +120,11 @@ TASK = Task(
     notes="Trailing '\\n' stripped; gold = identity (rows aligned); dev and test both read the single validation split "
           "(mteb: its test split); non-English side retrieves English in both sources.",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: google/xtreme tatoeba.* (datasets.md §1a).
+_SHORT = {"jv": 205, "ka": 746, "kk": 575, "ml": 687, "sw": 390, "ta": 307, "te": 234, "th": 548}
+# pairs per language (each pair embeds two sentences)
+PAPER_SIZES = {"tatoeba": {"test": {lang: _SHORT.get(lang, 1000) for lang in LANGUAGES}, "sentences_per_example": 2, "mean_tokens": 15}}

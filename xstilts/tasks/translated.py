@@ -78,3 +78,12 @@ TRANSLATE_TRAIN = {
     "mlqa": ("squad_translated", SQUAD_LANGUAGES),
     "pawsx": ("pawsx", pawsx.LANGUAGES),
 }
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: facebook/xnli card (datasets.md §1a); mlqa-translate-train sizes UNKNOWN here.
+PAPER_SIZES = {
+    "mnli_translated": {"train": {lang: 392702 for lang in MNLI_LANGUAGES}, "mean_tokens": 50},  # MT of the whole MNLI train (facebook/xnli card)
+    "squad_translated": {"train": {lang: 87599 for lang in SQUAD_LANGUAGES}, "windows": 1.03, "mean_tokens": 190},  # ASSUMED: as SQuAD v1.1 (some answers are lost in translation)
+}

@@ -53,3 +53,13 @@ TASK = Task(
     license="Apache 2.0",
     notes="Language = id prefix. Train defaults to English-only (XTREME zero-shot); lang='all' = jiant's multilingual train. dev and test both = GoldP dev.",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: google/xtreme tydiqa (datasets.md §1a; per-language dev sizes [I]).
+# train: the English GoldP train (our default, ids ``english-``): 3,696 is UNVERIFIED (datasets.md
+# §4 notes it is from memory); full 9-language train 49,881. Test = GoldP dev, per language.
+PAPER_SIZES = {"tydiqa": {"train": {"en": 3696}, "dev": {"en": 440},
+                          "test": {"ar": 921, "bn": 113, "en": 440, "fi": 782, "id": 565, "ko": 276, "ru": 812, "sw": 499, "te": 669},
+                          "windows": 1.1, "mean_tokens": 220}}

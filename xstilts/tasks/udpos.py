@@ -82,3 +82,18 @@ TASK = Task(
     license="Universal Dependencies: per treebank (mostly CC BY-SA, some CC BY-NC-SA)",
     notes="metric f1 = seqeval F1 as in XTREME/jiant (not token accuracy); kk/th/tl/yo have no dev split; XTREME-R's lt pl uk wo ro: test only.",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: google/xtreme udpos dataset_infos.json (datasets.md §2.3).
+_UD = {  # train / dev / test; 0 = no such split
+    "af": (1315, 194, 425), "ar": (6075, 909, 1680), "eu": (5396, 1798, 1799), "bg": (8907, 1115, 1116), "nl": (18051, 1394, 1471),
+    "en": (21253, 3974, 5440), "et": (25749, 3125, 3760), "fi": (27198, 3239, 4422), "fr": (47308, 5979, 9465), "de": (166849, 19233, 22458),
+    "el": (28152, 2559, 2809), "he": (5241, 484, 491), "hi": (13304, 1659, 2684), "hu": (910, 441, 449), "id": (4477, 559, 1557),
+    "it": (29685, 2278, 3518), "ja": (7125, 511, 2372), "ko": (27410, 3016, 4276), "zh": (18998, 3038, 5528), "mr": (373, 46, 47),
+    "fa": (4798, 599, 600), "pt": (17992, 1770, 2681), "ru": (67435, 9960, 11336), "es": (28492, 3054, 3147), "ta": (400, 80, 120),
+    "te": (1051, 131, 146), "tr": (3664, 988, 4785), "ur": (4043, 552, 535), "vi": (1400, 800, 800), "kk": (31, 0, 1047),
+    "tl": (0, 0, 55), "th": (0, 0, 1000), "yo": (0, 0, 100),
+}
+PAPER_SIZES = {"udpos": {split: {lang: n[i] for lang, n in _UD.items() if n[i]} for i, split in enumerate(("train", "dev", "test"))} | {"mean_tokens": 30}}

@@ -36,3 +36,7 @@ TASK = Task(
     license="CC BY 4.0",
     notes="XTREME-R task (not in the nine XTREME tasks). XTREME-R trains on SIQA then COPA; we train on COPA only.",
 )
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py). Source:
+# cambridgeltl/xcopa, validation 100 / test 500 per language (datasets.md §1b). mean_tokens ASSUMED.
+PAPER_SIZES = {"xcopa": {"dev": {lang: 100 for lang in LANGUAGES}, "test": {lang: 500 for lang in LANGUAGES}, "choices": 2, "mean_tokens": 2 * 22}}

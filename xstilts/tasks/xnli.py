@@ -43,3 +43,10 @@ TASK = Task(
     license="CC BY-NC 4.0",
     notes="One config for all languages, filtered on `language`; gold_label strings mapped to the MNLI label order.",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: google/xtreme XNLI, 15 x 2,490 / 5,010 (datasets.md §1a).
+_DEV, _TEST = 2490, 5010  # per language (15 languages)
+PAPER_SIZES = {"xnli": {"dev": {lang: _DEV for lang in LANGUAGES}, "test": {lang: _TEST for lang in LANGUAGES}, "mean_tokens": 50}}

@@ -48,3 +48,10 @@ TASK = Task(
     license="CC BY-SA 4.0",
     notes="Only a validation split exists (XTREME's test set): dev and test both read it. Score = (EM+F1)/2 in the XTREME average.",
 )
+
+
+# Split sizes for `xstilts.cli plan` in the paper profile (xstilts/planner.py): examples per split and
+# language, and mean XLM-R tokens per feature (ASSUMED: no measured length in
+# ../shared/research; a guess from typical lengths, to be replaced by a measurement). Source: XQuAD, 1,190 question-answer pairs per language (Artetxe et al. 2020); the Hub's one
+# validation split serves as dev and test (evaluated once).
+PAPER_SIZES = {"xquad": {"test": {lang: 1190 for lang in LANGUAGES}, "windows": 1.03, "mean_tokens": 200}}

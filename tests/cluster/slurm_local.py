@@ -1,0 +1,96 @@
+"""A one-node SLURM (slurmctld + slurmd on localhost, CPU only, munge auth) in a temporary state dir.
+
+``start(dir)`` returns the environment (SLURM_CONF) that client commands need, or raises
+``Unavailable`` with the reason it cannot run here. Debian: ``apt-get install slurm-wlm munge``
+(``make setup`` does it as root; tools/install_slurm.sh).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+class Unavailable(RuntimeError):
+    pass
+
+
+CONF = """ClusterName=xstilts-test
+SlurmctldHost={host}
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+SlurmctldPort={ctld_port}
+SlurmdPort={d_port}
+StateSaveLocation={dir}/state
+SlurmdSpoolDir={dir}/spool
+SlurmctldPidFile={dir}/slurmctld.pid
+SlurmdPidFile={dir}/slurmd.pid
+SlurmctldLogFile={dir}/slurmctld.log
+SlurmdLogFile={dir}/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+JobRequeue=1
+MinJobAge=600
+NodeName={host} CPUs={cpus} RealMemory=2000 State=UNKNOWN
+PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _munge_running() -> bool:
+    return shutil.which("munge") is not None and subprocess.run("munge -n | unmunge", shell=True, capture_output=True).returncode == 0
+
+
+def start(state_dir: Path, cpus: int = 2) -> tuple[dict, list[int]]:
+    """Start munged (if needed), slurmctld and slurmd; returns (env for clients, pids to stop)."""
+    missing = [b for b in ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol") if shutil.which(b) is None]
+    if missing:
+        raise Unavailable(f"SLURM/munge binaries missing: {missing} (Debian: apt-get install slurm-wlm munge, as root; `make setup` does it)")
+    if os.geteuid() != 0:
+        raise Unavailable("starting slurmd needs root (it runs jobs as their submitting user)")
+    if not _munge_running():
+        os.makedirs("/run/munge", exist_ok=True)
+        shutil.chown("/run/munge", "munge", "munge")
+        res = subprocess.run(["runuser", "-u", "munge", "--", "munged"], capture_output=True, text=True)
+        if res.returncode != 0 or not _munge_running():
+            raise Unavailable(f"munged did not start: {res.stderr.strip()}")
+    host = socket.gethostname().split(".")[0]
+    for sub in ("state", "spool"):
+        (state_dir / sub).mkdir(parents=True, exist_ok=True)
+    conf = state_dir / "slurm.conf"
+    conf.write_text(CONF.format(host=host, dir=state_dir, cpus=cpus, ctld_port=_free_port(), d_port=_free_port()))
+    env = {**os.environ, "SLURM_CONF": str(conf)}
+    pids = []
+    for daemon in ("slurmctld", "slurmd"):
+        proc = subprocess.Popen([daemon, "-D", "-f", str(conf)], env=env, stdout=subprocess.DEVNULL, stderr=open(state_dir / f"{daemon}.stderr", "w"), start_new_session=True)
+        pids.append(proc.pid)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        out = subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True, text=True).stdout.strip()
+        if out == "idle":
+            return env, pids
+        time.sleep(1)
+    stop(pids)
+    logs = "".join((state_dir / f).read_text()[-1500:] for f in ("slurmctld.log", "slurmd.log", "slurmctld.stderr", "slurmd.stderr") if (state_dir / f).exists())
+    raise Unavailable(f"SLURM node not idle within 60 s (sinfo: {out!r}); logs:\n{logs}")
+
+
+def stop(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.killpg(pid, 15)
+        except ProcessLookupError:
+            pass

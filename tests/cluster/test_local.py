@@ -1,0 +1,81 @@
+"""The local backend: independent stages side by side on N slots, recorded by DVC as a serial
+``dvc repro`` records them."""
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from tests.cluster import locks
+from tests.cluster.tiny import TARGET, make_tiny_repo
+from tests.cluster.toy import make_toy_repo
+from tests.conftest import BIN, ROOT, run
+from xstilts.cluster import dag
+
+
+def cluster(repo, *args, **kw):
+    """``xstilts.cli cluster`` in ``repo``, importing this checkout's xstilts (the toy repo has none)."""
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONPATH": str(repo if (repo / "xstilts").is_dir() else ROOT)}
+    return subprocess.run([str(BIN / "python"), "-m", "xstilts.cli", "cluster", *args], cwd=repo, env=env, capture_output=True, text=True, **kw)
+
+
+def dvc(repo, *args):
+    return run([str(BIN / "dvc"), *args], repo)
+
+
+def test_plan_is_upstream_first_and_skips_up_to_date_stages(tmp_path):
+    repo = make_toy_repo(tmp_path / "toy", sleep=0)
+    names = [s.name for s in dag.plan(str(repo))]
+    assert names[0] == "a" and names[-1] == "d" and set(names) == {"a", "b", "c", "d"}
+    assert {s.name: set(s.after) for s in dag.plan(str(repo))}["d"] == {"b", "c"}
+    assert [s.name for s in dag.plan(str(repo), ["b"])] == ["a", "b"]  # a target brings its upstream only
+    assert dvc(repo, "repro").returncode == 0
+    assert dag.plan(str(repo)) == []  # nothing changed: nothing to run
+    (repo / "params.yaml").write_text("n: 7\nlabel: other\n")
+    assert [s.name for s in dag.plan(str(repo))] == ["d"]  # only d reads `label`
+    (repo / "params.yaml").write_text("n: 8\nlabel: other\n")
+    assert [s.name for s in dag.plan(str(repo))] == ["a", "b", "c", "d"]  # a changed: all downstream runs
+    with pytest.raises(ValueError, match="no stage 'e'"):
+        dag.plan(str(repo), ["e"])
+
+
+def test_two_slots_overlap_independent_stages_and_record_what_dvc_repro_records(tmp_path):
+    serial, sched = make_toy_repo(tmp_path / "serial"), make_toy_repo(tmp_path / "sched")
+    assert dvc(serial, "repro").returncode == 0
+    res = cluster(sched, "submit", "--backend", "local", "--slots", "2")
+    assert res.returncode == 0, res.stdout + res.stderr
+    t = {f.name: float(f.read_text()) for f in (sched / "times").iterdir()}
+    assert max(t["b.start"], t["c.start"]) < min(t["b.end"], t["c.end"]), f"b and c did not overlap: {t}"
+    assert locks.differences(serial, sched) == []
+    status = dvc(sched, "status")
+    assert status.returncode == 0 and "up to date" in status.stdout, status.stdout
+    assert "recorded" in cluster(sched, "status").stdout
+    again = cluster(sched, "submit", "--backend", "local")
+    assert again.returncode == 0 and "nothing to run" in again.stdout
+
+
+def test_a_failed_stage_stops_its_downstream_and_is_not_recorded(tmp_path):
+    repo = make_toy_repo(tmp_path / "toy", sleep=0, fail="c")
+    res = cluster(repo, "submit", "--backend", "local", "--slots", "2")
+    assert res.returncode == 1 and "FAILED c (exit 3)" in res.stdout, res.stdout + res.stderr
+    st = cluster(repo, "status").stdout
+    assert "failed (exit 3)" in st and "not finished" in st  # d never started
+    lock = locks.load(repo)
+    assert set(lock) <= {"a", "b"} and "c" not in lock and "d" not in lock
+
+
+@pytest.mark.slow
+def test_tiny_embedded_pipeline_on_two_local_slots_equals_serial_repro(serial_tiny, tmp_path):
+    """The embedded pipeline (tiny params) through the scheduler with two CPU slots: dvc.lock as a
+    serial `dvc repro` wrote it, `dvc status` clean."""
+    serial, serial_seconds = serial_tiny
+    repo = make_tiny_repo(tmp_path / "sched")
+    start = time.perf_counter()
+    res = cluster(repo, "submit", TARGET, "--backend", "local", "--slots", "2", timeout=1800)
+    seconds = time.perf_counter() - start
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
+    print(f"tiny embedded pipeline: serial dvc repro {serial_seconds:.0f} s, two local slots {seconds:.0f} s")
+    assert locks.differences(serial, repo) == []
+    status = dvc(repo, "status", TARGET)
+    assert status.returncode == 0 and "changed" not in status.stdout, status.stdout

@@ -1,0 +1,162 @@
+"""`xstilts.cli plan`: the runs the params imply, their steps (by hand and as the stages take
+them), FLOPs and GPU-hours."""
+
+import dataclasses
+import math
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tiny_world import tiny_raw  # noqa: E402
+
+from xstilts import config, pipeline, planner  # noqa: E402
+
+LARGE = planner.MODELS["xlm-roberta-large"]
+
+
+def _paper(**settings):
+    params = config.load("configs/paper.yaml")
+    if settings:
+        params = dataclasses.replace(params, intermediate=dataclasses.replace(params.intermediate, settings=settings))
+    return params
+
+
+def _run(p: planner.Plan, name: str) -> planner.Run:
+    (run,) = [r for r in p.runs if r.name == name]
+    return run
+
+
+def test_xlm_r_large_has_302m_non_embedding_parameters():
+    assert LARGE.non_embedding == 302_309_376  # 24 x (4 (d^2 + d) + 2 d i + i + d + 4 d)
+    # XLM-R Large: 560M (Conneau et al. 2020) with the pooler, which our encoder does not load
+    assert LARGE.parameters + 1024 * 1024 + 1024 == pytest.approx(560e6, rel=1e-3)
+
+
+def test_the_shape_counts_the_parameters_of_the_encoder_we_build():
+    from xstilts.model import build_encoder, encoder_config
+
+    shape = planner.Shape(300, 48, 3, 4, 160)
+    encoder = build_encoder(encoder_config(300, 48, 3, 4, 160))
+    assert shape.parameters == sum(p.numel() for p in encoder.parameters())
+    assert shape.non_embedding == sum(p.numel() for n, p in encoder.named_parameters() if not n.startswith("embeddings."))
+
+
+def test_mnli_alone_trains_three_epochs_at_batch_4_and_is_priced_by_the_stated_formula():
+    p = planner.plan(_paper(mnli=["mnli"]), planner.PaperSizes(), "h100", planner.Efficiency(0.3, 4096))
+    run = _run(p, "phase2/mnli")
+    assert run.steps == 3 * math.ceil(392702 / 4) == 294528
+    assert run.batch == (4, 1)
+    tokens = run.steps * 4 * 45  # PAPER_SIZES mnli: 45 tokens per pair
+    assert run.tokens == tokens
+    train = tokens * (6 * LARGE.non_embedding + 12 * 24 * 1024 * 45)
+    dev = 9815 * 45 * (2 * LARGE.non_embedding + 4 * 24 * 1024 * 45)
+    assert run.flops == pytest.approx(train + dev)
+    # 4 x 45 tokens is launch-bound: MFU 0.3 x 180 / 4096; the optimiser's memory traffic per step;
+    # the dev evaluation at 64 x 45 tokens per batch
+    hours = train / (989.4e12 * 0.3 * 180 / 4096) + run.steps * 36 * LARGE.parameters / 3.35e12 + dev / (989.4e12 * 0.3 * 64 * 45 / 4096)
+    assert run.gpu_hours == pytest.approx(hours / 3600)
+    assert run.mfu == pytest.approx(0.3 * 180 / 4096)
+
+
+def test_the_mixture_caps_each_task_and_each_anli_plus_part():
+    p = planner.plan(_paper(multi=["anli_plus", "ccg", "commonsenseqa", "cosmosqa", "hellaswag", "mnli", "qqp", "squad_v1", "squad_v2"]), planner.PaperSizes())
+    # ceil(min(n, 2^17) / 4) per task: ANLI r1-r3, ANLI's MNLI and SNLI (capped), CCG, CSQA, Cosmos,
+    # HellaSwag, MNLI, QQP (capped), SQuAD v1.1 and v2.0 in 384-token windows (1.03 per question)
+    per_epoch = (4237 + 11365 + 25115 + 32768 + 32768) + (9504 + 2436 + 6316 + 9977 + 32768 + 32768) + math.ceil(round(87599 * 1.03) / 4) + 32768
+    assert _run(p, "phase2/multi").steps == 3 * per_epoch
+
+
+def test_paper_phase3_is_every_setting_unit_and_seed_with_squad_v1_trained_once():
+    params = _paper()
+    p = planner.plan(params, planner.PaperSizes(), "h100")
+    phase3 = [r for r in p.runs if r.stage == "phase3"]
+    assert len(phase3) == 11 * 6 * 3  # settings x training units (XQuAD and MLQA share one) x seeds
+    assert {r.group for r in phase3} == {"xnli", "pawsx", "udpos", "panx", "xquad+mlqa", "tydiqa"}
+    xnli = _run(p, "phase3/mnli/xnli/seed0")
+    # 2 epochs of MNLI at 4 x 8, merged into one micro-batch of 32 on an 80 GB H100
+    assert xnli.batch == (32, 1) and xnli.steps == math.ceil(2 * math.ceil(392702 / 32)) == 24544
+    unmerged = dataclasses.replace(params, engine=dataclasses.replace(params.engine, merge_micro_batches=False))
+    run = _run(planner.plan(unmerged, planner.PaperSizes(), "h100"), "phase3/mnli/xnli/seed0")
+    assert run.batch == (4, 8) and run.steps == math.ceil(2 * math.ceil(392702 / 4) / 8)
+    assert run.gpu_hours > xnli.gpu_hours  # 4-sequence micro-batches are launch-bound
+    # a slower GPU costs more, by its peak for the FLOPs
+    assert planner.plan(params, planner.PaperSizes(), "a100").total() > p.total()
+    assert len([r for r in p.runs if r.stage == "retrieval"]) == 11 * 2
+    assert p.disk["encoders_gib"] == pytest.approx(12 * 4 * LARGE.parameters / 2**30)
+
+
+def test_a_language_missing_from_a_size_table_is_priced_as_english_and_reported():
+    sizes = planner.PaperSizes()
+    assert sizes.split("mnli", "train", "en").features == 392702
+    assert sizes.split("panx", "train", "xx").features == 20000
+    assert any("panx train xx" in a for a in sizes.assumed)
+    with pytest.raises(KeyError, match="no_such_task"):
+        sizes.split("no_such_task", "train", "en")
+
+
+def test_unknown_gpu_and_model_are_refused_by_name():
+    with pytest.raises(config.ConfigError, match="tpu"):
+        planner.plan(_paper(), planner.PaperSizes(), "tpu")
+    params = _paper()
+    other = dataclasses.replace(params, model=dataclasses.replace(params.model, name_or_path="bert-base-multilingual-cased"))
+    with pytest.raises(config.ConfigError, match="bert-base-multilingual-cased"):
+        planner.plan(other, planner.PaperSizes())
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A tiny pipeline run: a capped mixture with translated data and MLM, and two phase-3 targets."""
+    root = tmp_path_factory.mktemp("plan")
+    raw = tiny_raw(root, phase1_steps=4)
+    raw["intermediate"]["settings"] = {"none": [], "multi": ["mnli", "squad_v2", "hellaswag"]}
+    raw["intermediate"]["mlm_settings"] = ["multi"]
+    raw["intermediate"]["translated_settings"] = ["multi"]
+    raw["intermediate"]["translated_languages"] = ["qa"]
+    raw["intermediate"]["sampler"]["cap"] = 100  # the tiny tasks are bigger than this: the cap bites
+    raw["target"]["tasks"] = ["xnli", "udpos"]
+    raw["target"]["groups"] = {"all": ["xnli", "udpos"]}
+    raw["target"]["seeds"] = [0]
+    raw["target"]["per_task"] = {"xnli": {"epochs": 1.0, "batch_size": 16, "grad_accum": 2}, "udpos": {"epochs": 0.5, "batch_size": 8, "grad_accum": 1}}
+    raw["engine"]["parallel_runs"] = 1
+    params = config.from_dict(raw)
+    out = root / "out"
+    pipeline.run_phase1(params, str(out / "phase1"))
+    pipeline.build_features(params, str(out / "phase1"), str(out / "features"))
+    phase2 = pipeline.run_phase2(params, "multi", str(out / "phase1"), str(out / "features"), str(out / "phase2" / "multi"))
+    phase3 = pipeline.run_phase3_group(params, "multi", "all", str(out / "phase2" / "multi"), str(out / "phase1"), str(out / "features"), str(out / "phase3"))
+    return params, out, phase2, phase3
+
+
+def test_the_embedded_plan_takes_the_steps_the_stages_took(tiny_run):
+    params, out, phase2, phase3 = tiny_run
+    sizes = planner.DataSizes(params, str(out / "features"), str(out / "phase1"))
+    p = planner.plan(params, sizes, "h100")
+    assert _run(p, "phase1").steps == params.phase1.steps
+    assert _run(p, "phase2/multi").steps == phase2["steps"]
+    for target in ("xnli", "udpos"):
+        run = _run(p, f"phase3/multi/{target}/seed0")
+        assert run.steps == phase3[target]["seeds"]["0"]["steps"]
+        assert run.examples == len(pipeline.load_features(params, str(out / "features"), str(out / "phase1" / "tokenizer"), pipeline.target_train_task(params, target), "train", "en"))
+    # phase 2's trained tokens: the sampler's expectation, near what the loop counted
+    assert _run(p, "phase2/multi").tokens == pytest.approx(phase2["tokens"], rel=0.25)
+    assert [r.name for r in p.runs if r.stage == "retrieval"] == [f"retrieval/{s}/{t}" for s in ("none", "multi") for t in ("bucc2018", "tatoeba")]
+
+
+def test_the_embedded_plan_needs_the_featurised_data(tmp_path):
+    with pytest.raises(FileNotFoundError, match="dvc repro features"):
+        planner.DataSizes(config.load("params.yaml"), str(tmp_path / "features"), str(tmp_path / "phase1"))
+
+
+def test_cli_plan_prints_the_totals_and_json(capsys):
+    from xstilts import cli
+
+    assert cli.main(["plan", "configs/paper.yaml", "--gpu", "a100", "--mfu", "0.4"]) == 0
+    text = capsys.readouterr().out
+    assert "**total**" in text and "MFU 0.4 (--mfu" in text and "a100 312" in text
+    import json
+
+    assert cli.main(["plan", "configs/paper.yaml", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["totals"]["all"]["gpu_hours"] == pytest.approx(sum(r["gpu_hours"] for r in data["runs"]))
