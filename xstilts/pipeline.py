@@ -114,7 +114,8 @@ def target_train_splits(params: cfg.Params, target: str) -> list[tuple[str, str]
     elif params.target.regime == "in_language":
         if TRAIN not in TASKS[target].splits:
             raise cfg.ConfigError(f"target.regime: {target} has no in-language training data")
-        out += [(target, lang) for lang in langs]
+        # a language without gold training data (UD-POS th, tl, yo) is still evaluated, zero-shot
+        out += [(target, lang) for lang in langs if lang not in TASKS[target].no_train]
     return out
 
 

@@ -103,6 +103,7 @@ class Task:
     train_language: str = "en"
     max_seq_length: int = 256
     test_only: tuple[str, ...] = ()  # languages with a test split but no dev split (UD-POS th, tl, yo, kk, ...)
+    no_train: tuple[str, ...] = ()  # languages without a train split: they stay zero-shot under target.regime in_language
     source: str = ""  # Hub repo id(s), for the README and provenance
     license: str = ""
     notes: str = ""

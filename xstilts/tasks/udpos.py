@@ -78,6 +78,7 @@ TASK = Task(
     train_task="udpos",
     max_seq_length=256,
     test_only=NO_DEV + XTREME_R_ONLY,
+    no_train=NO_TRAIN + XTREME_R_ONLY,
     source=f"{REPO} (udpos.{{LanguageName}}, UD v2.5); XTREME-R lt pl uk wo ro (UD 2.7, test only) from {XTREME_R_REPO} ({{lang}}; unofficial)",
     license="Universal Dependencies: per treebank (mostly CC BY-SA, some CC BY-NC-SA)",
     notes="metric f1 = seqeval F1 as in XTREME/jiant (not token accuracy); kk/th/tl/yo have no dev split; XTREME-R's lt pl uk wo ro: test only.",
