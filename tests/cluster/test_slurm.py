@@ -9,9 +9,8 @@ import time
 import pytest
 
 from tests.cluster import locks
-from tests.cluster.test_local import cluster, dvc
 from tests.cluster.tiny import TARGET, make_tiny_repo
-from tests.cluster.toy import make_toy_repo
+from tests.cluster.toy import assert_side_by_side_and_recorded_as_serial, cluster, dvc, make_toy_repo
 from xstilts.cluster import resources
 from xstilts.config import ConfigError
 
@@ -85,11 +84,7 @@ def test_toy_pipeline_as_slurm_jobs_records_what_dvc_repro_records(slurm, tmp_pa
     assert f"afterok:{jobs['b']}" in deps and f"afterok:{jobs['c']}" in deps, deps
     res = cluster(repo, "collect", "--backend", "slurm", "--wait", timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
-    t = {f.name: float(f.read_text()) for f in (repo / "times").iterdir()}
-    assert max(t["b.start"], t["c.start"]) < min(t["b.end"], t["c.end"]), f"b and c did not run side by side: {t}"
-    assert locks.differences(serial, repo) == []
-    status = dvc(repo, "status")
-    assert status.returncode == 0 and "up to date" in status.stdout, status.stdout
+    assert_side_by_side_and_recorded_as_serial(serial, repo)
 
 
 def test_a_requeued_job_runs_again_and_its_result_is_recorded(slurm, tmp_path):

@@ -66,4 +66,4 @@ def main(argv: list[str]) -> int:
                 record.commit(root, run, s)
         st = local_status(run)
     _print_status(st)
-    return 0 if all(v == "recorded" for v in st.values()) else 1
+    return 0 if args.action == "status" or all(v == "recorded" for v in st.values()) else 1
