@@ -53,6 +53,13 @@ def test_a_failed_stage_stops_its_downstream_and_is_not_recorded(tmp_path):
     assert "failed (exit 3)" in st and "not finished" in st  # d never started
     lock = locks.load(repo)
     assert set(lock) <= {"a", "b"} and "c" not in lock and "d" not in lock
+    # a finished stage whose recording was lost (a killed scheduler): no new run until collect
+    run_dir = next((repo / ".cluster").glob("2*"))
+    next((run_dir / "recorded").iterdir()).unlink()
+    res = cluster(repo, "submit", "--backend", "local")
+    assert res.returncode == 1 and "has not recorded them: run `cluster collect` first" in res.stdout, res.stdout
+    assert cluster(repo, "collect").returncode == 1  # records it; c still failed
+    assert "stages, state in" in cluster(repo, "submit", "--backend", "local").stdout  # collected: a new run may start
 
 
 @pytest.mark.slow

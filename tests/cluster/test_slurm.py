@@ -80,6 +80,9 @@ def test_toy_pipeline_as_slurm_jobs_records_what_dvc_repro_records(slurm, tmp_pa
     res = cluster(repo, "submit", "--backend", "slurm")
     assert res.returncode == 0, res.stdout + res.stderr
     jobs = job_ids(repo)
+    again = cluster(repo, "submit", "--backend", "slurm", "--force")  # would remove the outs the jobs write
+    assert again.returncode == 1 and "still has jobs queued or running" in again.stdout, again.stdout
+    assert job_ids(repo) == jobs
     deps = subprocess.run(["scontrol", "show", "job", jobs["d"]], env=slurm, capture_output=True, text=True).stdout
     assert f"afterok:{jobs['b']}" in deps and f"afterok:{jobs['c']}" in deps, deps
     res = cluster(repo, "collect", "--backend", "slurm", "--wait", timeout=300)
