@@ -161,7 +161,7 @@ class StageResources:  # one SLURM job (xstilts.cluster.resources)
     gpus: int = 0
     cpus: int = 2
     mem: str = "8G"  # sbatch --mem
-    time: str = "4:00:00"  # sbatch --time
+    hours: float = 4.0  # sbatch --time (a number: YAML 1.1 reads an unquoted 1:00:00 as 3600)
 
 
 @dataclass

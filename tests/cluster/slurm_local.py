@@ -61,19 +61,20 @@ def start(state_dir: Path, cpus: int = 2) -> tuple[dict, list[int]]:
         raise Unavailable(f"SLURM/munge binaries missing: {missing} (Debian: apt-get install slurm-wlm munge, as root; `make setup` does it)")
     if os.geteuid() != 0:
         raise Unavailable("starting slurmd needs root (it runs jobs as their submitting user)")
+    pids = []
     if not _munge_running():
         os.makedirs("/run/munge", exist_ok=True)
         shutil.chown("/run/munge", "munge", "munge")
         res = subprocess.run(["runuser", "-u", "munge", "--", "munged"], capture_output=True, text=True)
         if res.returncode != 0 or not _munge_running():
             raise Unavailable(f"munged did not start: {res.stderr.strip()}")
+        pids.append(int(Path("/run/munge/munged.pid").read_text()))  # started here: stopped here
     host = socket.gethostname().split(".")[0]
     for sub in ("state", "spool"):
         (state_dir / sub).mkdir(parents=True, exist_ok=True)
     conf = state_dir / "slurm.conf"
     conf.write_text(CONF.format(host=host, dir=state_dir, cpus=cpus, ctld_port=_free_port(), d_port=_free_port()))
     env = {**os.environ, "SLURM_CONF": str(conf)}
-    pids = []
     for daemon in ("slurmctld", "slurmd"):
         proc = subprocess.Popen([daemon, "-D", "-f", str(conf)], env=env, stdout=subprocess.DEVNULL, stderr=open(state_dir / f"{daemon}.stderr", "w"), start_new_session=True)
         pids.append(proc.pid)
@@ -89,8 +90,11 @@ def start(state_dir: Path, cpus: int = 2) -> tuple[dict, list[int]]:
 
 
 def stop(pids: list[int]) -> None:
-    for pid in pids:
+    for pid in reversed(pids):  # slurmd, slurmctld, then munged
         try:
-            os.killpg(pid, 15)
+            os.killpg(pid, 15)  # the daemon and its session (slurmstepd, job processes)
         except ProcessLookupError:
-            pass
+            try:
+                os.kill(pid, 15)  # munged forks into its own process group
+            except ProcessLookupError:
+                pass

@@ -1,27 +1,14 @@
 """The local backend: independent stages side by side on N slots, recorded by DVC as a serial
 ``dvc repro`` records them."""
 
-import os
-import subprocess
 import time
 
 import pytest
 
 from tests.cluster import locks
 from tests.cluster.tiny import TARGET, make_tiny_repo
-from tests.cluster.toy import make_toy_repo
-from tests.conftest import BIN, ROOT, run
+from tests.cluster.toy import assert_side_by_side_and_recorded_as_serial, cluster, dvc, make_toy_repo
 from xstilts.cluster import dag
-
-
-def cluster(repo, *args, **kw):
-    """``xstilts.cli cluster`` in ``repo``, importing this checkout's xstilts (the toy repo has none)."""
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONPATH": str(repo if (repo / "xstilts").is_dir() else ROOT)}
-    return subprocess.run([str(BIN / "python"), "-m", "xstilts.cli", "cluster", *args], cwd=repo, env=env, capture_output=True, text=True, **kw)
-
-
-def dvc(repo, *args):
-    return run([str(BIN / "dvc"), *args], repo)
 
 
 def test_plan_is_upstream_first_and_skips_up_to_date_stages(tmp_path):
@@ -45,14 +32,17 @@ def test_two_slots_overlap_independent_stages_and_record_what_dvc_repro_records(
     assert dvc(serial, "repro").returncode == 0
     res = cluster(sched, "submit", "--backend", "local", "--slots", "2")
     assert res.returncode == 0, res.stdout + res.stderr
-    t = {f.name: float(f.read_text()) for f in (sched / "times").iterdir()}
-    assert max(t["b.start"], t["c.start"]) < min(t["b.end"], t["c.end"]), f"b and c did not overlap: {t}"
-    assert locks.differences(serial, sched) == []
-    status = dvc(sched, "status")
-    assert status.returncode == 0 and "up to date" in status.stdout, status.stdout
+    assert_side_by_side_and_recorded_as_serial(serial, sched)
     assert "recorded" in cluster(sched, "status").stdout
     again = cluster(sched, "submit", "--backend", "local")
     assert again.returncode == 0 and "nothing to run" in again.stdout
+
+
+def test_gpu_slots_give_each_stage_its_own_gpu(tmp_path):
+    repo = make_toy_repo(tmp_path / "toy", sleep=2)
+    res = cluster(repo, "submit", "--backend", "local", "--gpus", "3,5")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert {(repo / "times" / f"{s}.gpu").read_text().strip() for s in "bc"} == {"3", "5"}  # side by side: one GPU each
 
 
 def test_a_failed_stage_stops_its_downstream_and_is_not_recorded(tmp_path):
@@ -63,6 +53,13 @@ def test_a_failed_stage_stops_its_downstream_and_is_not_recorded(tmp_path):
     assert "failed (exit 3)" in st and "not finished" in st  # d never started
     lock = locks.load(repo)
     assert set(lock) <= {"a", "b"} and "c" not in lock and "d" not in lock
+    # a finished stage whose recording was lost (a killed scheduler): no new run until collect
+    run_dir = next((repo / ".cluster").glob("2*"))
+    next((run_dir / "recorded").iterdir()).unlink()
+    res = cluster(repo, "submit", "--backend", "local")
+    assert res.returncode == 1 and "has not recorded them: run `cluster collect` first" in res.stdout, res.stdout
+    assert cluster(repo, "collect").returncode == 1  # records it; c still failed
+    assert "stages, state in" in cluster(repo, "submit", "--backend", "local").stdout  # collected: a new run may start
 
 
 @pytest.mark.slow

@@ -9,13 +9,12 @@ import time
 import pytest
 
 from tests.cluster import locks
-from tests.cluster.test_local import cluster, dvc
 from tests.cluster.tiny import TARGET, make_tiny_repo
-from tests.cluster.toy import make_toy_repo
+from tests.cluster.toy import assert_side_by_side_and_recorded_as_serial, cluster, dvc, make_toy_repo
 from xstilts.cluster import resources
 from xstilts.config import ConfigError
 
-SMALL = {"default": {"gpus": 0, "cpus": 1, "mem": "300M", "time": "0:30:00"}}  # two jobs side by side on 2 CPUs
+SMALL = {"default": {"gpus": 0, "cpus": 1, "mem": "300M", "hours": 0.5}}  # two jobs side by side on 2 CPUs
 
 
 def with_cluster_params(repo, section: dict) -> None:
@@ -42,7 +41,7 @@ def squeue_state(env, job) -> str:
 
 @pytest.mark.parametrize("key,value,message", [
     ("mem", "8GB", "cluster.default.mem: '8GB' is not an sbatch --mem value"),
-    ("time", "2h", "cluster.default.time: '2h' is not an sbatch --time value"),
+    ("hours", 0, "cluster.default.hours: must be positive"),
     ("gpus", -1, "cluster.default.gpus: must be 0 or more"),
     ("cpus", 0, "cluster.default.cpus: must be at least 1"),
 ])
@@ -54,9 +53,9 @@ def test_bad_resources_are_refused_naming_the_key(tmp_path, key, value, message)
 
 
 def test_resources_per_stage_kind_and_unknown_kinds():
-    cluster = resources.config._build(resources.ClusterConfig, {"partition": "gpu", "stages": {"phase2": {"gpus": 2, "cpus": 8, "mem": "64G", "time": "1-00:00:00"}}}, "cluster")
+    cluster = resources.config._build(resources.ClusterConfig, {"partition": "gpu", "stages": {"phase2": {"gpus": 2, "cpus": 8, "mem": "64G", "hours": 24}}}, "cluster")
     r = resources.for_stage(cluster, "phase2", {"phase1", "phase2"})
-    assert resources.sbatch_flags(r, cluster.partition) == ["--cpus-per-task=8", "--mem=64G", "--time=1-00:00:00", "--gres=gpu:2", "--partition=gpu"]
+    assert resources.sbatch_flags(r, cluster.partition) == ["--cpus-per-task=8", "--mem=64G", "--time=1440", "--gres=gpu:2", "--partition=gpu"]
     assert resources.for_stage(cluster, "phase1", {"phase1", "phase2"}) == cluster.default
     with pytest.raises(ConfigError, match="cluster.stages.phase2: not a stage of dvc.yaml"):
         resources.for_stage(cluster, "phase1", {"phase1"})
@@ -81,15 +80,14 @@ def test_toy_pipeline_as_slurm_jobs_records_what_dvc_repro_records(slurm, tmp_pa
     res = cluster(repo, "submit", "--backend", "slurm")
     assert res.returncode == 0, res.stdout + res.stderr
     jobs = job_ids(repo)
+    again = cluster(repo, "submit", "--backend", "slurm", "--force")  # would remove the outs the jobs write
+    assert again.returncode == 1 and "still has jobs queued or running" in again.stdout, again.stdout
+    assert job_ids(repo) == jobs
     deps = subprocess.run(["scontrol", "show", "job", jobs["d"]], env=slurm, capture_output=True, text=True).stdout
     assert f"afterok:{jobs['b']}" in deps and f"afterok:{jobs['c']}" in deps, deps
     res = cluster(repo, "collect", "--backend", "slurm", "--wait", timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
-    t = {f.name: float(f.read_text()) for f in (repo / "times").iterdir()}
-    assert max(t["b.start"], t["c.start"]) < min(t["b.end"], t["c.end"]), f"b and c did not run side by side: {t}"
-    assert locks.differences(serial, repo) == []
-    status = dvc(repo, "status")
-    assert status.returncode == 0 and "up to date" in status.stdout, status.stdout
+    assert_side_by_side_and_recorded_as_serial(serial, repo)
 
 
 def test_a_requeued_job_runs_again_and_its_result_is_recorded(slurm, tmp_path):
@@ -133,7 +131,7 @@ def test_tiny_embedded_pipeline_through_slurm_with_phase1_requeued_mid_run(slurm
     `dvc repro`'s, with `dvc status` clean."""
     serial, serial_seconds = serial_tiny
     repo = make_tiny_repo(tmp_path / "slurm")
-    with_cluster_params(repo, {"default": {"gpus": 0, "cpus": 1, "mem": "900M", "time": "1:00:00"}})
+    with_cluster_params(repo, {"default": {"gpus": 0, "cpus": 1, "mem": "900M", "hours": 1}})
     start = time.perf_counter()
     res = cluster(repo, "submit", TARGET, "--backend", "slurm")
     assert res.returncode == 0, res.stdout + res.stderr
@@ -168,7 +166,7 @@ def test_validate_checks_the_cluster_section_but_outputs_never_see_it(tmp_path):
 
     raw = yaml.safe_load(open("params.yaml"))
     assert "cluster" in raw and "cluster" not in config.to_dict(config.from_dict(raw))
-    raw["cluster"]["stages"]["phase2"]["time"] = "two hours"
+    raw["cluster"]["stages"]["phase2"]["hours"] = "two"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
-    with pytest.raises(ConfigError, match=r"params.yaml: cluster.stages.phase2.time: 'two hours' is not an sbatch --time value"):
+    with pytest.raises(ConfigError, match=r"params.yaml: cluster.stages.phase2.hours: expected float, got str 'two'"):
         config.load(str(tmp_path / "params.yaml"))

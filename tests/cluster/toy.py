@@ -1,9 +1,11 @@
 """A four-stage DVC pipeline (a -> b, c -> d) that runs in seconds: the scheduler's own tests."""
 
+import os
 import subprocess
 from pathlib import Path
 
-from tests.conftest import BIN, run
+from tests.cluster import locks
+from tests.conftest import BIN, ROOT, run
 
 # b and c both need only a: two slots run them side by side (each records when it ran in times/,
 # outside every out, so the test can see the overlap). c's out is a directory, d reads a param.
@@ -13,11 +15,11 @@ DVC_YAML = """stages:
     params: [n]
     outs: [a.txt]
   b:
-    cmd: date +%s.%N > times/b.start && sleep {sleep} && cat a.txt a.txt > b.txt && date +%s.%N > times/b.end
+    cmd: echo "$CUDA_VISIBLE_DEVICES" > times/b.gpu && date +%s.%N > times/b.start && sleep {sleep} && cat a.txt a.txt > b.txt && date +%s.%N > times/b.end
     deps: [a.txt]
     outs: [b.txt]
   c:
-    cmd: date +%s.%N > times/c.start && sleep {sleep} && mkdir -p c && cp a.txt c/x && echo c > c/y && date +%s.%N > times/c.end
+    cmd: echo "$CUDA_VISIBLE_DEVICES" > times/c.gpu && date +%s.%N > times/c.start && sleep {sleep} && mkdir -p c && cp a.txt c/x && echo c > c/y && date +%s.%N > times/c.end
     deps: [a.txt]
     outs: [c]
   d:
@@ -41,3 +43,22 @@ def make_toy_repo(dest: Path, sleep: float = 2, fail: str | None = None) -> Path
         res = run(cmd, dest)
         assert res.returncode == 0, res.stderr
     return dest
+
+
+def cluster(repo, *args, **kw):
+    """``xstilts.cli cluster`` in ``repo``, importing this checkout's xstilts (the toy repo has none)."""
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONPATH": str(repo if (repo / "xstilts").is_dir() else ROOT)}
+    return subprocess.run([str(BIN / "python"), "-m", "xstilts.cli", "cluster", *args], cwd=repo, env=env, capture_output=True, text=True, **kw)
+
+
+def dvc(repo, *args):
+    return run([str(BIN / "dvc"), *args], repo)
+
+
+def assert_side_by_side_and_recorded_as_serial(serial: Path, repo: Path) -> None:
+    """b and c overlapped in time; dvc.lock equals the serial repro's; `dvc status` is clean."""
+    t = {f.name: float(f.read_text()) for f in (repo / "times").iterdir() if f.suffix != ".gpu"}
+    assert max(t["b.start"], t["c.start"]) < min(t["b.end"], t["c.end"]), f"b and c did not run side by side: {t}"
+    assert locks.differences(serial, repo) == []
+    status = dvc(repo, "status")
+    assert status.returncode == 0 and "up to date" in status.stdout, status.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import time
 
 from xstilts.cluster import dag, local, record, resources, slurm
@@ -24,6 +25,40 @@ def local_status(run: Run) -> dict[str, str]:
     return out
 
 
+def unfinished_business(root: str) -> str | None:
+    """Why a new run must not start yet: the previous run's jobs may still write into outs that a
+    new run would remove first, and results not yet recorded by DVC would be lost."""
+    try:
+        prev = Run.latest(root)
+    except FileNotFoundError:
+        return None
+    state = prev.load()
+    if state["backend"] == "slurm":
+        st = slurm.status(prev)
+        active = [n for n, v in st.items() if v.split(" ")[0] in slurm.ACTIVE]
+        if active:
+            return f"run {os.path.basename(prev.path)} still has jobs queued or running: {active} (wait, or scancel them)"
+    else:
+        pid, host = state.get("scheduler_pid"), state.get("scheduler_host")
+        if pid and host == socket.gethostname() and _alive(pid):
+            return f"run {os.path.basename(prev.path)}: its local scheduler (pid {pid}) is still running"
+        st = local_status(prev)
+    unrecorded = [n for n, v in st.items() if v == "finished"]
+    if unrecorded:
+        return f"run {os.path.basename(prev.path)} finished {unrecorded} but DVC has not recorded them: run `cluster collect` first"
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="xstilts cluster", description="run the DVC pipeline's independent stages in parallel, locally or on SLURM")
     p.add_argument("action", choices=["submit", "status", "collect"])
@@ -39,6 +74,10 @@ def main(argv: list[str]) -> int:
 
     if args.action == "submit":
         cluster = resources.load(args.params) if args.backend == "slurm" else None  # checked before anything runs
+        busy = unfinished_business(root)
+        if busy:
+            print(f"[cluster] not submitting: {busy}")
+            return 1
         stages = dag.plan(root, args.targets, force=args.force)
         if not stages:
             print("[cluster] every stage is up to date: nothing to run")
@@ -66,4 +105,4 @@ def main(argv: list[str]) -> int:
                 record.commit(root, run, s)
         st = local_status(run)
     _print_status(st)
-    return 0 if all(v == "recorded" for v in st.values()) else 1
+    return 0 if args.action == "status" or all(v == "recorded" for v in st.values()) else 1

@@ -83,7 +83,7 @@ class Run:
         resumes from its checkpoint (``checkpoints/``, outside every out)."""
         q = shlex.quote
         exit_file = os.path.join(self.path, "exit", _safe(stage.name))
-        lines = ["#!/bin/bash", *header, "set -u",
+        lines = ["#!/bin/bash", *header,  # no `set -u`: the stage command runs in the shell DVC would give it
                  f"echo \"[xstilts cluster] {stage.name}: start $(date -u +%FT%TZ) on $(hostname) job ${{SLURM_JOB_ID:-local}} restart ${{SLURM_RESTART_COUNT:-0}}\"",
                  f"cd {q(stage.wdir)} || exit 1",
                  f"rm -f {q(exit_file)}"]

@@ -8,6 +8,7 @@ stages have started, so a commit never leaves a slot idle.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import time
 
@@ -27,6 +28,7 @@ def slots_for(n: int | None, gpus: str | None) -> list[str | None]:
 def run(root: str, run: Run, slots: list[str | None], log=print, poll: float = 0.5) -> dict[str, str]:
     """Run every stage of ``run``; returns stage -> done | failed | skipped (upstream failed)."""
     stages = run.stages()
+    run.save({**run.load(), "scheduler_pid": os.getpid(), "scheduler_host": socket.gethostname()})  # `submit` waits for it
     state = {s.name: ("done" if run.recorded(s) else "pending") for s in stages}
     free = list(range(len(slots)))
     running: dict[str, tuple[subprocess.Popen, int, float]] = {}

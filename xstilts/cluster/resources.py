@@ -6,6 +6,7 @@ kinds not listed under ``cluster.stages`` take ``cluster.default``.
 
 from __future__ import annotations
 
+import math
 import re
 
 import yaml
@@ -14,7 +15,6 @@ from xstilts import config
 from xstilts.config import ClusterConfig, ConfigError, StageResources
 
 _MEM = re.compile(r"\d+[KMGT]?")  # sbatch --mem: megabytes, or a K/M/G/T suffix
-_TIME = re.compile(r"(\d+-)?\d+(:\d{1,2}){0,2}")  # sbatch --time: minutes, [D-]H:M[:S], M:S
 
 
 def check(cluster: ClusterConfig) -> None:
@@ -26,8 +26,8 @@ def check(cluster: ClusterConfig) -> None:
             raise ConfigError(f"{key}.cpus: must be at least 1, got {r.cpus}")
         if not _MEM.fullmatch(r.mem):
             raise ConfigError(f"{key}.mem: {r.mem!r} is not an sbatch --mem value (e.g. 16G, 4000M)")
-        if not _TIME.fullmatch(r.time):
-            raise ConfigError(f"{key}.time: {r.time!r} is not an sbatch --time value (e.g. 4:00:00, 1-12:00:00)")
+        if not r.hours > 0:
+            raise ConfigError(f"{key}.hours: must be positive, got {r.hours}")
 
 
 def parse(raw: dict) -> ClusterConfig:
@@ -55,7 +55,7 @@ def for_stage(cluster: ClusterConfig, kind: str, known_kinds: set[str]) -> Stage
 
 
 def sbatch_flags(r: StageResources, partition: str) -> list[str]:
-    flags = [f"--cpus-per-task={r.cpus}", f"--mem={r.mem}", f"--time={r.time}"]
+    flags = [f"--cpus-per-task={r.cpus}", f"--mem={r.mem}", f"--time={math.ceil(r.hours * 60)}"]  # minutes
     if r.gpus:
         flags.append(f"--gres=gpu:{r.gpus}")
     if partition:

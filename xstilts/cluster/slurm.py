@@ -45,7 +45,7 @@ def submit(root: str, run: Run, cluster: ClusterConfig, kinds: set[str], log=pri
             cmd += ["--dependency=afterok:" + ":".join(jobs[u] for u in s.after), "--kill-on-invalid-dep=yes"]
         jobs[s.name] = _sh(cmd + [run.write_script(s, header)]).strip().split(";")[0]
         run.save(state)  # after every job: a failure halfway leaves the ids of what was submitted
-        log(f"[cluster] {s.name}: job {jobs[s.name]} ({r.gpus} GPU, {r.cpus} CPU, {r.mem}, {r.time})" + (f" after {', '.join(s.after)}" if s.after else ""))
+        log(f"[cluster] {s.name}: job {jobs[s.name]} ({r.gpus} GPU, {r.cpus} CPU, {r.mem}, {r.hours} h)" + (f" after {', '.join(s.after)}" if s.after else ""))
     return jobs
 
 
