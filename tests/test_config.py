@@ -65,11 +65,47 @@ def test_load_names_the_file(tmp_path):
         config.load(str(path))
 
 
-def test_cli_validate(capsys):
+def test_cli_validate(capsys, tmp_path):
+    """The paper profile trains ccg: validate fails (before any download) until CCGbank is supplied."""
     from xstilts import cli
 
-    assert cli.main(["validate", "configs/paper.yaml"]) == 0
+    assert cli.main(["validate", "configs/paper.yaml"]) == 2
+    assert "data.local_dirs.ccgbank" in capsys.readouterr().err
+    raw = yaml.safe_load(open("configs/paper.yaml"))
+    (tmp_path / "ccgbank").mkdir()
+    raw["data"]["local_dirs"] = {"ccgbank": str(tmp_path / "ccgbank")}
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(raw))
+    assert cli.main(["validate", str(tmp_path / "p.yaml")]) == 0
     assert "profile paper" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("key, value", [
+    ("intermediate.optim.grad_accum", 0), ("intermediate.optim.batch_size", 0), ("intermediate.optim.lr", -1.0),
+    ("intermediate.optim.warmup", 1.5), ("target.lr", 0.0), ("target.patience", -5), ("target.eval_subset", 0),
+    ("target.eval_every", 0), ("phase1.batch_size", 0), ("engine.parallel_runs", 0), ("engine.num_threads", -1),
+    ("model.dropout", 1.5), ("retrieval.k", 0), ("analysis.alpha", 1.0), ("intermediate.sampler.cap", 0),
+    ("target.per_task.xnli.grad_accum", 0), ("target.per_task.udpos.batch_size", 0), ("target.per_task.panx.epochs", -1.0),
+])
+def test_out_of_range_params_name_key_and_value(raw, key, value):
+    bad = copy.deepcopy(raw)
+    *parents, leaf = key.split(".")
+    node = bad
+    for part in parents:
+        node = node[part]
+    node[leaf] = value
+    with pytest.raises(config.ConfigError, match=rf"^{key}: {value!r} is out of range"):
+        config.from_dict(bad)
+
+
+def test_empty_seeds_and_a_target_missing_from_per_task_fail(raw):
+    bad = copy.deepcopy(raw)
+    bad["target"]["seeds"] = []
+    with pytest.raises(config.ConfigError, match=r"^target.seeds: \[\]"):
+        config.from_dict(bad)
+    bad = copy.deepcopy(raw)
+    del bad["target"]["per_task"]["udpos"]
+    with pytest.raises(config.ConfigError, match="target.per_task: no entry for target 'udpos'"):
+        config.from_dict(bad)
 
 
 def test_target_groups_must_partition_tasks(raw):

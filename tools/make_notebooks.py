@@ -9,9 +9,9 @@ import nbformat
 NB = {
     "00_benchmark": (
         "# Embedded benchmark\nWrites the deterministic synthetic multilingual benchmark in the Hub's schemas (embedded profile), or records the pinned Hub revisions (paper profile).",
-        'params_path = "params.yaml"\nout_dir = "data/embedded"',
+        'params_path = "params.yaml"\nout_dir = "data/embedded"\nmanifest_path = "outputs/benchmark/manifest.json"',
         [
-            "from xstilts import config, pipeline\nparams = config.load(params_path)\nmanifest = pipeline.build_benchmark(params, out_dir)",
+            "from xstilts import config, pipeline\nparams = config.load(params_path)\nmanifest = pipeline.build_benchmark(params, out_dir, manifest_path)",
             "import pandas as pd\nfiles = manifest.get('files', {})\npd.DataFrame([{'file': k, 'rows': v} for k, v in files.items()]).head(40) if files else manifest",
         ],
     ),

@@ -58,6 +58,11 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.command == "validate":
+        missing = config.missing_inputs(params)
+        for message in missing:
+            print(f"error: {args.path}: {message}", file=sys.stderr)
+        if missing:
+            return 2
         print(f"{args.path}: ok (profile {params.profile}, {len(params.intermediate.settings)} intermediate settings, {len(params.target.tasks)} targets)")
     elif args.command == "use-profile" and args.overlay:
         print(f"params.yaml <- {args.path} + {args.overlay} (profile {params.profile})")

@@ -21,6 +21,7 @@ class ConfigError(ValueError):
 
 
 _REPO_ID = re.compile(r"[\w.-]+/[\w.-]+")
+EMBEDDED_ROOT = "data/embedded"  # the benchmark stage's output (dvc.yaml): never a user's mirror
 
 
 # ---- schema --------------------------------------------------------------------------------
@@ -216,6 +217,65 @@ _CHOICES = {
 }
 
 
+# (low, high, low inclusive): a value outside fails validate naming the key and value, instead of a
+# ZeroDivisionError or a silent no-op hours later. target.per_task.<task>.* use the _PER_TASK rows.
+_POSITIVE, _COUNT, _NONNEG, _FRACTION = (0, None, False), (1, None, True), (0, None, True), (0, 1, True)
+_RANGES = {
+    "seed": _NONNEG,
+    "data.embedded.scale": _POSITIVE,
+    "data.max_train_examples": _NONNEG,
+    "data.max_seq_length": _NONNEG,
+    "model.vocab_size": _COUNT,
+    "model.hidden_size": _COUNT,
+    "model.num_layers": _COUNT,
+    "model.num_heads": _COUNT,
+    "model.intermediate_size": _COUNT,
+    "model.dropout": _FRACTION,
+    "engine.eval_batch_size": _COUNT,
+    "engine.checkpoint_every": _NONNEG,
+    "engine.num_threads": _NONNEG,
+    "engine.parallel_runs": _COUNT,
+    "phase1.steps": _NONNEG,
+    "phase1.batch_size": _COUNT,
+    "phase1.lr": _POSITIVE,
+    "phase1.max_length": (8, None, True),
+    "phase1.warmup": _FRACTION,
+    "phase1.language_alpha": (0, 1, False),
+    "intermediate.mlm_lines": _NONNEG,
+    "intermediate.sampler.cap": _COUNT,
+    "intermediate.sampler.temperature": _POSITIVE,
+    "intermediate.optim.lr": _POSITIVE,
+    "intermediate.optim.batch_size": _COUNT,
+    "intermediate.optim.grad_accum": _COUNT,
+    "intermediate.optim.epochs": _NONNEG,
+    "intermediate.optim.warmup": _FRACTION,
+    "intermediate.optim.weight_decay": _NONNEG,
+    "intermediate.optim.max_grad_norm": _POSITIVE,
+    "intermediate.optim.max_steps": _NONNEG,
+    "target.lr": _POSITIVE,
+    "target.warmup": _FRACTION,
+    "target.weight_decay": _NONNEG,
+    "target.max_grad_norm": _POSITIVE,
+    "target.eval_every": _COUNT,
+    "target.eval_subset": _COUNT,
+    "target.patience": _NONNEG,  # 0 = no early stopping
+    "retrieval.layer": _NONNEG,
+    "retrieval.max_length": _COUNT,
+    "retrieval.k": _COUNT,
+    "analysis.n_boot": _COUNT,
+    "analysis.alpha": (0, 0.5, False),  # a two-sided confidence level 1 - alpha
+}
+_PER_TASK = {"epochs": _POSITIVE, "batch_size": _COUNT, "grad_accum": _COUNT}
+
+
+def _in_range(key: str, value, bounds) -> None:
+    low, high, inclusive = bounds
+    too_low = value < low if inclusive else value <= low
+    if too_low or (high is not None and value > high):
+        rule = f"{'>=' if inclusive else '>'} {low}" + (f" and <= {high}" if high is not None else "")
+        raise ConfigError(f"{key}: {value!r} is out of range (must be {rule})")
+
+
 def _get(params: Params, dotted: str):
     obj = params
     for part in dotted.split("."):
@@ -262,11 +322,20 @@ def check(params: Params) -> Params:
     for i, code in enumerate(params.data.languages):
         if code != "all" and code not in languages.LANGUAGES:
             raise ConfigError(f"data.languages[{i}]: unknown language {code!r}")
-    for key in ("engine.parallel_runs", "engine.eval_batch_size"):
-        if _get(params, key) < 1:
-            raise ConfigError(f"{key}: must be at least 1, got {_get(params, key)}")
-    if params.engine.num_threads < 0:
-        raise ConfigError(f"engine.num_threads: must be 0 (torch default) or positive, got {params.engine.num_threads}")
+    for key, bounds in _RANGES.items():
+        _in_range(key, _get(params, key), bounds)
+    for task, hp in params.target.per_task.items():
+        for name, bounds in _PER_TASK.items():
+            _in_range(f"target.per_task.{task}.{name}", getattr(hp, name), bounds)
+    if params.target.per_task:  # a profile that sets per-task hyperparameters sets them for every target
+        for t in params.target.tasks:
+            if t not in params.target.per_task:
+                raise ConfigError(f"target.per_task: no entry for target {t!r} (target.tasks lists it; without one it would silently take the defaults {TargetTaskConfig()})")
+    if not params.target.seeds:
+        raise ConfigError("target.seeds: [] runs nothing: list at least one seed")
+    if params.intermediate.optim.epochs <= 0 and params.intermediate.optim.max_steps <= 0:
+        raise ConfigError(f"intermediate.optim.epochs: {params.intermediate.optim.epochs!r} trains nothing unless intermediate.optim.max_steps is set")
+    _check_data_root(params.data)
     if params.model.hidden_size % params.model.num_heads:
         raise ConfigError("model.hidden_size: must be divisible by model.num_heads")
     if params.model.source == "scratch" and params.retrieval.layer > params.model.num_layers:
@@ -274,6 +343,45 @@ def check(params: Params) -> Params:
     if params.profile == "embedded" and (params.data.source != "embedded" or params.model.source != "scratch"):
         raise ConfigError("profile: 'embedded' needs data.source=embedded and model.source=scratch")
     return params
+
+
+def _check_data_root(data: DataConfig) -> None:
+    """A mirror is read, never written: DVC deletes the benchmark stage's outputs before each run."""
+    root = data.root.rstrip("/")
+    if data.source == "hub" and root != EMBEDDED_ROOT:
+        raise ConfigError(f"data.root: {data.root!r} is not read while data.source is 'hub' (rows come from the Hugging Face cache). "
+                          f"To read a local mirror in the Hub's layout set data.source: local; to read the Hub set data.root: {EMBEDDED_ROOT}")
+    if data.source == "local":
+        norm = root.lstrip("./")
+        for owned in (EMBEDDED_ROOT, "outputs"):
+            if norm == owned or norm.startswith(owned + "/"):
+                raise ConfigError(f"data.root: {data.root!r} is under {owned}/, which the pipeline writes (DVC deletes it before a run): put the mirror elsewhere")
+
+
+def missing_inputs(params: Params) -> list[str]:
+    """Inputs a user must supply by hand that are absent, one message each naming the key to set.
+    Checked by `validate` and `preflight` before any download or training; not by :func:`check`,
+    so that a profile can be read (verify, report) on a machine without them."""
+    import os
+
+    from xstilts.preflight import hand_inputs
+
+    missing = []
+    if params.data.source == "local" and not os.path.isdir(params.data.root):
+        missing.append(f"data.root: local mirror {params.data.root!r} does not exist (data.source: local reads <root>/<repo>/<config>/<split>-*.parquet)")
+    if params.model.source == "hub" and looks_like_path(params.model.name_or_path) and not os.path.isdir(params.model.name_or_path):
+        missing.append(f"model.name_or_path: local model folder {params.model.name_or_path!r} does not exist")
+    for need in hand_inputs(params):
+        if need.required and not need.present:
+            missing.append(need.message)
+    return missing
+
+
+def looks_like_path(name_or_path: str) -> bool:
+    """A local folder rather than a Hub repo id: it exists, or it is written as a path."""
+    import os
+
+    return os.path.isdir(name_or_path) or name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1
 
 
 def from_dict(raw: dict) -> Params:

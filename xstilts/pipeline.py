@@ -47,7 +47,7 @@ def store_for(params: cfg.Params):
 
     if params.data.source == "hub":
         return HubStore(revisions=params.data.revisions, local_dirs=params.data.local_dirs, repos=params.data.repos)
-    return LocalStore(params.data.root, repos=params.data.repos)
+    return LocalStore(params.data.root, repos=params.data.repos, local_dirs=params.data.local_dirs)
 
 
 def has_language(params: cfg.Params, task: tb.Task, lang: str) -> bool:
@@ -167,19 +167,42 @@ def _limit(items: list, n: int) -> list:
 # ---- benchmark -----------------------------------------------------------------------------
 
 
-def build_benchmark(params: cfg.Params, out_dir: str) -> dict:
-    """Embedded profile: write the synthetic benchmark in Hub schemas. Paper profile: nothing to
-    build (datasets come from the Hub at pinned revisions); record that in the manifest."""
+def build_benchmark(params: cfg.Params, out_dir: str, manifest_path: str | None = None) -> dict:
+    """The benchmark stage. Embedded: write the synthetic benchmark in Hub schemas to ``out_dir``.
+    Hub / local mirror: nothing to build; ``out_dir`` holds only the manifest. Never writes to
+    ``data.root`` outside the embedded profile: a user's mirror is read, never an output (DVC
+    deletes a stage's outputs before running it), so dvc.yaml declares ``data/embedded`` and
+    ``outputs/benchmark/manifest.json`` as outputs and the mirror only as a dependency of later stages."""
+    manifest = {"source": params.data.source, "root": params.data.root, "revisions": params.data.revisions, "repos": params.data.repos}
     if params.data.source == "embedded":
         from xstilts.synthetic import SyntheticConfig, generate
 
+        if manifest_path and os.path.realpath(out_dir) != os.path.realpath(params.data.root):
+            raise cfg.ConfigError(f"data.root: the benchmark stage writes the embedded benchmark to {out_dir!r}, so later stages must read it there: set data.root: {out_dir}")
         if os.path.isdir(out_dir):
             shutil.rmtree(out_dir)
-        return generate(out_dir, SyntheticConfig(seed=params.data.embedded.seed, scale=params.data.embedded.scale))
-    os.makedirs(out_dir, exist_ok=True)
-    manifest = {"source": params.data.source, "root": params.data.root, "revisions": params.data.revisions, "repos": params.data.repos}
-    io.write_json(os.path.join(out_dir, "manifest.json"), manifest)
+        manifest.update(generate(out_dir, SyntheticConfig(seed=params.data.embedded.seed, scale=params.data.embedded.scale)))
+    else:
+        if _inside(out_dir, params.data.root) or _inside(params.data.root, out_dir):
+            raise cfg.ConfigError(f"data.root: {params.data.root!r} overlaps {out_dir!r}, the benchmark stage's output: move the mirror elsewhere")
+        os.makedirs(out_dir, exist_ok=True)
+        if params.data.source == "local":
+            manifest["mirror_files"] = mirror_listing(params.data.root)
+        io.write_json(os.path.join(out_dir, "manifest.json"), manifest)
+    if manifest_path:
+        io.write_json(manifest_path, manifest)
     return manifest
+
+
+def _inside(path: str, folder: str) -> bool:
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def mirror_listing(root: str) -> dict[str, int]:
+    """Relative path -> size of every file of a local mirror: what the run read, without hashing it
+    (DVC hashes the mirror as a dependency of the stages that read it)."""
+    return {str(p.relative_to(root)): p.stat().st_size for p in sorted(Path(root).rglob("*")) if p.is_file()}
 
 
 # ---- phase 1 -------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ def _repo_for(repos: dict[str, str], repo: str) -> str:
 class LocalStore:
     root: str
     repos: dict[str, str] = field(default_factory=dict)  # default repo id -> repo read instead
+    local_dirs: dict[str, str] = field(default_factory=dict)  # hand-supplied folders kept outside the mirror
     _cache: dict = field(default_factory=dict, repr=False)
 
     def repo_for(self, repo: str) -> str:
@@ -53,8 +54,8 @@ class LocalStore:
         return self._cache[key]
 
     def local_dir(self, name: str) -> str:
-        """Folder of a dataset that is not on the Hub (CCGbank, the MLM corpus)."""
-        return os.path.join(self.root, name)
+        """Folder of a dataset that is not on the Hub (CCGbank, the MLM corpus): data.local_dirs, else <root>/<name>."""
+        return self.local_dirs.get(name, os.path.join(self.root, name))
 
 
 @dataclass

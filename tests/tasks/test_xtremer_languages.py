@@ -202,7 +202,7 @@ def test_data_repos_reaches_the_stores_and_is_validated():
     ok["data"]["repos"] = {UDPOS_R: "someone/udpos-copy"}
     params = config.from_dict(ok)
     assert store_for(params).repo_for(UDPOS_R) == "someone/udpos-copy"
-    local = config.from_dict({**ok, "data": {**ok["data"], "source": "local"}})
+    local = config.from_dict({**ok, "data": {**ok["data"], "source": "local", "root": "/data/mirror"}})
     assert store_for(local).repo_for(UDPOS_R) == "someone/udpos-copy" and store_for(local).repo_for("google/xtreme") == "google/xtreme"
     bad = copy.deepcopy(raw)
     bad["data"]["repos"] = {UDPOS_R: "not a repo"}
