@@ -180,3 +180,26 @@ def load_pretrained_encoder(name_or_path: str, revision: str | None = None) -> X
     if missing:
         raise EncoderLoadError(f"pretrained weights at {path} miss encoder keys {missing[:5]}...: refusing to train a randomly initialised encoder")
     return encoder
+
+
+# XLMRobertaForMaskedLM's LM head -> MLMHead (its decoder weight is tied to the input embeddings,
+# which the encoder holds; lm_head.decoder.bias, where present, is the same tensor as lm_head.bias).
+_HUB_LM_HEAD = {"lm_head.dense.weight": "dense.weight", "lm_head.dense.bias": "dense.bias", "lm_head.layer_norm.weight": "norm.weight", "lm_head.layer_norm.bias": "norm.bias", "lm_head.bias": "bias"}
+
+
+def load_pretrained_mlm_head(path: str) -> dict[str, torch.Tensor]:
+    """XLM-R's pretrained LM head from a Hub snapshot folder, in :class:`MLMHead`'s key names.
+    Read key by key from the safetensors files: the 560M encoder weights are not loaded twice."""
+    from safetensors import safe_open
+
+    found: dict[str, torch.Tensor] = {}
+    for name in sorted(os.listdir(path)):
+        if name.endswith(".safetensors"):
+            with safe_open(os.path.join(path, name), framework="pt") as f:
+                for key in f.keys():
+                    if key in _HUB_LM_HEAD:
+                        found[_HUB_LM_HEAD[key]] = f.get_tensor(key)
+    missing = sorted(k for k, v in _HUB_LM_HEAD.items() if v not in found)
+    if missing:
+        raise EncoderLoadError(f"pretrained weights at {path} have no LM head ({missing} missing from its *.safetensors): the MLM variant would train a random head")
+    return found

@@ -233,19 +233,31 @@ def corpus_lines(params: cfg.Params, store) -> list[str]:
 
 def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
     """Phase 1, the pretrained multilingual MLM. Embedded: train a tokenizer and a tiny XLM-R on the
-    synthetic corpus. Paper: resolve the pinned XLM-R checkpoint (fails fast offline)."""
+    synthetic corpus. Paper: resolve the pinned XLM-R checkpoint (fails fast offline). Both write
+    every output the phase1 stage declares (dvc.yaml)."""
     _stage_header(out_dir, params)
     device = device_for(params)
     if params.model.source == "hub":
         from transformers import AutoTokenizer
 
         from xstilts import hub
-        from xstilts.model import load_pretrained_encoder
+        from xstilts.model import load_pretrained_encoder, load_pretrained_mlm_head
 
-        path = hub.snapshot_model(params.model.name_or_path, params.model.revision)
-        AutoTokenizer.from_pretrained(path).save_pretrained(os.path.join(out_dir, "tokenizer"))
-        save_encoder(load_pretrained_encoder(path), os.path.join(out_dir, "encoder"), {"source": params.model.name_or_path, "revision": params.model.revision})
-        return {"source": "hub", "model": params.model.name_or_path}
+        m = params.model
+        path = hub.snapshot_model(m.name_or_path, m.revision)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer.save_pretrained(os.path.join(out_dir, "tokenizer"))
+        encoder = load_pretrained_encoder(path)
+        save_encoder(encoder, os.path.join(out_dir, "encoder"), {"source": m.name_or_path, "revision": m.revision})
+        # XLM-R's own LM head, for the MLM variant of phase 2 (jiant's from_transformers_with_mlm)
+        io.save_state(load_pretrained_mlm_head(path), os.path.join(out_dir, "mlm_head.safetensors"))
+        # no MLM step is trained here: an empty curve and an empty DVCLive plots folder
+        io.write_json(os.path.join(out_dir, "curve.json"), {"mlm": []})
+        shutil.rmtree(os.path.join(out_dir, "live"), ignore_errors=True)
+        os.makedirs(os.path.join(out_dir, "live", "plots", "metrics"))
+        metrics = {"steps": 0, "source": "hub", "model": m.name_or_path, "revision": m.revision, "vocab_size": len(tokenizer), "parameters": sum(p.numel() for p in encoder.parameters())}
+        io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
+        return metrics
 
     from xstilts.formats.mlm import MaskedLM
     from xstilts.tokenization import train_tokenizer
@@ -257,7 +269,7 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
     encoder = build_encoder(encoder_config(len(tokenizer), m.hidden_size, m.num_layers, m.num_heads, m.intermediate_size, dropout=m.dropout))
     model = MultiTaskModel(encoder, m.dropout)
     model.add_head("mlm", "mlm")
-    fmt = MaskedLM(tokenizer.mask_token_id, len(tokenizer))
+    fmt = MaskedLM.for_tokenizer(tokenizer)
     features = fmt.featurize(lines, tokenizer, params.phase1.max_length, train=True)
     p1 = params.phase1
     settings = LoopSettings(lr=p1.lr, batch_size=p1.batch_size, max_steps=p1.steps, warmup=p1.warmup, weight_decay=0.01, seed=params.seed, length_grouping=params.engine.length_grouping, bf16=params.engine.bf16, fused_adamw=params.engine.fused_adamw, compile=params.engine.compile, log_every=25)
@@ -359,9 +371,42 @@ def _loop_settings(o: cfg.OptimConfig, engine: cfg.EngineConfig, seed: int, **ov
     return s
 
 
+# jiant trains "Full ANLI" as five tasks on one shared NLI head, sampled proportionally
+# (guides/tasks/task_specific.md): SNLI, MNLI and ANLI rounds 1-3. Our ANLI+ reads them as one
+# concatenated task (the same thing when trained alone); in a capped mixture each part is capped on
+# its own, as in jiant, which gives ANLI+ about 3x MNLI's weight rather than 1x.
+TASK_PARTS = {"anli_plus": ("anli-r1-", "anli-r2-", "anli-r3-", "mnli-", "snli-")}  # example-id prefixes
+
+
+def task_parts(name: str, features: list[dict], example_ids: list[str]) -> dict[str, list[dict]]:
+    """A task's training features split into the parts jiant trains as separate tasks (ANLI+),
+    keyed ``<task>/<part>``; other tasks come back whole."""
+    prefixes = TASK_PARTS.get(name)
+    if not prefixes:
+        return {name: features}
+    parts: dict[str, list[dict]] = {f"{name}/{p.strip('-')}": [] for p in prefixes}
+    for f in features:
+        eid = example_ids[f["example_index"]]
+        prefix = next((p for p in prefixes if eid.startswith(p)), None)
+        if prefix is None:
+            raise ValueError(f"{name}: training example {eid!r} belongs to none of its parts {prefixes}")
+        parts[f"{name}/{prefix.strip('-')}"].append(f)
+    return {k: v for k, v in parts.items() if v}
+
+
+def phase2_mixture(params: cfg.Params, sizes: dict[str, int]) -> tuple[dict[str, float], int | None]:
+    """Sampling probabilities of a run's training tasks, and the cap on their sizes (jiant's
+    examples-proportional mixing K, 2^17) that also bounds each task's steps. The cap balances a
+    mixture only: a task trained alone gets its full epochs (MNLI alone: 3 epochs, not one)."""
+    from xstilts.samplers import task_probabilities
+
+    sp = params.intermediate.sampler
+    cap = sp.cap if sp.kind != "proportional" and len(sizes) > 1 else None
+    return task_probabilities(sizes, sp.kind, sp.cap, sp.temperature), cap
+
+
 def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: str, out_dir: str) -> dict:
     """Phase 2: English intermediate-task training of the phase-1 encoder (none = phase 1 as is)."""
-    from xstilts.samplers import task_probabilities
     from xstilts.tokenization import load_tokenizer
 
     if setting not in params.intermediate.settings:
@@ -383,6 +428,7 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
     model = MultiTaskModel(encoder, params.model.dropout)
     store = store_for(params)
     train_tasks, dev = {}, {}
+    mixture = len(task_names) > 1 or setting in params.intermediate.mlm_settings
     for name in task_names:
         task = with_labels(name, store)
         fmt = format_for(task)
@@ -391,16 +437,19 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
         for head, trans, lang in translated_train_splits(params, setting):
             if head == name:  # translations share the English task's head
                 feats = feats + load_features(params, features_dir, tokenizer_dir, TASKS[trans], TRAIN, lang)
-        train_tasks[name] = TrainTask(name, fmt, feats)
+        if mixture and name in TASK_PARTS:
+            ids = [e.id for e in _limit(task.load(store, TRAIN, "en"), params.data.max_train_examples)]
+            train_tasks.update({part: TrainTask(name, fmt, f) for part, f in task_parts(name, feats, ids).items()})
+        else:
+            train_tasks[name] = TrainTask(name, fmt, feats)
         dev[name] = load_features(params, features_dir, tokenizer_dir, task, DEV, "en")
     if setting in params.intermediate.mlm_settings:  # continue multilingual MLM as an extra task
         n_lines = params.intermediate.mlm_lines or max(len(t.features) for t in train_tasks.values())
         train_tasks["mlm"] = mlm_train_task(params, model, tokenizer, phase1_dir, store, n_lines)
-    sp = params.intermediate.sampler
-    probs = task_probabilities({n: len(t.features) for n, t in train_tasks.items()}, sp.kind, sp.cap, sp.temperature)
+    probs, cap = phase2_mixture(params, {n: len(t.features) for n, t in train_tasks.items()})
     settings = _loop_settings(params.intermediate.optim, params.engine, params.intermediate.seed)
     curve: list[dict] = []
-    result = train(model, train_tasks, settings, device=device, pad_id=tokenizer.pad_token_id, probabilities=probs, log=curve.append, cap=sp.cap if sp.kind != "proportional" else None, **_engine_args(params, f"phase2/{setting}", None))
+    result = train(model, train_tasks, settings, device=device, pad_id=tokenizer.pad_token_id, probabilities=probs, log=curve.append, cap=cap, **_engine_args(params, f"phase2/{setting}", None))
     for name in task_names:  # intermediate-task dev scores, as their own benchmarks report them
         task = with_labels(name, store)
         examples = task.load(store, DEV, "en")
@@ -418,12 +467,19 @@ def mlm_train_task(params: cfg.Params, model: MultiTaskModel, tokenizer, phase1_
     """The multilingual MLM task of the 'multi-task + MLM' variant, with phase 1's LM head."""
     from xstilts.formats.mlm import MaskedLM
 
-    model.add_head("mlm", "mlm")
-    head_path = os.path.join(phase1_dir, "mlm_head.safetensors")
-    if os.path.exists(head_path):  # jiant's from_transformers_with_mlm: keep the pretrained LM head
-        model.heads["mlm"].load_state_dict(io.load_state(head_path))
-    fmt = MaskedLM(tokenizer.mask_token_id, len(tokenizer))
+    load_mlm_head(model, phase1_dir)
+    fmt = MaskedLM.for_tokenizer(tokenizer)
     return TrainTask("mlm", fmt, fmt.featurize(corpus_lines(params, store)[:n_lines], tokenizer, params.phase1.max_length, train=True))
+
+
+def load_mlm_head(model: MultiTaskModel, phase1_dir: str) -> None:
+    """The encoder is a pretrained MLM (XLM-R from the Hub, or phase 1's): its LM head goes with it,
+    as jiant's from_transformers_with_mlm keeps it; a fresh head would first unlearn the encoder."""
+    head_path = os.path.join(phase1_dir, "mlm_head.safetensors")
+    if not os.path.exists(head_path):
+        raise FileNotFoundError(f"{head_path} is missing: phase 1 writes the pretrained LM head there (dvc repro phase1)")
+    model.add_head("mlm", "mlm")
+    model.heads["mlm"].load_state_dict(io.load_state(head_path))  # strict: every key, no other
 
 
 # ---- phase 3 -------------------------------------------------------------------------------

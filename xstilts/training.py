@@ -91,17 +91,18 @@ class BatchStream:
     on: ranks see distinct examples of similar lengths, and together exactly the batch that one
     process with the global batch size would see."""
 
-    def __init__(self, task: TrainTask, batch_size: int, seed: int, group: bool, pad_id: int, rank: int = 0, world: int = 1):
+    def __init__(self, task: TrainTask, batch_size: int, seed: int, group: bool, pad_id: int, rank: int = 0, world: int = 1, name: str | None = None):
         if len(task.features) < world:
             raise ValueError(f"task {task.head} has {len(task.features)} examples, fewer than the {world} ranks")
         self.task, self.batch_size, self.seed, self.group, self.pad_id = task, batch_size, seed, group, pad_id
+        self.name = name or task.head  # seeds the batch order: parts sharing a head (ANLI+) get their own
         self.rank, self.world = rank, world
         self.lengths = [task.fmt.num_tokens(f) for f in task.features]
         self.epoch, self.position = 0, 0
         self._batches = self._epoch_batches()
 
     def _epoch_batches(self):
-        seed = zlib.crc32(f"{self.seed}/{self.task.head}/{self.epoch}".encode())
+        seed = zlib.crc32(f"{self.seed}/{self.name}/{self.epoch}".encode())
         batches = length_grouped_batches(self.lengths, self.batch_size * self.world, seed=seed, group=self.group)
         return [b for b in batches if len(b) >= self.world]  # a tail smaller than the world would starve a rank
 
@@ -126,7 +127,8 @@ class BatchStream:
 
 
 def total_steps(tasks: dict[str, TrainTask], s: LoopSettings, cap: int | None = None, world_size: int = 1) -> int:
-    """jiant's rule: sum over tasks of epochs x batches per epoch (sizes capped), in optimiser steps."""
+    """jiant's rule: sum over tasks of epochs x batches per epoch (sizes capped), in optimiser steps.
+    ``cap`` is for mixtures only (see ``pipeline.phase2_mixture``): a task trained alone gets its full epochs."""
     if s.max_steps:
         return s.max_steps
     batch = s.batch_size * world_size
@@ -198,7 +200,7 @@ def train(
     probabilities = probabilities or {name: 1.0 / len(tasks) for name in tasks}
     # Identical on every rank: all ranks train the same task at each micro-step (DDP needs the same graph).
     sampler = TaskSampler(probabilities, seed=s.seed)
-    streams = {name: BatchStream(t, s.batch_size, s.seed, s.length_grouping, pad_id, world.rank, world.world_size) for name, t in tasks.items()}
+    streams = {name: BatchStream(t, s.batch_size, s.seed, s.length_grouping, pad_id, world.rank, world.world_size, name) for name, t in tasks.items()}
     generators = _format_generators(tasks)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (s.bf16 and device.type == "cuda") else contextlib.nullcontext()
     say = print if (progress and main) else (lambda *a, **k: None)

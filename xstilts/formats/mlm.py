@@ -1,6 +1,7 @@
 """Masked language modelling: phase 1 pretraining and the 'multi-task + MLM' phase-2 variant.
 15% of non-special tokens are selected; of those 80% become <mask>, 10% a random token, 10%
-stay (BERT/XLM-R and jiant's defaults)."""
+stay (BERT/XLM-R and jiant's defaults). Special tokens are the tokenizer's own (XLM-R: <s> <pad>
+</s> <unk> = 0-3 and <mask> = 250001; id 4 is ","), and a random replacement is never one of them."""
 
 from __future__ import annotations
 
@@ -14,11 +15,19 @@ class MaskedLM(Format):
     name = "masked_lm"
     head_type = "mlm"
 
-    def __init__(self, mask_id: int, vocab_size: int, special_ids=(0, 1, 2, 3, 4), probability: float = 0.15):
+    def __init__(self, mask_id: int, vocab_size: int, special_ids, probability: float = 0.15):
         self.mask_id, self.vocab_size = mask_id, vocab_size
-        self.special_ids = torch.tensor(sorted(special_ids))
+        self.special_ids = torch.tensor(sorted({*special_ids, mask_id}))
+        # the ids a "random token" is drawn from: every non-special id of the vocabulary
+        keep = torch.ones(vocab_size, dtype=torch.bool)
+        keep[self.special_ids] = False
+        self.random_ids = keep.nonzero().squeeze(1)
         self.probability = probability
         self.generator = torch.Generator().manual_seed(0)
+
+    @classmethod
+    def for_tokenizer(cls, tokenizer, probability: float = 0.15) -> "MaskedLM":
+        return cls(tokenizer.mask_token_id, len(tokenizer), tokenizer.all_special_ids, probability)
 
     def featurize(self, lines, tokenizer, max_length, train):
         enc = tokenizer(list(lines), truncation=True, max_length=max_length)
@@ -35,7 +44,7 @@ class MaskedLM(Format):
         inputs = ids.clone()
         inputs[selected & (roll < 0.8)] = self.mask_id
         randomise = selected & (roll >= 0.8) & (roll < 0.9)
-        inputs[randomise] = torch.randint(len(self.special_ids), self.vocab_size, ids.shape, generator=g)[randomise]
+        inputs[randomise] = self.random_ids[torch.randint(len(self.random_ids), ids.shape, generator=g)][randomise]
         return {"input_ids": inputs, "attention_mask": (ids != pad_id).long(), "labels": labels}
 
     def loss(self, logits, batch):
