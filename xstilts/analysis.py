@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from xstilts import io
-from xstilts.formats import major_score
+from xstilts.metrics.aggregate import language_score
 from xstilts.tasks import TASKS, overlap
 from xstilts.tasks import base as tb
 
@@ -24,7 +24,8 @@ from xstilts.tasks import base as tb
 
 
 def collect_scores(phase3_root: str, retrieval_metrics: dict | None = None) -> pd.DataFrame:
-    """One row per (setting, target, seed, split, language) with the task's major score."""
+    """One row per (setting, target, seed, split, language) with the task's XTREME language score
+    (``metrics.aggregate.language_score``: (EM+F1)/2 for QA, F1, accuracy or mAP@20)."""
     rows = []
     for path in sorted(Path(phase3_root).rglob("metrics.json")):
         m = io.read_json(str(path))
@@ -33,11 +34,11 @@ def collect_scores(phase3_root: str, retrieval_metrics: dict | None = None) -> p
                 for lang, scores in per_lang.items():
                     if scores is None:
                         continue
-                    rows.append({"setting": m["setting"], "task": m["target"], "seed": int(seed), "split": split, "lang": lang, "score": major_score(scores)})
+                    rows.append({"setting": m["setting"], "task": m["target"], "seed": int(seed), "split": split, "lang": lang, "score": language_score(scores, m["target"])})
     for setting, per_task in (retrieval_metrics or {}).items():
         for task, per_lang in per_task.items():
             for lang, scores in per_lang.items():
-                rows.append({"setting": setting, "task": task, "seed": 0, "split": "test", "lang": lang, "score": major_score(scores)})
+                rows.append({"setting": setting, "task": task, "seed": 0, "split": "test", "lang": lang, "score": language_score(scores, task)})
     return pd.DataFrame(rows, columns=["setting", "task", "seed", "split", "lang", "score"])
 
 
@@ -56,7 +57,8 @@ def chance_levels(phase3_root: str, retrieval_metrics: dict | None = None) -> pd
 
 
 def results_table(scores: pd.DataFrame, baseline: str, split: str = "test") -> pd.DataFrame:
-    """Setting x task: mean over seeds of the language average (XTREME: all languages) and of the
+    """Setting x task: mean over seeds of the language average (XTREME: all languages, the plain mean
+    of ``metrics.aggregate.task_average``) and of the
     zero-shot average (non-English languages only), with the gain over the baseline and the
     intermediate/target overlap flag."""
     df = scores[scores.split == split]
@@ -96,18 +98,13 @@ def example_components(task: tb.Task, rows: list[dict], lang: str) -> np.ndarray
     if task.format == tb.SPAN:
         from xstilts.metrics import mlqa, squad
 
-        def qa(pred, golds):
-            if task.metric == "mlqa":
-                em = max((mlqa.exact_match(pred, g, lang) for g in golds), default=float(pred == ""))
-                f1 = max((mlqa.f1(pred, g, lang) for g in golds), default=float(pred == ""))
-            else:
-                em = max((squad.exact_match(pred, g) for g in golds), default=float(pred == ""))
-                f1 = max((squad.f1(pred, g) for g in golds), default=float(pred == ""))
+        def qa(pred, golds):  # the metric's own per-question scores, so the bootstrap recomputes it exactly
+            em, f1 = mlqa.question_scores(pred, golds, lang) if task.metric == "mlqa" else squad.question_scores(pred, golds)
             return (em + f1) / 2
 
         return np.array([[qa(r["prediction"], r["gold"]), 1.0] for r in rows])
     if task.format == tb.TAGGING:
-        from seqeval.metrics.sequence_labeling import get_entities
+        from xstilts.metrics.tagging import get_entities
 
         names = task.labels
         out = []

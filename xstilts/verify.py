@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from xstilts import references as refs_mod
+from xstilts.metrics import aggregate
 
 STATUSES = ("reproduced", "not reproduced", "not run")
 REPRODUCED, NOT_REPRODUCED, NOT_RUN = STATUSES
@@ -400,8 +401,9 @@ def _best_per_target(res: Results, select_split: str = "dev") -> tuple[dict[str,
 def _xtreme_gain(res: Results, select_split: str):
     chosen, on_test = _best_per_target(res, select_split)
     test = res.table("test").set_index(["setting", "task"]).avg
-    best = np.mean([test[(s, t)] for t, s in chosen.items()])
-    base = np.mean([test[(res.baseline, t)] for t in chosen])
+    # metrics.aggregate.tasks_mean over all nine XTREME tasks is the XTREME score (xtreme_score)
+    best = aggregate.tasks_mean({t: test[(s, t)] for t, s in chosen.items()}, sorted(chosen))
+    base = aggregate.tasks_mean({t: test[(res.baseline, t)] for t in chosen}, sorted(chosen))
     n_sig = len(pd.concat([_significant(res, [s], [t]) for t, s in chosen.items()])) if len(chosen) else 0
     observed = (f"best per target: {', '.join(f'{t}={s}' for t, s in sorted(chosen.items()))}; "
                 f"XTREME-style score {best:.2f} vs baseline {base:.2f} = {_fmt(best - base)} over {len(chosen)} tasks; "
@@ -494,15 +496,14 @@ def rule_setting_mean_gain(ref, res: Results):
 def rule_category_scores(ref, res: Results):
     chosen, _ = _best_per_target(res)
     test = res.table("test").set_index(["setting", "task"]).avg
-    ours = {}
-    for cat, tasks in ref.rule["categories"].items():
-        have = [t for t in tasks if t in chosen]
-        if have:
-            ours[cat] = float(np.mean([test[(chosen[t], t)] for t in have]))
+    categories = {cat: tuple(tasks) for cat, tasks in ref.rule["categories"].items()}
+    # As XTREME's evaluate.py: a category is scored only when all its tasks have results.
+    per_category = aggregate.category_scores({t: float(test[(s, t)]) for t, s in chosen.items()}, categories)
+    ours = {cat: v for cat, v in per_category.items() if v is not None}
     if not ours:
-        raise Missing("no results for any category's tasks")
-    if len(ours) == len(ref.rule["categories"]):
-        ours["average"] = float(np.mean(list(ours.values())))
+        raise Missing("no category has results for all its tasks")
+    if len(ours) == len(categories):
+        ours["average"] = float(np.mean(list(ours.values())))  # the reference's mean of categories (not the XTREME score)
     return _within(ref, ours, "best per target, (EM+F1)/2 for QA: " + ", ".join(f"{k} {v:.2f}" for k, v in ours.items()))
 
 

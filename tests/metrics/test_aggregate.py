@@ -9,7 +9,7 @@ from xstilts.metrics import (
     xtreme_r_score,
     xtreme_score,
 )
-from xstilts.metrics.aggregate import XTREME_R_TASKS, XTREME_TASKS, language_score
+from xstilts.metrics.aggregate import XTREME_R_PAPER_CATEGORIES, XTREME_R_TASKS, XTREME_TASKS, language_score, tasks_mean
 
 # Category sizes 2/2/3/2, so the task mean and the mean of category means differ.
 SCORES = {
@@ -81,10 +81,30 @@ def test_xtreme_r_score_and_categories():
     assert xtreme_r_score(scores) == pytest.approx(4.5)
     cats = category_scores(scores, XTREME_R_CATEGORIES)
     assert cats["classification"] == pytest.approx((scores["xnli"] + scores["xcopa"]) / 2)
-    assert cats["retrieval"] == pytest.approx((scores["tatoeba"] + scores["mewslix"] + scores["lareqa"]) / 3)
+    # official evaluate.py: retrieval = Tatoeba + Mewsli-X, XCOPA also alone as multiple choice
+    assert cats["retrieval"] == pytest.approx((scores["tatoeba"] + scores["mewslix"]) / 2)
+    assert cats["multiple_choice"] == pytest.approx(scores["xcopa"])
+    paper = category_scores(scores, XTREME_R_PAPER_CATEGORIES)
+    assert paper["retrieval"] == pytest.approx((scores["tatoeba"] + scores["mewslix"] + scores["lareqa"]) / 3)
+    assert "multiple_choice" not in paper
     assert xtreme_r_score(SCORES) is None  # XTREME scores lack xcopa, mewslix, lareqa
+
+
+def test_xtreme_r_retrieval_without_lareqa_as_the_official_code():
+    # LAReQA has no test languages in the official evaluate.py: its retrieval group still scores
+    scores = {"tatoeba": 50.0, "mewslix": 36.26}
+    assert category_scores(scores, XTREME_R_CATEGORIES)["retrieval"] == pytest.approx(43.13)
+    assert category_scores(scores, XTREME_R_PAPER_CATEGORIES)["retrieval"] is None
+
+
+def test_tasks_mean():
+    assert tasks_mean(SCORES, ("xnli", "tatoeba")) == pytest.approx(45.0)
+    assert tasks_mean(SCORES, ("xnli", "xcopa")) is None
+    assert tasks_mean(SCORES, ()) is None
+    assert tasks_mean(SCORES, XTREME_TASKS) == xtreme_score(SCORES)
 
 
 def test_category_definitions_match_benchmarks():
     assert XTREME_CATEGORIES["question_answering"] == ("xquad", "mlqa", "tydiqa")
-    assert XTREME_R_CATEGORIES["retrieval"] == ("tatoeba", "mewslix", "lareqa")
+    assert XTREME_R_CATEGORIES["retrieval"] == ("tatoeba", "mewslix")
+    assert XTREME_R_PAPER_CATEGORIES["retrieval"] == ("tatoeba", "mewslix", "lareqa")

@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xstilts.metrics import mlqa_scores, squad_scores
-from xstilts.metrics.mlqa import MLQA_LANGUAGES, exact_match, f1, mixed_segmentation, normalize_answer
+from xstilts.metrics.mlqa import MLQA_LANGUAGES, exact_match, f1, mixed_segmentation, normalize_answer, question_scores
 
 
 def test_chinese_is_scored_per_character():
@@ -74,6 +74,13 @@ def test_mlqa_scores_hand_computed_chinese():
     assert scores["missing"] == 1
 
 
+def test_mlqa_gold_normalising_to_empty_is_kept():
+    # mlqa_evaluation_v1.py: punctuation-only gold kept; EM 1 ("" == ""), F1 0 (no shared token)
+    assert mlqa_scores({"q": ""}, {"q": ["，"]}, "zh") == {"exact_match": 100.0, "f1": 0.0, "missing": 0}
+    assert question_scores("北京", ["，", "北京"], "zh") == (1.0, 1.0)
+    assert question_scores("", ["der"], "de") == (1.0, 0.0)
+
+
 def test_mlqa_scores_german_articles():
     scores = mlqa_scores({"q": "die Katze"}, {"q": ["Katze"]}, "de")
     assert scores["exact_match"] == 100.0
@@ -89,7 +96,8 @@ def test_properties(lang, pred, gold):
     score = f1(pred, gold, lang)
     assert 0.0 <= score <= 1.0
     assert score == pytest.approx(f1(gold, pred, lang))
-    assert exact_match(pred, gold, lang) <= score
+    both_empty = not normalize_answer(pred, lang) and not normalize_answer(gold, lang)
+    assert exact_match(pred, gold, lang) <= score or (both_empty and score == 0.0)
     # normalisation is idempotent
     once = normalize_answer(pred, lang)
     assert normalize_answer(once, lang) == once

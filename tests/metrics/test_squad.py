@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xstilts.metrics import MissingPredictionsWarning, squad_scores
-from xstilts.metrics.squad import exact_match, f1, normalize_answer
+from xstilts.metrics.squad import exact_match, f1, normalize_answer, question_scores
 
 
 @pytest.mark.parametrize(
@@ -45,12 +45,21 @@ def test_squad_scores_max_over_golds():
 
 
 def test_unanswerable_question_v2():
+    # an empty gold list (SQuAD v2.0 only): EM = F1 = 1 iff the prediction normalises to ""
     assert squad_scores({"q": ""}, {"q": []})["exact_match"] == 100.0
-    assert squad_scores({"q": ""}, {"q": []})["f1"] == 100.0
+    assert squad_scores({"q": "the"}, {"q": []})["f1"] == 100.0
     wrong = squad_scores({"q": "Paris"}, {"q": []})
     assert wrong["exact_match"] == 0.0 and wrong["f1"] == 0.0
-    # a gold that normalises to nothing is dropped, leaving the question unanswerable
-    assert squad_scores({"q": ""}, {"q": ["the"]})["f1"] == 100.0
+
+
+def test_gold_normalising_to_empty_is_kept_as_in_v1_1():
+    # official SQuAD v1.1: "A" normalises to "", EM "" == "" is 1, F1 shares no token so 0
+    # (the v2.0 rule we used before dropped the gold and gave 100/100)
+    assert squad_scores({"q": ""}, {"q": ["A"]}) == {"exact_match": 100.0, "f1": 0.0, "missing": 0}
+    assert question_scores("", ["the"]) == (1.0, 0.0)
+    # it stays one gold among others: the best over golds still counts
+    assert question_scores("Paris", ["A", "Paris"]) == (1.0, 1.0)
+    assert question_scores("Paris", ["A"]) == (0.0, 0.0)
 
 
 def test_empty_prediction_on_answerable_question_scores_zero():
@@ -88,9 +97,11 @@ def test_f1_properties(pred, gold):
     score = f1(pred, gold)
     assert 0.0 <= score <= 1.0
     assert score == pytest.approx(f1(gold, pred))  # symmetric in the token bags
-    assert exact_match(pred, gold) <= score
+    both_empty = not normalize_answer(pred) and not normalize_answer(gold)
+    # v1.1: EM <= F1 except when both normalise to "" (EM 1, F1 0)
+    assert exact_match(pred, gold) <= score or (both_empty and score == 0.0)
     bags_equal = Counter(normalize_answer(pred).split()) == Counter(normalize_answer(gold).split())
-    assert (score == 1.0) == bags_equal
+    assert (score == 1.0) == (bags_equal and not both_empty)
 
 
 @given(st.dictionaries(st.sampled_from("abcdef"), st.tuples(text, st.lists(text, max_size=3)), min_size=1))
@@ -98,4 +109,4 @@ def test_squad_scores_in_range(items):
     preds = {qid: p for qid, (p, _) in items.items()}
     refs = {qid: golds for qid, (_, golds) in items.items()}
     scores = squad_scores(preds, refs)
-    assert 0.0 <= scores["exact_match"] <= scores["f1"] + 1e-9 <= 100.0 + 1e-9
+    assert 0.0 <= scores["exact_match"] <= 100.0 and 0.0 <= scores["f1"] <= 100.0

@@ -1,7 +1,7 @@
 """Metric suite scoring every task the way the XTREME benchmark (and jiant) score it.
 
 Pure functions on plain Python / numpy inputs; scores are percentages in [0, 100].
-Modules: ``classification`` (accuracy, macro-F1), ``tagging`` (seqeval F1, token accuracy),
+Modules: ``classification`` (accuracy, macro-F1), ``tagging`` (seqeval 0.0.12 chunk F1, token accuracy),
 ``squad`` and ``mlqa`` (extractive QA EM/F1), ``retrieval`` (BUCC mining, Tatoeba, mAP@k) and
 ``aggregate`` (task, category and benchmark averages).
 """
@@ -10,6 +10,7 @@ from xstilts.metrics.aggregate import (
     TASK_METRIC,
     XTREME_CATEGORIES,
     XTREME_R_CATEGORIES,
+    XTREME_R_PAPER_CATEGORIES,
     category_scores,
     task_average,
     xtreme_r_score,
@@ -26,18 +27,20 @@ from xstilts.metrics.retrieval import (
     tune_bucc_threshold,
 )
 from xstilts.metrics.squad import MissingPredictionsWarning, squad_scores
-from xstilts.metrics.tagging import seqeval_f1, token_accuracy
+from xstilts.metrics.tagging import get_entities, seqeval_f1, token_accuracy
 
 __all__ = [
     "TASK_METRIC",
     "XTREME_CATEGORIES",
     "XTREME_R_CATEGORIES",
+    "XTREME_R_PAPER_CATEGORIES",
     "HiddenLabelsError",
     "MissingPredictionsWarning",
     "accuracy",
     "bucc_f1_at",
     "category_scores",
     "cosine_knn",
+    "get_entities",
     "macro_f1",
     "mean_average_precision_at_k",
     "mine_bitext",

@@ -1,6 +1,9 @@
 """MLQA metrics: SQuAD EM/F1 with MLQA's language-specific answer normalisation.
 
-Follows the official MLQA evaluation script (``evaluate_mlqa.py``, also used by XTREME and jiant):
+Follows the official MLQA evaluation script (``mlqa_evaluation_v1.py``, also used by XTREME and
+jiant), including its SQuAD v1.1 handling of gold answers that normalise to "": they are kept,
+and F1 is 0 against them even for an empty prediction, while EM is 1 (zh gold "，", prediction "").
+Steps of the normalisation:
 
 1. lowercase;
 2. remove punctuation: every Unicode character whose category starts with ``P`` plus ASCII
@@ -26,7 +29,7 @@ import unicodedata
 from functools import lru_cache, partial
 from typing import Mapping, Sequence
 
-from xstilts.metrics.squad import qa_scores, token_f1
+from xstilts.metrics.squad import best_over_golds, qa_scores, token_f1
 
 MLQA_LANGUAGES = ("en", "es", "de", "vi", "ar", "hi", "zh")
 
@@ -101,6 +104,12 @@ def exact_match(pred: str, gold: str, lang: str) -> float:
 def f1(pred: str, gold: str, lang: str) -> float:
     """Token-overlap F1 in [0, 1] over MLQA-normalised tokens (characters for Chinese)."""
     return token_f1(normalize_answer(pred, lang).split(), normalize_answer(gold, lang).split())
+
+
+def question_scores(pred: str, golds: Sequence[str], lang: str) -> tuple[float, float]:
+    """(EM, F1) in [0, 1] of one MLQA question (per-example form of ``mlqa_scores``)."""
+    _check_lang(lang)
+    return best_over_golds(pred, golds, partial(exact_match, lang=lang), partial(f1, lang=lang), partial(normalize_answer, lang=lang))
 
 
 def mlqa_scores(

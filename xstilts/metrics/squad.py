@@ -1,13 +1,16 @@
 """SQuAD-style extractive QA metrics (SQuAD, XQuAD, TyDiQA-GoldP).
 
-Follows the official SQuAD v2.0 evaluation script, which equals v1.1 on answerable questions:
+Follows the official SQuAD v1.1 evaluation script, which XTREME uses for XQuAD and TyDiQA-GoldP:
 answers are normalised (lowercase, strip ASCII punctuation, drop English articles, collapse
-whitespace); EM is string equality after normalisation; F1 is the bag-of-tokens overlap. An empty
-gold list (or golds that all normalise to "") means unanswerable: only an empty prediction
-scores, with EM = F1 = 1. Per question the best score over gold answers counts.
+whitespace); EM is string equality after normalisation; F1 is the bag-of-tokens overlap, 0 when
+no token is shared, so also 0 when prediction and gold both normalise to "" (EM is then 1). Every
+gold answer is kept, including golds that normalise to "" (prediction "" against gold "A": EM 1,
+F1 0). Per question the best score over gold answers counts.
 
-Differences from v1.1 only arise in degenerate cases, where we follow v2.0: v1.1 gives F1 = 0
-when prediction and gold both normalise to "" and keeps golds that normalise to "".
+Departure, for SQuAD v2.0 (an intermediate task only): an empty gold list means "unanswerable";
+v1.1 cannot score it (its max over no golds fails), so we apply v2.0's rule there: EM = F1 = 1
+iff the prediction normalises to "". Answerable v2.0 questions are scored as v1.1 scores them,
+which differs from the v2.0 script only for golds that normalise to "" (v2.0 drops them).
 """
 
 from __future__ import annotations
@@ -42,14 +45,12 @@ def exact_match(pred: str, gold: str, normalize: Normalizer = normalize_answer) 
 
 
 def f1(pred: str, gold: str, normalize: Normalizer = normalize_answer) -> float:
-    """Token-overlap F1 in [0, 1] between normalised prediction and gold (SQuAD v2 ``compute_f1``)."""
+    """Token-overlap F1 in [0, 1] between normalised prediction and gold (SQuAD v1.1 ``f1_score``)."""
     return token_f1(normalize(pred).split(), normalize(gold).split())
 
 
 def token_f1(pred_tokens: Sequence[str], gold_tokens: Sequence[str]) -> float:
-    """F1 of two token bags; if either is empty, 1.0 iff both are (the v2 no-answer rule)."""
-    if not pred_tokens or not gold_tokens:
-        return float(len(pred_tokens) == len(gold_tokens))
+    """F1 of two token bags; 0.0 when they share no token, even when both are empty (v1.1, MLQA)."""
     num_same = sum((Counter(pred_tokens) & Counter(gold_tokens)).values())
     if num_same == 0:
         return 0.0
@@ -79,10 +80,9 @@ def qa_scores(
         if qid not in predictions:
             missing.append(qid)
             continue
-        pred = predictions[qid]
-        golds = _answerable_golds(golds, normalize)
-        em_total += max(em_fn(pred, g) for g in golds)
-        f1_total += max(f1_fn(pred, g) for g in golds)
+        em, f1_ = best_over_golds(predictions[qid], golds, em_fn, f1_fn, normalize)
+        em_total += em
+        f1_total += f1_
     if missing:
         warnings.warn(
             f"{len(missing)} of {len(references)} questions have no prediction and score 0 "
@@ -94,14 +94,31 @@ def qa_scores(
     return {"exact_match": 100.0 * em_total / n, "f1": 100.0 * f1_total / n, "missing": len(missing)}
 
 
-def _answerable_golds(golds: Sequence[str], normalize: Normalizer) -> list[str]:
-    # SQuAD v2: drop golds that normalise to nothing; none left means "no answer" = [""].
+def best_over_golds(
+    pred: str,
+    golds: Sequence[str],
+    em_fn: Callable[[str, str], float],
+    f1_fn: Callable[[str, str], float],
+    normalize: Normalizer,
+) -> tuple[float, float]:
+    """One question's (EM, F1) in [0, 1]: the best over its gold answers, all of them kept (v1.1).
+
+    An empty gold list is an unanswerable question (SQuAD v2.0): 1 iff the prediction
+    normalises to "" (see the module docstring for why this departs from v1.1).
+    """
     if isinstance(golds, str):
         raise TypeError("references must map an id to a list of gold answers, not a single string")
-    kept = [g for g in golds if normalize(g)]
-    return kept or [""]
+    if len(golds) == 0:
+        no_answer = float(not normalize(pred))
+        return no_answer, no_answer
+    return max(em_fn(pred, g) for g in golds), max(f1_fn(pred, g) for g in golds)
+
+
+def question_scores(pred: str, golds: Sequence[str]) -> tuple[float, float]:
+    """(EM, F1) in [0, 1] of one SQuAD question (per-example form of ``squad_scores``)."""
+    return best_over_golds(pred, golds, exact_match, f1, normalize_answer)
 
 
 def squad_scores(predictions: Mapping[str, str], references: Mapping[str, Sequence[str]]) -> dict[str, float]:
-    """SQuAD v1.1/v2.0 EM and F1 in percent over the reference ids (see ``qa_scores``)."""
+    """SQuAD v1.1 EM and F1 in percent over the reference ids (see ``qa_scores``, module docstring)."""
     return qa_scores(predictions, references, exact_match, f1, normalize_answer)
