@@ -174,7 +174,7 @@ def load_pretrained_encoder(name_or_path: str, revision: str | None = None) -> X
     """Phase 1 from the Hub (paper profile): the pretrained XLM-R weights, loaded strictly."""
     from xstilts import hub
 
-    path = name_or_path if os.path.isdir(name_or_path) else hub.snapshot_model(name_or_path, revision or "main")
+    path = hub.resolve_model(name_or_path, revision or "main").path
     encoder, info = XLMRobertaModel.from_pretrained(path, add_pooling_layer=False, attn_implementation="sdpa", output_loading_info=True)
     missing = [k for k in info["missing_keys"] if not k.startswith("pooler.")]
     if missing:

@@ -244,18 +244,18 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
         from xstilts.model import load_pretrained_encoder, load_pretrained_mlm_head
 
         m = params.model
-        path = hub.snapshot_model(m.name_or_path, m.revision)
-        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = hub.resolve_model(m.name_or_path, m.revision)  # a local folder or a Hub snapshot
+        tokenizer = AutoTokenizer.from_pretrained(model.path)
         tokenizer.save_pretrained(os.path.join(out_dir, "tokenizer"))
-        encoder = load_pretrained_encoder(path)
-        save_encoder(encoder, os.path.join(out_dir, "encoder"), {"source": m.name_or_path, "revision": m.revision})
+        encoder = load_pretrained_encoder(model.path)
+        save_encoder(encoder, os.path.join(out_dir, "encoder"), model.provenance())
         # XLM-R's own LM head, for the MLM variant of phase 2 (jiant's from_transformers_with_mlm)
-        io.save_state(load_pretrained_mlm_head(path), os.path.join(out_dir, "mlm_head.safetensors"))
+        io.save_state(load_pretrained_mlm_head(model.path), os.path.join(out_dir, "mlm_head.safetensors"))
         # no MLM step is trained here: an empty curve and an empty DVCLive plots folder
         io.write_json(os.path.join(out_dir, "curve.json"), {"mlm": []})
         shutil.rmtree(os.path.join(out_dir, "live"), ignore_errors=True)
         os.makedirs(os.path.join(out_dir, "live", "plots", "metrics"))
-        metrics = {"steps": 0, "source": "hub", "model": m.name_or_path, "revision": m.revision, "vocab_size": len(tokenizer), "parameters": sum(p.numel() for p in encoder.parameters())}
+        metrics = {"steps": 0, "source": "hub", "model": m.name_or_path, "revision": m.revision, "commit": model.commit, "vocab_size": len(tokenizer), "parameters": sum(p.numel() for p in encoder.parameters())}
         io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
         return metrics
 
@@ -322,6 +322,7 @@ def build_features(params: cfg.Params, phase1_dir: str, out_dir: str) -> dict:
         summary[f"{name}/{split}.{lang}"] = {"examples": len(examples), "features": len(feats)}
     key = {n: features_key(tokenizer_dir, TASKS[n], max_length_for(params, TASKS[n])) for n in sorted({n for n, _, _ in needed_splits(params)})}
     io.write_json(os.path.join(out_dir, "keys.json"), key)
+    io.write_json(os.path.join(out_dir, "provenance.json"), store.provenance())  # the commit of every dataset read
     io.write_json(os.path.join(out_dir, "summary.json"), summary)
     return summary
 
@@ -624,5 +625,6 @@ def run_retrieval(params: cfg.Params, settings: list[str], phase2_root: str, pha
                 res = retrieval.evaluate_task(task, store, lang, encoder, tokenizer, layer=r.layer, max_length=min(r.max_length, encoder.config.max_position_embeddings - 2), k=r.k, device=device, batch_size=params.engine.eval_batch_size, cache=cache)
                 metrics.setdefault(setting, {}).setdefault(name, {})[lang] = {**res["scores"], "chance": res["chance"]}
                 io.write_jsonl(os.path.join(out_dir, setting, name, f"{lang}.jsonl"), res["predictions"])
+    io.write_json(os.path.join(out_dir, "provenance.json"), store.provenance())  # the commit of every dataset read
     io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
     return metrics

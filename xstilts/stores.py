@@ -33,6 +33,7 @@ class LocalStore:
     repos: dict[str, str] = field(default_factory=dict)  # default repo id -> repo read instead
     local_dirs: dict[str, str] = field(default_factory=dict)  # hand-supplied folders kept outside the mirror
     _cache: dict = field(default_factory=dict, repr=False)
+    read_log: dict = field(default_factory=dict, repr=False)
 
     def repo_for(self, repo: str) -> str:
         return _repo_for(self.repos, repo)
@@ -51,7 +52,12 @@ class LocalStore:
             if not paths:
                 raise MissingDataError(f"no parquet files for {real} config {config!r} split {split!r} under {self.root} (looked for {os.path.join(self.root, real, config, split + '-*.parquet')})")
             self._cache[key] = [row for p in paths for row in pq.read_table(p).to_pylist()]
+            self.read_log[f"{real}/{config}/{split}"] = {"mirror": self.root, "files": [os.path.relpath(p, self.root) for p in paths]}
         return self._cache[key]
+
+    def provenance(self) -> dict:
+        """What was read: the mirror's files (a mirror has no commit; DVC hashes it as a dependency)."""
+        return dict(sorted(self.read_log.items()))
 
     def local_dir(self, name: str) -> str:
         """Folder of a dataset that is not on the Hub (CCGbank, the MLM corpus): data.local_dirs, else <root>/<name>."""
@@ -71,6 +77,7 @@ class HubStore:
     local_dirs: dict[str, str] = field(default_factory=dict)  # datasets not on the Hub (ccgbank, corpus)
     repos: dict[str, str] = field(default_factory=dict)  # default repo id -> repo read instead
     _cache: dict = field(default_factory=dict, repr=False)
+    read_log: dict = field(default_factory=dict, repr=False)  # "repo/config/split" -> revision and resolved commit
 
     def repo_for(self, repo: str) -> str:
         return _repo_for(self.repos, repo)
@@ -94,12 +101,33 @@ class HubStore:
         what = f"dataset {repo} config {config!r} split {split!r} @ {revision}"
         try:
             try:
-                return datasets.load_dataset(repo, config, split=split, revision=revision, cache_dir=self.cache_dir)
+                rows = datasets.load_dataset(repo, config, split=split, revision=revision, cache_dir=self.cache_dir)
             except RuntimeError as err:
                 if "Dataset scripts are no longer supported" not in str(err):
                     raise
-                return datasets.load_dataset(repo, split=split, revision="refs/convert/parquet", data_dir=config, cache_dir=self.cache_dir)
-        except (ConnectionError, OSError, ValueError) as err:
-            if hub.offline_mode() or not hub.hub_reachable():
-                raise hub.unavailable(what, err) from None
+                revision = "refs/convert/parquet"
+                rows = datasets.load_dataset(repo, split=split, revision=revision, data_dir=config, cache_dir=self.cache_dir)
+        except hub.HubError:
             raise
+        except Exception as err:  # noqa: BLE001 - not cached / offline / bad id / other, told apart, cause chained
+            raise hub.classify(what, err) from err
+        self.read_log[f"{repo}/{config}/{split}"] = {"repo": repo, "config": config, "split": split, "revision": revision,
+                                                    "commit": resolved_commit(repo, revision)}
+        return rows
+
+    def provenance(self) -> dict:
+        """What was read, with the commit each configured revision resolved to."""
+        return dict(sorted(self.read_log.items()))
+
+
+def resolved_commit(repo: str, revision: str) -> str | None:
+    """The dataset commit read: from the local cache's refs, else (online) asked of the Hub."""
+    commit = hub.cached_commit(repo, revision, "dataset")
+    if commit is None and not hub.offline_mode():
+        try:
+            from huggingface_hub import HfApi
+
+            commit = HfApi().dataset_info(repo, revision=revision).sha
+        except Exception:  # noqa: BLE001 - provenance is best effort once the rows are read; None says "unknown"
+            commit = None
+    return commit

@@ -44,6 +44,8 @@ class FakeHub:
             assert name is None and data_dir, "the parquet branch must be read with data_dir=<config>"
         config = name if name is not None else data_dir
         files = self.local.files(path, config, split)
+        if not os.path.isdir(os.path.join(self.local.root, path)):  # what datasets raises offline for an uncached repo
+            raise ConnectionError(f"Couldn't reach '{path}' on the Hub (OfflineModeIsEnabled)")
         if not files:
             raise ValueError(f'Unknown split "{split}". Should be one of [...]')
         return REAL_LOAD_DATASET("parquet", data_files={split: files}, split=split, cache_dir=self.cache_dir)
