@@ -171,3 +171,60 @@ def test_resume_on_cuda_matches_uninterrupted_run(tmp_path):
     resume_diff = max((ref[k] - resumed[k]).abs().max().item() for k in ref)
     print(f"CUDA: rerun max diff {rerun_diff:.3g}, resume max diff {resume_diff:.3g}")
     assert resume_diff == 0 if rerun_diff == 0 else resume_diff <= 10 * rerun_diff
+
+
+def test_resume_refuses_a_checkpoint_of_other_starting_weights_features_or_dev_set(tmp_path):
+    ck = str(tmp_path / "ck")
+    s = LoopSettings(lr=1e-3, batch_size=8, max_steps=4, log_every=100)
+    train(toy_model(seed=0), toy_tasks(), s, device=CPU, pad_id=PAD, checkpoint_dir=ck, inputs={"dev": "d1"}, progress=False)
+    # an upstream stage changed the encoder (e.g. phase 2 re-ran): same shapes, other weights
+    with pytest.raises(checkpoint.CheckpointMismatchError, match=r"start_weights: checkpoint '[0-9a-f]{16}', now '[0-9a-f]{16}'"):
+        train(toy_model(seed=1), toy_tasks(), s, device=CPU, pad_id=PAD, checkpoint_dir=ck, inputs={"dev": "d1"}, progress=False)
+    # the features were rebuilt (one token differs), as many as before
+    tasks = toy_tasks()
+    tasks["a"].features[5] = {**tasks["a"].features[5], "input_ids": [0, 9] + tasks["a"].features[5]["input_ids"][2:]}
+    with pytest.raises(checkpoint.CheckpointMismatchError, match=r"features: checkpoint \{'a': '[0-9a-f]+'\}, now \{'a': '[0-9a-f]+'\}"):
+        train(toy_model(seed=0), tasks, s, device=CPU, pad_id=PAD, checkpoint_dir=ck, inputs={"dev": "d1"}, progress=False)
+    with pytest.raises(checkpoint.CheckpointMismatchError, match=r"dev: checkpoint 'd1', now 'd2'"):
+        train(toy_model(seed=0), toy_tasks(), s, device=CPU, pad_id=PAD, checkpoint_dir=ck, inputs={"dev": "d2"}, progress=False)
+    # the same inputs resume (here: a finished run, returned at once)
+    res = train(toy_model(seed=0), toy_tasks(), s, device=CPU, pad_id=PAD, checkpoint_dir=ck, inputs={"dev": "d1"}, progress=False)
+    assert res.resumed_from == 4
+
+
+def test_checkpoints_by_training_time_keep_only_the_newest(tmp_path, monkeypatch):
+    saved = []
+    real_save = checkpoint.save
+    monkeypatch.setattr(checkpoint, "save", lambda d, step, **kw: saved.append((step, sorted(os.listdir(d)) if os.path.isdir(d) else [])) or real_save(d, step, **kw))
+    s = LoopSettings(lr=1e-3, batch_size=8, max_steps=5, log_every=100)
+    train(toy_model(), toy_tasks(), s, device=CPU, pad_id=PAD, checkpoint_dir=str(tmp_path / "hour"), checkpoint_seconds=3600, progress=False)
+    assert [step for step, _ in saved] == [5]  # an hour never passed: only the end
+    saved.clear()
+    train(toy_model(), toy_tasks(), s, device=CPU, pad_id=PAD, checkpoint_dir=str(tmp_path / "often"), checkpoint_seconds=1e-9, progress=False)
+    assert [step for step, _ in saved] == [1, 2, 3, 4, 5]
+    # each new one is written while the previous one is still there, which goes only afterwards
+    assert [before for _, before in saved[1:]] == [[f"step-{k:08d}"] for k in (1, 2, 3, 4)]
+    assert _checkpoint_steps(str(tmp_path / "often")) == [5]
+
+
+def test_a_finished_runs_checkpoint_keeps_only_its_best_weights(tmp_path):
+    ck = str(tmp_path / "ck")
+    s = LoopSettings(lr=3e-3, batch_size=8, max_steps=12, eval_every=3, patience=100, log_every=100, seed=1)
+    model = toy_model()
+    res = train(model, toy_tasks(), s, device=CPU, pad_id=PAD, evaluate=dev_accuracy, checkpoint_dir=ck, checkpoint_every=5, progress=False)
+    path = checkpoint.latest(ck)
+    assert path.endswith("step-00000012") and not os.path.exists(os.path.join(path, "best.safetensors"))
+    assert load_file(os.path.join(path, "optimizer.safetensors")) == {}  # no AdamW moments: a third of the size
+    again = toy_model()
+    res2 = train(again, toy_tasks(), s, device=CPU, pad_id=PAD, evaluate=dev_accuracy, checkpoint_dir=ck, progress=False)
+    assert (res2.resumed_from, res2.best_step, res2.history) == (12, res.best_step, res.history)
+    a, b = model.state_dict(), again.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)  # the best weights, as the run that wrote it ended
+
+
+def test_the_paper_profile_checkpoints_every_30_minutes_and_the_embedded_one_not_at_all():
+    from xstilts import config, pipeline
+
+    paper = pipeline._engine_args(config.load("configs/paper.yaml"), "phase2/mnli", None)
+    assert paper["checkpoint_dir"] == os.path.join("checkpoints", "phase2", "mnli") and paper["checkpoint_seconds"] == 1800
+    assert pipeline._engine_args(config.load("params.yaml"), "phase2/mnli", None)["checkpoint_dir"] is None

@@ -99,6 +99,19 @@ def test_nan_loss_stops_with_clear_error():
         train(model, {"toy": TrainTask("toy", PairClassification(), toy_features(32))}, s, device=torch.device("cpu"), pad_id=1)
 
 
+def test_a_nan_dev_score_stops_training_instead_of_freezing_early_stopping():
+    from xstilts.training import NonFiniteScoreError
+
+    model = MultiTaskModel(tiny_encoder(), dropout=0.0)
+    model.add_head("toy", "classification", 2)
+    scores = iter([0.5, math.nan, 0.9])
+    s = LoopSettings(lr=1e-3, batch_size=8, max_steps=6, eval_every=2, patience=2, log_every=100)
+    # untreated, NaN became no score ever beats: the 0.9 at step 6 would be ignored and the run
+    # would stop early at the NaN's patience, keeping weights chosen by a broken signal
+    with pytest.raises(NonFiniteScoreError, match=r"dev score nan at step 4/6"):
+        train(model, {"toy": TrainTask("toy", PairClassification(), toy_features(32))}, s, device=torch.device("cpu"), pad_id=1, evaluate=lambda m: next(scores), progress=False)
+
+
 def test_total_steps_follow_jiant_rule():
     fmt = PairClassification()
     tasks = {"a": TrainTask("a", fmt, toy_features(100)), "b": TrainTask("b", fmt, toy_features(30))}

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 
 from xstilts.rehearsal.fixtures import write_fixtures
 from xstilts import retrieval
@@ -158,15 +159,28 @@ def test_xtreme_tatoeba_order_sorts_stripped_lines_stably():
     assert retrieval.xtreme_tatoeba_order(["b", "a", "c", "a "]) == [2, 0, 3, 1]
 
 
-def test_tatoeba_predictions_in_both_orders(vectors):
+def test_tatoeba_english_side_searches_in_xtreme_order(vectors):
     targets = ["zebra", "apple", "mango"]  # XTREME order: apple(1) mango(2) zebra(0) -> positions [2, 0, 1]
     vectors.update({"zebra": e(0, 3), "apple": e(1, 3), "mango": e(2, 3), "s0": e(0, 3), "s1": e(1, 3), "s2": e(1, 3) + 0.1 * e(2, 3)})
     ex = BitextExample(id="tatoeba-de", sources=["s0", "s1", "s2"], targets=targets, gold=[(0, 0), (1, 1), (2, 2)])
     res = retrieval.evaluate_task(fake_task("tatoeba", {"test": ex}), None, "de", **KW)
-    assert res["scores"]["accuracy"] == pytest.approx(200 / 3) and res["chance"] == pytest.approx(100 / 3)
-    assert [p["prediction"] for p in res["predictions"]] == [0, 1, 1]
-    assert [p["prediction_xtreme"] for p in res["predictions"]] == [2, 0, 0]
-    assert [p["gold_xtreme"] for p in res["predictions"]] == [2, 0, 1]
+    # English queries: apple -> s1 (1 > 0.995), mango -> s2 (the only non-zero cosine), zebra -> s0.
+    # Searching from the other side instead, s2 would retrieve apple: 66.7.
+    assert res["scores"]["accuracy"] == 100.0 and res["chance"] == pytest.approx(100 / 3)
+    assert [p["id"] for p in res["predictions"]] == [0, 1, 2]  # lines of XTREME's sorted English file
+    assert [p["english"] for p in res["predictions"]] == [1, 2, 0]
+    assert [p["prediction"] for p in res["predictions"]] == [1, 2, 0] == [p["prediction_xtreme"] for p in res["predictions"]]
+    assert [p["gold_xtreme"] for p in res["predictions"]] == [1, 2, 0]
+
+
+def test_tatoeba_wrong_retrievals_are_recorded(vectors):
+    # s1 and s2 are both nearest to apple; English "mango" is nearest to s2, so only zebra is wrong
+    vectors.update({"zebra": e(0, 3) + e(1, 3), "apple": e(1, 3), "mango": e(2, 3), "s0": e(1, 3) + 0.2 * e(2, 3), "s1": e(1, 3), "s2": e(2, 3)})
+    ex = BitextExample(id="tatoeba-de", sources=["s0", "s1", "s2"], targets=["zebra", "apple", "mango"], gold=[(0, 0), (1, 1), (2, 2)])
+    res = retrieval.evaluate_task(fake_task("tatoeba", {"test": ex}), None, "de", **KW)
+    wrong = [p for p in res["predictions"] if p["prediction"] != p["gold"]]
+    assert [(p["english"], p["prediction"]) for p in wrong] == [(0, 1)]  # zebra retrieves s1 (0.707 > 0.693)
+    assert res["scores"]["accuracy"] == pytest.approx(200 / 3)
 
 
 # ---- BUCC --------------------------------------------------------------------------------------
@@ -241,3 +255,41 @@ def test_fixture_readers_with_oracle_embeddings(name, lang, store, vectors):
     n_relevant = [sum(1 for s, _ in ex.gold if s == i) for i in range(len(ex.sources))]
     expected = np.mean([retrieval.expected_average_precision_at_k(len(ex.targets), r) for r in n_relevant if r])
     assert res["chance"] == pytest.approx(100 * expected)
+
+
+# ---- the encoder stops at the retrieval layer -------------------------------------------------------
+
+
+class CharTokenizer:
+    """Enough of a tokenizer for embed(): one id per character, <s> ... </s>, right padding."""
+
+    def __call__(self, texts, truncation, max_length, padding, return_tensors):
+        from transformers import BatchEncoding
+
+        ids = [[0] + [5 + ord(c) % 90 for c in t][: max_length - 2] + [2] for t in texts]
+        width = max(map(len, ids))
+        return BatchEncoding({"input_ids": torch.tensor([x + [1] * (width - len(x)) for x in ids]),
+                              "attention_mask": torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in ids])})
+
+
+@pytest.mark.parametrize("layer", [0, 1, 3])
+def test_embedding_stops_at_the_layer_and_equals_the_full_models_hidden_state(layer):
+    from xstilts.model import build_encoder, encoder_config
+
+    torch.manual_seed(0)
+    encoder = build_encoder(encoder_config(vocab_size=100, hidden_size=16, num_layers=3, num_heads=2, intermediate_size=32)).eval()
+    sentences = ["a longer sentence here", "short", "mid size"]
+    tok = CharTokenizer()
+    ran = []
+    hooks = [block.register_forward_hook(lambda *_, i=i: ran.append(i)) for i, block in enumerate(encoder.encoder.layer)]
+    got = retrieval.embed(encoder, tok, sentences, layer=layer, max_length=32, device="cpu", batch_size=2)
+    assert set(ran) == set(range(layer))  # no layer above the retrieval layer was computed
+    for h in hooks:
+        h.remove()
+    assert len(encoder.encoder.layer) == 3  # put back
+    with torch.no_grad():
+        enc = tok(sentences, truncation=True, max_length=32, padding=True, return_tensors="pt")
+        hidden = encoder(**enc, output_hidden_states=True).hidden_states[layer]
+        mask = enc["attention_mask"].unsqueeze(-1).float()
+        expected = ((hidden * mask).sum(1) / mask.sum(1)).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

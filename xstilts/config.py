@@ -79,7 +79,8 @@ class EngineConfig:
     length_grouping: bool = True
     compile: bool = False
     eval_batch_size: int = 64
-    checkpoint_every: int = 0  # steps; 0 = only at the end
+    checkpoint_every: int = 0  # resumable checkpoints every N optimiser steps (and at the end of each run); 0 = not by steps
+    checkpoint_minutes: float = 0.0  # and every N minutes of training; both 0 = no checkpoints at all (see configs/paper.yaml)
     num_threads: int = 0  # torch CPU threads of a stage; 0 = torch default
     parallel_runs: int = 1  # CPU only: a phase-3 stage's targets run in this many processes, each with max(1, num_threads // parallel_runs) threads
 

@@ -26,7 +26,7 @@ from xstilts.formats import format_for, major_score, num_labels
 from xstilts.model import MultiTaskModel, build_encoder, encoder_config, load_encoder, save_encoder
 from xstilts.tasks import TASKS, with_labels
 from xstilts.tasks import base as tb
-from xstilts.training import LoopSettings, TrainTask, predict, train
+from xstilts.training import LoopSettings, TrainTask, digest_features, predict, train
 
 TRAIN, DEV, TEST = "train", "dev", "test"
 
@@ -139,11 +139,13 @@ CHECKPOINT_ROOT = "checkpoints"  # resumable training state; git- and DVC-ignore
 
 
 def _engine_args(params: cfg.Params, run: str, live_dir: str | None) -> dict:
-    """Checkpointing (every ``engine.checkpoint_every`` steps; 0 = none) and DVCLive curves."""
-    every = params.engine.checkpoint_every
+    """Checkpointing (every ``engine.checkpoint_every`` steps and/or ``engine.checkpoint_minutes``
+    of training, and at the end of each run; both 0 = no checkpoints) and DVCLive curves."""
+    e = params.engine
     return {
-        "checkpoint_dir": os.path.join(CHECKPOINT_ROOT, run) if every else None,
-        "checkpoint_every": every,
+        "checkpoint_dir": os.path.join(CHECKPOINT_ROOT, run) if (e.checkpoint_every or e.checkpoint_minutes) else None,
+        "checkpoint_every": e.checkpoint_every,
+        "checkpoint_seconds": e.checkpoint_minutes * 60,
         "live_dir": live_dir,
         "desc": run,
     }
@@ -315,16 +317,28 @@ def build_features(params: cfg.Params, phase1_dir: str, out_dir: str) -> dict:
         examples = task.load(store, split, lang)
         if split == TRAIN:
             examples = _limit(examples, params.data.max_train_examples)
-        max_length = max_length_for(params, task)
-        feats = format_for(task).featurize(examples, tokenizer, max_length, train=split == TRAIN)
-        path = os.path.join(out_dir, name, f"{split}.{lang}.parquet")
-        io.write_rows(path, feats)
-        summary[f"{name}/{split}.{lang}"] = {"examples": len(examples), "features": len(feats)}
+        feats, summary[f"{name}/{split}.{lang}"] = featurize_split(params, task, examples, tokenizer, split, lang)
+        io.write_rows(os.path.join(out_dir, name, f"{split}.{lang}.parquet"), feats)
     key = {n: features_key(tokenizer_dir, TASKS[n], max_length_for(params, TASKS[n])) for n in sorted({n for n, _, _ in needed_splits(params)})}
     io.write_json(os.path.join(out_dir, "keys.json"), key)
     io.write_json(os.path.join(out_dir, "provenance.json"), store.provenance())  # the commit of every dataset read
     io.write_json(os.path.join(out_dir, "summary.json"), summary)
     return summary
+
+
+def featurize_split(params: cfg.Params, task: tb.Task, examples: list, tokenizer, split: str, lang: str) -> tuple[list[dict], dict]:
+    """Features of one split and its line in the stage's summary.json. QA training examples whose
+    answer cannot be located are counted there ("dropped"), and fail the stage above
+    span_qa.MAX_DROPPED_FRACTION of the split."""
+    from xstilts.formats.span_qa import SpanQA, check_dropped
+
+    fmt = format_for(task)
+    feats = fmt.featurize(examples, tokenizer, max_length_for(params, task), train=split == TRAIN)
+    entry = {"examples": len(examples), "features": len(feats)}
+    if split == TRAIN and isinstance(fmt, SpanQA):
+        entry["dropped"] = len(fmt.dropped)
+        check_dropped(fmt.dropped, len(examples), f"task {task.name}, split {split}.{lang}")
+    return feats, entry
 
 
 class StaleFeaturesError(RuntimeError):
@@ -544,7 +558,8 @@ def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir:
 
         loop = _loop_settings(cfg.OptimConfig(lr=t.lr, batch_size=hp.batch_size, grad_accum=hp.grad_accum, epochs=hp.epochs, warmup=t.warmup, weight_decay=t.weight_decay, max_grad_norm=t.max_grad_norm), params.engine, seed, eval_every=t.eval_every, patience=t.patience)
         curve: list[dict] = []
-        result = train(model, {head: TrainTask(head, fmt, train_feats)}, loop, device=device, pad_id=pad_id, evaluate=dev_score, log=curve.append, **_engine_args(params, f"phase3/{setting}-{targets[0]}/seed{seed}", None))
+        # the early-stopping dev set decides the best weights: a checkpoint is resumed only with the same
+        result = train(model, {head: TrainTask(head, fmt, train_feats)}, loop, device=device, pad_id=pad_id, evaluate=dev_score, log=curve.append, inputs={"dev": digest_features(dev_feats)}, **_engine_args(params, f"phase3/{setting}-{targets[0]}/seed{seed}", None))
         for target in targets:
             run = {"steps": result.steps, "best_dev": result.best_score, "best_step": result.best_step, "stopped_early": result.stopped_early, "seconds": round(result.seconds, 1), "scores": {}}
             for (split, lang), (examples, feats) in eval_sets[target].items():

@@ -3,17 +3,22 @@ LAReQA, Mewsli-X (XTREME-R).
 
 Embeddings are the mean over non-padding tokens of one hidden layer (jiant's EmbeddingModel:
 layer 14 of XLM-R Large's 24, index 0 being the embedding output), the setting the paper used
-for BUCC and Tatoeba. LAReQA and Mewsli-X use the same embedding of questions / mentions and of
-candidates, ranked by cosine similarity (no dual-encoder fine-tuning here: see docs/tasks.md).
+for BUCC and Tatoeba; the encoder runs only up to that layer (:func:`first_layers`). Similarity
+search and BUCC mining run in float32 on ``device`` (:mod:`xstilts.metrics.retrieval`).
+LAReQA and Mewsli-X use the same embedding of questions / mentions and of candidates, ranked
+by cosine similarity (no dual-encoder fine-tuning here: see docs/tasks.md).
 
 :func:`evaluate_task` returns ``{"scores", "chance", "predictions"}``; the predictions are one row
 per example, enough to recompute the score (and to write an XTREME submission, see
 :mod:`xstilts.submission`):
 
-* tatoeba: ``{"id", "prediction", "gold", "prediction_xtreme", "gold_xtreme"}``. ``prediction`` /
-  ``gold`` index the English side in the Hub's (aligned) order; the ``*_xtreme`` fields index it
-  in XTREME's order, the English lines (stripped) sorted alphabetically, ties in original order,
-  which is what XTREME's and jiant's Tatoeba files and labels use.
+* tatoeba: one row per English sentence, the query side in XTREME (``evaluate_retrieval.py``
+  searches the other language with each English sentence): ``{"id", "english", "prediction",
+  "gold", "prediction_xtreme", "gold_xtreme"}``. ``id`` is the English sentence's line in XTREME's
+  English file (the stripped lines sorted alphabetically, ties in original order), ``english`` its
+  index in the Hub's order; ``prediction`` / ``gold`` index the other-language side, whose order
+  XTREME keeps, so the ``*_xtreme`` fields (what a submission writes, one line per ``id``) equal
+  them.
 * bucc2018 (test split, pairs at or above the dev-tuned threshold): ``{"id", "prediction":
   [s, t], "score", "gold", "source_id", "target_id"}``.
 * lareqa / mewslix: ``{"id", "prediction": [top-20 candidate ids], "gold": [relevant ids], "ap"}``
@@ -23,6 +28,7 @@ per example, enough to recompute the score (and to write an XTREME submission, s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 import numpy as np
@@ -34,18 +40,32 @@ MAP_K = 20  # XTREME-R scores LAReQA and Mewsli-X by mAP@20
 MAP_KEY = "map@20"  # the metric key xstilts.metrics.aggregate.TASK_METRIC reads
 
 
+@contextlib.contextmanager
+def first_layers(encoder, n_layers: int):
+    """Run ``encoder`` with only its first ``n_layers`` Transformer layers: its last hidden state is
+    then ``hidden_states[n_layers]`` of the full model, without computing the layers above (layer
+    14 of XLM-R Large's 24: 10 layers saved per batch). The layers are put back on exit."""
+    layers = encoder.encoder.layer
+    encoder.encoder.layer = torch.nn.ModuleList(list(layers)[:n_layers])
+    try:
+        yield encoder
+    finally:
+        encoder.encoder.layer = layers
+
+
 @torch.no_grad()
 def embed(encoder, tokenizer, sentences: list[str], *, layer: int, max_length: int, device, batch_size: int = 64) -> np.ndarray:
     if not 0 <= layer <= encoder.config.num_hidden_layers:
         raise ValueError(f"retrieval layer {layer} outside 0..{encoder.config.num_hidden_layers}")
     order = sorted(range(len(sentences)), key=lambda i: -len(sentences[i]))  # little padding per batch
     out = np.zeros((len(sentences), encoder.config.hidden_size), dtype=np.float32)
-    for s in range(0, len(order), batch_size):
-        idx = order[s : s + batch_size]
-        enc = tokenizer([sentences[i] for i in idx], truncation=True, max_length=max_length, padding=True, return_tensors="pt").to(device)
-        hidden = encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], output_hidden_states=True).hidden_states[layer]
-        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        out[idx] = ((hidden * mask).sum(1) / mask.sum(1)).float().cpu().numpy()
+    with first_layers(encoder, layer):
+        for s in range(0, len(order), batch_size):
+            idx = order[s : s + batch_size]
+            enc = tokenizer([sentences[i] for i in idx], truncation=True, max_length=max_length, padding=True, return_tensors="pt").to(device)
+            hidden = encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            out[idx] = ((hidden * mask).sum(1) / mask.sum(1)).float().cpu().numpy()
     return out
 
 
@@ -95,13 +115,13 @@ def expected_average_precision_at_k(n_candidates: int, n_relevant: int, k: int =
 
 
 def rank_candidates(queries: np.ndarray, candidates: np.ndarray, gold: list[tuple[int, int]], *, query_ids: list[str],
-                    candidate_ids: list[str], k: int = MAP_K) -> tuple[dict, float, list[dict]]:
+                    candidate_ids: list[str], k: int = MAP_K, device=None) -> tuple[dict, float, list[dict]]:
     """Rank candidates by cosine for each query; mAP@k over the queries that have a relevant
     candidate. Returns (scores, chance in percent, per-query rows)."""
     relevant: list[set[int]] = [set() for _ in range(len(queries))]
     for i, j in gold:
         relevant[i].add(j)
-    _, nearest = rm.cosine_knn(queries, candidates, min(k, len(candidates)))
+    _, nearest = rm.cosine_knn(queries, candidates, min(k, len(candidates)), device)
     rankings, relevant_ids, rows, chances = [], [], [], []
     for i in range(len(queries)):
         if not relevant[i]:
@@ -155,19 +175,23 @@ def evaluate_task(task, store, lang, encoder, tokenizer, *, layer, max_length, k
     if task.name == "tatoeba":
         (ex,) = task.load(store, split, lang)
         src, trg = emb(ex.sources), emb(ex.targets)
-        gold = [j for _, j in sorted(ex.gold)]
-        _, nearest = rm.cosine_knn(src, trg, 1)
+        gold = [j for _, j in sorted(ex.gold)]  # English index of source i
+        accuracy = rm.tatoeba_accuracy(src, trg, gold, device)  # English side searches (XTREME)
+        nearest = rm.tatoeba_search(src, trg, device)
+        source_of = {j: i for i, j in enumerate(gold)}
         position = xtreme_tatoeba_order(ex.targets)
+        # one row per English query, in XTREME's English file order; the source side keeps its order
         predictions = [
-            {"id": i, "prediction": int(nearest[i, 0]), "gold": gold[i], "prediction_xtreme": position[int(nearest[i, 0])], "gold_xtreme": position[gold[i]]}
-            for i in range(len(gold))
+            {"id": position[j], "english": j, "prediction": int(nearest[j]), "gold": source_of[j],
+             "prediction_xtreme": int(nearest[j]), "gold_xtreme": source_of[j]}
+            for j in sorted(range(len(ex.targets)), key=position.__getitem__)
         ]
-        return {"scores": {"accuracy": rm.tatoeba_accuracy(src, trg, gold)}, "chance": 100.0 / len(ex.targets), "predictions": predictions}
+        return {"scores": {"accuracy": accuracy}, "chance": 100.0 / len(ex.sources), "predictions": predictions}
     if task.name == "bucc2018":
         mined = {}
         for part in ("dev", "test"):
             (ex,) = task.load(store, part, lang)
-            candidates = rm.mine_bitext(emb(ex.sources), emb(ex.targets), k=k, src_texts=ex.sources, trg_texts=ex.targets)
+            candidates = rm.mine_bitext(emb(ex.sources), emb(ex.targets), k=k, src_texts=ex.sources, trg_texts=ex.targets, device=device)
             mined[part] = (candidates, ex.gold, ex)
         threshold = rm.tune_bucc_threshold(*mined["dev"][:2])  # tuned on dev, reused on test (XTREME)
         candidates, gold_pairs, ex = mined["test"]
@@ -188,6 +212,6 @@ def evaluate_task(task, store, lang, encoder, tokenizer, *, layer, max_length, k
         (ex,) = task.load(store, split, lang)
         query_ids = ex.source_ids or [str(i) for i in range(len(ex.sources))]
         candidate_ids = ex.target_ids or [str(j) for j in range(len(ex.targets))]
-        scores, chance, predictions = rank_candidates(emb(ex.sources), emb_cached(ex.targets), ex.gold, query_ids=query_ids, candidate_ids=candidate_ids, k=map_k)
+        scores, chance, predictions = rank_candidates(emb(ex.sources), emb_cached(ex.targets), ex.gold, query_ids=query_ids, candidate_ids=candidate_ids, k=map_k, device=device)
         return {"scores": scores, "chance": chance, "predictions": predictions}
     raise ValueError(f"no retrieval evaluation for task {task.name!r}")

@@ -4,21 +4,25 @@ Read top to bottom. Set up: optimiser and schedule, task sampler, one batch stre
 optional torch.compile and DDP. Resume from the newest checkpoint in ``checkpoint_dir`` if there is
 one. Then for each optimiser step: draw a task, take its next length-grouped batch, accumulate
 gradients, check the loss is finite, clip, step; log; evaluate every ``eval_every`` steps and keep
-the best weights (early stopping); checkpoint every ``checkpoint_every`` steps and at the end.
-Finally restore the best weights, as jiant does.
+the best weights (early stopping); checkpoint every ``checkpoint_every`` steps or
+``checkpoint_seconds`` of training, and at the end. Finally restore the best weights, as jiant does.
 
 Resuming is exact: a checkpoint holds everything that decides what happens next (weights, AdamW
 moments, schedule, sampler draws, each stream's epoch and position, every RNG including the MLM
 masking generator, best weights, eval history, log records), so a run killed with SIGKILL and
 started again ends with the same weights as one that never stopped (anchors.md §11.8: resumed
-Trainer runs diverge when the RNG or the data position is not restored).
+Trainer runs diverge when the RNG or the data position is not restored). A checkpoint is resumed
+only by a run with the same settings, the same starting weights and the same training features
+(hashes in its fingerprint): after an upstream change it is refused, not silently continued.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
+import pickle
 import time
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -34,6 +38,11 @@ from xstilts.samplers import TaskSampler, length_grouped_batches
 
 class NonFiniteLossError(FloatingPointError):
     pass
+
+
+class NonFiniteScoreError(FloatingPointError):
+    """A NaN/inf dev score: early stopping would compare against it forever (NaN > x is always
+    false), so it is a failure, not a bad evaluation."""
 
 
 @dataclass
@@ -161,6 +170,25 @@ def _format_generators(tasks: dict[str, TrainTask]) -> dict[str, torch.Generator
     return {f"{name}.{attr}": g for name, t in sorted(tasks.items()) for attr, g in sorted(vars(t.fmt).items()) if isinstance(g, torch.Generator)}
 
 
+def digest_state(state: dict[str, torch.Tensor]) -> str:
+    """Hash of a state dict's names and exact bytes: the weights a run starts from."""
+    h = hashlib.sha256()
+    for name in sorted(state):
+        t = state[name].detach().to("cpu").contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+        h.update(t.view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def digest_features(features: list[dict]) -> str:
+    """Hash of training (or dev) features, in order. pickle only serialises here, nothing is
+    unpickled; a list of dicts of ints/lists pickles to the same bytes on every run."""
+    h = hashlib.sha256()
+    for f in features:
+        h.update(pickle.dumps(f, protocol=4))
+    return h.hexdigest()[:16]
+
+
 def _clock(seconds: float) -> str:
     m, s = divmod(int(seconds), 60)
     h, m = divmod(m, 60)
@@ -180,6 +208,8 @@ def train(
     cap: int | None = None,
     checkpoint_dir: str | None = None,
     checkpoint_every: int = 0,
+    checkpoint_seconds: float = 0.0,
+    inputs: dict[str, str] | None = None,
     live_dir: str | None = None,
     progress: bool = True,
     desc: str = "train",
@@ -187,13 +217,18 @@ def train(
     """Train ``model`` on ``tasks``; see the module docstring for the order of events.
 
     checkpoint_dir: resume from its newest checkpoint if any; write one every ``checkpoint_every``
-        steps (0: only at the end) and at the end. None: no checkpoints.
+        steps and every ``checkpoint_seconds`` of training (0: neither, only at the end), and at the
+        end. Only the newest is kept. None: no checkpoints.
+    inputs: hashes of what else the trajectory depends on (e.g. the early-stopping dev set), added
+        to the resume fingerprint with the starting weights and the training features.
     live_dir: DVCLive directory for per-step metrics (``dvc plots``); None: no DVCLive.
     progress: print a plain line every ``log_every`` steps (rank 0 only).
     Under ``torchrun`` (after :func:`xstilts.distributed.setup`) training is data-parallel.
     """
     world = distributed.current()
     main = world.is_main
+    # what this run starts from, hashed before anything trains or loads a checkpoint
+    origin = {"start_weights": digest_state(model.state_dict()), "features": {n: digest_features(t.features) for n, t in sorted(tasks.items())}, **(inputs or {})} if checkpoint_dir else {}
     model.to(device).train()
     steps = total_steps(tasks, s, cap, world.world_size)
     opt, sched = make_optimizer(model, s, steps, device)
@@ -208,7 +243,7 @@ def train(
     # ---- resume ---------------------------------------------------------------------------
     fingerprint = _jsonable({
         **{k: v for k, v in asdict(s).items() if k in _TRAJECTORY}, "steps": steps, "world_size": world.world_size,
-        "tasks": {n: len(t.features) for n, t in sorted(tasks.items())}, "probabilities": {n: probabilities[n] for n in sorted(probabilities)},
+        "tasks": {n: len(t.features) for n, t in sorted(tasks.items())}, "probabilities": {n: probabilities[n] for n in sorted(probabilities)}, **origin,
     })
     # everything about the loop's progress that a checkpoint carries (JSON)
     loop = {"step": 0, "tokens": 0, "padded": 0, "seconds": 0.0, "best_score": None, "best_step": None, "bad_evals": 0, "stopped_early": False, "finished": False, "history": [], "logs": []}
@@ -219,7 +254,7 @@ def train(
         ck = checkpoint.load(path)
         checkpoint.check_compatible(ck.state["fingerprint"], fingerprint, path)
         model.load_state_dict(ck.model)
-        opt.load_state_dict(ck.optimizer)
+        opt.load_state_dict(ck.optimizer)  # empty in a finished run's checkpoint: nothing left to step
         sched.load_state_dict(ck.state["scheduler"])
         sampler.load_state_dict(ck.state["sampler"])
         for name, st in ck.state["streams"].items():
@@ -256,12 +291,16 @@ def train(
         rng = world.gather_uint8(checkpoint.rng_state(generators))  # collective: every rank's RNG
         if main:
             state = {"fingerprint": fingerprint, "loop": loop, "scheduler": sched.state_dict(), "sampler": sampler.state_dict(), "streams": {n: st.state_dict() for n, st in streams.items()}}
-            checkpoint.save(checkpoint_dir, step, model=model.state_dict(), best=best_state, optimizer=opt.state_dict(), rng=rng, state=_jsonable(state))
+            weights, best, optim = model.state_dict(), best_state, opt.state_dict()
+            if loop["finished"]:  # only the result is needed: the final (best) weights, a third of the size
+                weights, best, optim = best_state or weights, None, {"state": {}, "param_groups": optim["param_groups"]}
+            checkpoint.save(checkpoint_dir, step, model=weights, best=best, optimizer=optim, rng=rng, state=_jsonable(state))
         world.barrier()  # no rank runs ahead of a checkpoint still being written
         return os.path.join(checkpoint_dir, f"step-{step:08d}")
 
     # ---- the loop -------------------------------------------------------------------------
     start, seconds_before = time.perf_counter(), loop["seconds"]
+    last_save = start
     window = (start, loop["tokens"])  # for tokens/s in progress lines
     try:
         for step in range(loop["step"], loop["step"] if loop["finished"] else steps):
@@ -316,6 +355,11 @@ def train(
             if evaluate and s.eval_every and ((step + 1) % s.eval_every == 0 or step == steps - 1):
                 score = world.broadcast_float(evaluate(model) if main else None)  # the others wait here
                 model.train()
+                if not math.isfinite(score):
+                    raise NonFiniteScoreError(
+                        f"{desc}: dev score {score} at step {step + 1}/{steps}: early stopping cannot rank it. An empty or unlabelled dev subset, "
+                        f"or a broken scorer, gives this. Last good checkpoint: {last_ckpt or 'none (no checkpoint_dir, or none written yet)'}."
+                    )
                 loop["history"].append({"step": step + 1, "score": score})
                 records.append({"step": step, "eval_score": score})
                 if loop["best_score"] is None or score > loop["best_score"]:
@@ -336,8 +380,13 @@ def train(
             loop["step"] = step + 1
             loop["finished"] = loop["stopped_early"] or step == steps - 1
             loop["seconds"] = seconds_before + time.perf_counter() - start
-            if checkpoint_dir and (loop["finished"] or (checkpoint_every and (step + 1) % checkpoint_every == 0)):
+            due = bool(checkpoint_every and (step + 1) % checkpoint_every == 0)
+            if checkpoint_dir and checkpoint_seconds and not due:  # rank 0's clock decides for every rank
+                late = time.perf_counter() - last_save >= checkpoint_seconds
+                due = bool(world.broadcast_float(float(late) if main else None)) if world.enabled else late
+            if checkpoint_dir and (loop["finished"] or due):
                 last_ckpt = save_checkpoint(step + 1)
+                last_save = time.perf_counter()
             if loop["finished"]:
                 break
     finally:

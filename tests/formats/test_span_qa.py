@@ -239,6 +239,28 @@ def test_misaligned_gold_is_dropped(tok):
     assert fmt.dropped == ["b"]
 
 
+def test_dropped_qa_training_examples_are_counted_and_fail_above_one_percent(tok):
+    from xstilts import config, pipeline
+    from xstilts.formats.span_qa import UnlocatedAnswersError
+    from xstilts.tasks import TASKS
+
+    params = config.load("params.yaml")
+
+    def with_misaligned(k: int) -> list[SpanExample]:
+        ex = mixed_examples(200, seed=3, max_words=60)
+        for i in range(k):  # an offset one character off: the answer is not where it says
+            ex[i] = SpanExample(ex[i].id, ex[i].context, ex[i].question, ex[i].answers_text, [ex[i].answers_start[0] + 1])
+        return ex
+
+    feats, entry = pipeline.featurize_split(params, TASKS["squad_v1"], with_misaligned(2), tok, "train", "en")
+    assert entry == {"examples": 200, "features": len(feats), "dropped": 2}  # 1%: allowed, reported
+    assert {f["example_index"] for f in feats} == set(range(2, 200))
+    with pytest.raises(UnlocatedAnswersError, match=r"task squad_v1, split train\.en: 3 of 200 training examples \(1\.5%\)"):
+        pipeline.featurize_split(params, TASKS["squad_v1"], with_misaligned(3), tok, "train", "en")
+    # evaluation splits keep every example (nothing is located there)
+    assert "dropped" not in pipeline.featurize_split(params, TASKS["squad_v1"], with_misaligned(3), tok, "dev", "en")[1]
+
+
 def test_max_length_too_small_raises(tok):
     with pytest.raises(ValueError):
         SpanQA().featurize([SpanExample("a", "the river", "the river city north", ["river"], [4])], tok, 5, train=True)

@@ -39,6 +39,24 @@ from xstilts.formats.base import Format
 
 log = logging.getLogger(__name__)
 
+# A training example whose gold answer is not at its character offset is dropped (a few annotation
+# slips are normal). Above this fraction of a split the data or its reader is broken, and the
+# features stage fails rather than train on what is left.
+MAX_DROPPED_FRACTION = 0.01
+
+
+class UnlocatedAnswersError(ValueError):
+    pass
+
+
+def check_dropped(dropped: list[str], n_examples: int, what: str) -> None:
+    """Fail when more than MAX_DROPPED_FRACTION of ``what``'s training examples were dropped."""
+    if n_examples and len(dropped) / n_examples > MAX_DROPPED_FRACTION:
+        raise UnlocatedAnswersError(
+            f"{what}: {len(dropped)} of {n_examples} training examples ({len(dropped) / n_examples:.1%}) have no gold answer "
+            f"at their offset and were dropped, more than the {MAX_DROPPED_FRACTION:.0%} allowed: the data or its reader is broken (first: {dropped[:5]})"
+        )
+
 
 def _encode(tokenizer, texts: list[str], offsets: bool) -> tuple[list[list[int]], list | None]:
     """Batch-encode texts without special tokens: ids (and character offsets) per text.

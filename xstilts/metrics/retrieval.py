@@ -2,147 +2,168 @@
 
 BUCC follows XTREME ``third_party/utils_retrieve.py`` / jiant ``bucc2018.py`` (both adapted from
 LASER's ``mine_bitext.py`` and ``bucc.py``): ratio margin with k = 4 neighbours in both
-directions, retrieval mode "max", greedy one-to-one selection, dev-tuned threshold. Tatoeba
-follows XTREME ``similarity_search`` (top-1 cosine). mAP@k follows XTREME-R (LAReQA, Mewsli-X).
+directions, retrieval mode "max", greedy one-to-one selection, sentences whose text repeats on
+their side left out of the scored pairs, dev-tuned threshold. Tatoeba follows XTREME
+``evaluate_retrieval.py`` (top-1 cosine, each English sentence searching the other language).
+mAP@k follows XTREME-R (LAReQA, Mewsli-X).
 
-Determinism: every ordering here is a stable sort, so among exactly equal similarities or
-scores the lower index wins (faiss and ``np.argsort`` default do not promise this).
+Similarities are computed in float32 with torch on ``device`` (the GPU when there is one), in
+blocks of query rows so memory stays bounded at BUCC's 400k x 400k: the precision of XTREME's
+faiss search, which also works in float32.
+
+Determinism (a departure from the reference, which uses faiss and an unstable ``np.argsort``):
+every ordering here is stable, so among exactly equal similarities or scores the lower index wins.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Collection, Hashable, Iterable, Sequence
 
 import numpy as np
+import torch
 
 Candidate = tuple[int, int, float]  # (source index, target index, margin score)
 
-_BLOCK_ENTRIES = 1 << 24  # similarity-matrix entries held at once (~128 MiB of float64)
+_BLOCK_ENTRIES = 1 << 25  # similarity-matrix entries held at once (128 MiB of float32)
 
 
 # --------------------------------------------------------------------------- kNN
 
 
-def l2_normalize(x: np.ndarray) -> np.ndarray:
-    """Row-wise unit vectors; zero rows are an error because their cosine is undefined."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"expected a non-empty 2-D embedding matrix, got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
+def _device(device) -> torch.device:
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def unit_rows(x, device=None) -> torch.Tensor:
+    """Row-wise unit vectors as a float32 tensor on ``device``; zero rows are an error (cosine undefined)."""
+    t = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x).to(_device(device), torch.float32)
+    if t.ndim != 2 or t.shape[0] == 0:
+        raise ValueError(f"expected a non-empty 2-D embedding matrix, got shape {tuple(t.shape)}")
+    if not bool(torch.isfinite(t).all()):
         raise ValueError("embeddings contain NaN or infinity")
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    if np.any(norms == 0):
-        raise ValueError(f"row {int(np.flatnonzero(norms[:, 0] == 0)[0])} is a zero vector")
-    return x / norms
+    norms = torch.linalg.vector_norm(t, dim=1, keepdim=True)
+    if bool((norms == 0).any()):
+        raise ValueError(f"row {int(torch.nonzero(norms[:, 0] == 0)[0, 0])} is a zero vector")
+    return t / norms
 
 
-def cosine_knn(x: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """For each row of ``x`` the ``k`` most cosine-similar rows of ``y``.
-
-    Returns ``(similarities, indices)``, both of shape ``(len(x), k)``, sorted by decreasing
-    similarity; equal similarities are ordered by increasing index of ``y``.
-    """
-    xn, yn = l2_normalize(x), l2_normalize(y)
+def _knn(xn: torch.Tensor, yn: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Top-k cosine of unit rows, block by block: (similarities, indices) on the rows' device."""
     if xn.shape[1] != yn.shape[1]:
         raise ValueError(f"dimension mismatch: {xn.shape[1]} vs {yn.shape[1]}")
     if not 1 <= k <= yn.shape[0]:
         raise ValueError(f"k must be in [1, {yn.shape[0]}], got {k}")
-    sims = np.empty((xn.shape[0], k))
-    inds = np.empty((xn.shape[0], k), dtype=np.int64)
-    chunk = max(1, _BLOCK_ENTRIES // yn.shape[0])  # BUCC sides reach ~400k sentences
+    sims = torch.empty((xn.shape[0], k), dtype=torch.float32, device=xn.device)
+    inds = torch.empty((xn.shape[0], k), dtype=torch.int64, device=xn.device)
+    chunk = max(1, _BLOCK_ENTRIES // yn.shape[0])
     for start in range(0, xn.shape[0], chunk):
         block = xn[start : start + chunk] @ yn.T
-        rows = slice(start, start + block.shape[0])
-        sims[rows], inds[rows] = _top_k_rows(block, k)
+        sims[start : start + block.shape[0]], inds[start : start + block.shape[0]] = _top_k_rows(block, k)
     return sims, inds
 
 
-def _top_k_rows(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    # Keep every entry >= the row's k-th largest value (>= k per row, more only with ties at
-    # the boundary), then order by (row, -value, column) and take each row's first k: the
-    # lower column wins ties even at the k-th place, which argpartition alone would not give.
-    n_rows, n_cols = block.shape
-    if k < n_cols:
-        kth = -np.partition(-block, k - 1, axis=1)[:, k - 1]
-        rows, cols = np.nonzero(block >= kth[:, None])
+def _top_k_rows(block: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    # topk does not promise which of equal values it returns: take k + 1, and where the k-th and
+    # (k+1)-th values tie, redo that row with a stable full sort (rare outside hand-made cases).
+    if k < block.shape[1]:
+        vals, inds = block.topk(k + 1, dim=1)
+        tied = torch.nonzero(vals[:, k - 1] == vals[:, k])[:, 0]
+        vals, inds = vals[:, :k].clone(), inds[:, :k].clone()
+        if len(tied):
+            vals[tied], inds[tied] = (a[:, :k] for a in torch.sort(block[tied], dim=1, descending=True, stable=True))
     else:
-        rows, cols = (a.ravel() for a in np.indices(block.shape))
-    vals = block[rows, cols]
-    order = np.lexsort((cols, -vals, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    take = np.searchsorted(rows, np.arange(n_rows))[:, None] + np.arange(k)
-    return vals[take], cols[take]
+        vals, inds = torch.sort(block, dim=1, descending=True, stable=True)
+    # within the k: decreasing similarity, then increasing index
+    inds, by_index = inds.sort(dim=1)
+    vals, by_value = vals.gather(1, by_index).sort(dim=1, descending=True, stable=True)
+    return vals, inds.gather(1, by_value)
+
+
+def cosine_knn(x, y, k: int, device=None) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of ``x`` the ``k`` most cosine-similar rows of ``y`` (float32, on ``device``).
+
+    Returns NumPy ``(similarities, indices)``, both of shape ``(len(x), k)``, sorted by decreasing
+    similarity; equal similarities are ordered by increasing index of ``y``.
+    """
+    sims, inds = _knn(unit_rows(x, device), unit_rows(y, device), k)
+    return sims.cpu().numpy(), inds.cpu().numpy()
 
 
 # --------------------------------------------------------------------------- BUCC mining
 
 
 def mine_bitext(
-    src_emb: np.ndarray,
-    trg_emb: np.ndarray,
+    src_emb,
+    trg_emb,
     k: int = 4,
     src_texts: Sequence[str] | None = None,
     trg_texts: Sequence[str] | None = None,
+    device=None,
 ) -> list[Candidate]:
-    """Ratio-margin bitext mining in "max" mode, as XTREME/jiant mine BUCC.
+    """Ratio-margin bitext mining in "max" mode, as XTREME/jiant mine BUCC (float32, on ``device``).
 
     margin(x, y) = cos(x, y) / ((mean cos of x's k nearest y + mean cos of y's k nearest x) / 2).
     Each source proposes its best-margin target among its k nearest targets, each target its
     best-margin source; both lists are merged and, in decreasing score order, a pair is kept
     only if neither its source nor its target sentence is already used.
 
-    Deduplication (optional, when ``src_texts``/``trg_texts`` are given): identical strings are
-    mined once, using the embedding of their *last* occurrence (LASER ``unique_embeddings``).
-    A mined text pair is then emitted for every (source index, target index) combination
-    carrying those texts, all with the same score, as LASER ``bucc.py`` maps text pairs back to
-    sentence ids. Without texts every row is its own sentence.
+    Repeated sentences (when ``src_texts``/``trg_texts`` are given), as XTREME and LASER: identical
+    strings are mined once, with the embedding of their *last* occurrence (``unique_embeddings``),
+    so they still take part in the neighbourhoods and in the one-to-one selection; then every pair
+    whose source or target text (stripped) occurs more than once on its side is dropped, because
+    LASER's ``read_sent2id`` cannot map such a text to one sentence id. Sources
+    ``[a, b, a]`` can therefore never be paired through ``a``. Without texts every row is its own
+    sentence.
 
     Returns the selected pairs with a positive score (the reference writes only scores above its
     default threshold 0; ratio margins are negative only for negative cosines), sorted by
     decreasing score, then indices. The BUCC threshold is applied later (``bucc_f1_at``).
     """
-    src_groups, src_rows = _dedup_groups(src_texts, len(src_emb), "source")
-    trg_groups, trg_rows = _dedup_groups(trg_texts, len(trg_emb), "target")
-    x = np.asarray(src_emb, dtype=np.float64)[src_rows]
-    y = np.asarray(trg_emb, dtype=np.float64)[trg_rows]
-    unique_pairs = _mine_unique(x, y, k)
+    src_rows, src_keep = _unique_sentences(src_texts, len(src_emb), "source")
+    trg_rows, trg_keep = _unique_sentences(trg_texts, len(trg_emb), "target")
+    x = unit_rows(np.asarray(src_emb)[src_rows], device)
+    y = unit_rows(np.asarray(trg_emb)[trg_rows], device)
     out = [
-        (s, t, score)
-        for us, ut, score in unique_pairs
-        if score > 0
-        for s in src_groups[us]
-        for t in trg_groups[ut]
+        (src_keep[us], trg_keep[ut], score)
+        for us, ut, score in _mine_unique(x, y, k)
+        if score > 0 and src_keep[us] is not None and trg_keep[ut] is not None
     ]
     out.sort(key=lambda c: (-c[2], c[0], c[1]))
     return out
 
 
-def _dedup_groups(texts: Sequence[str] | None, n: int, side: str) -> tuple[list[list[int]], list[int]]:
-    """Unique sentence -> original indices, and the row (last occurrence) representing it."""
+def _unique_sentences(texts: Sequence[str] | None, n: int, side: str) -> tuple[list[int], list[int | None]]:
+    """Rows mined (the last occurrence of each distinct text) and, per mined row, the sentence
+    index its pairs are reported under, or None when its text repeats (pairs dropped)."""
     if texts is None:
-        return [[i] for i in range(n)], list(range(n))
+        return list(range(n)), list(range(n))
     if len(texts) != n:
         raise ValueError(f"{len(texts)} {side} texts for {n} {side} embeddings")
-    groups: dict[str, list[int]] = defaultdict(list)  # insertion order = first occurrence
+    occurrences: dict[str, list[int]] = defaultdict(list)  # insertion order = first occurrence
     for i, text in enumerate(texts):
-        groups[text].append(i)
-    members = list(groups.values())
-    return members, [idx[-1] for idx in members]
+        occurrences[text].append(i)
+    stripped = Counter(text.strip() for text in texts)
+    rows = [idx[-1] for idx in occurrences.values()]
+    keep = [idx[0] if len(idx) == 1 and stripped[text.strip()] == 1 else None for text, idx in occurrences.items()]
+    return rows, keep
 
 
-def _mine_unique(x: np.ndarray, y: np.ndarray, k: int) -> list[Candidate]:
-    x2y_sim, x2y_ind = cosine_knn(x, y, min(k, len(y)))
-    y2x_sim, y2x_ind = cosine_knn(y, x, min(k, len(x)))
-    x2y_mean, y2x_mean = x2y_sim.mean(axis=1), y2x_sim.mean(axis=1)
+def _mine_unique(x: torch.Tensor, y: torch.Tensor, k: int) -> list[Candidate]:
+    x2y_sim, x2y_ind = _knn(x, y, min(k, len(y)))
+    y2x_sim, y2x_ind = _knn(y, x, min(k, len(x)))
+    x2y_mean, y2x_mean = x2y_sim.mean(dim=1), y2x_sim.mean(dim=1)
     # The margin's numerator is the kNN similarity itself: cos(x_i, y_j) for j in x_i's list.
     fwd = x2y_sim / ((x2y_mean[:, None] + y2x_mean[x2y_ind]) / 2)
     bwd = y2x_sim / ((y2x_mean[:, None] + x2y_mean[y2x_ind]) / 2)
-    fwd_pick, bwd_pick = fwd.argmax(axis=1), bwd.argmax(axis=1)  # first max = nearer neighbour
-    src = np.concatenate([np.arange(len(x)), y2x_ind[np.arange(len(y)), bwd_pick]])
-    trg = np.concatenate([x2y_ind[np.arange(len(x)), fwd_pick], np.arange(len(y))])
-    scores = np.concatenate([fwd.max(axis=1), bwd.max(axis=1)])
-    return _greedy_one_to_one(src, trg, scores)
+    fwd_score, fwd_pick = fwd.max(dim=1)  # first max = nearer neighbour
+    bwd_score, bwd_pick = bwd.max(dim=1)
+    src = torch.cat([torch.arange(len(x), device=x.device), y2x_ind.gather(1, bwd_pick[:, None])[:, 0]])
+    trg = torch.cat([x2y_ind.gather(1, fwd_pick[:, None])[:, 0], torch.arange(len(y), device=y.device)])
+    scores = torch.cat([fwd_score, bwd_score])
+    return _greedy_one_to_one(src.cpu().numpy(), trg.cpu().numpy(), scores.cpu().numpy().astype(np.float64))
 
 
 def _greedy_one_to_one(src: np.ndarray, trg: np.ndarray, scores: np.ndarray) -> list[Candidate]:
@@ -184,6 +205,13 @@ def tune_bucc_threshold(candidates: Iterable[Candidate], gold_pairs: Iterable[tu
     scores (a threshold cannot split ties), and the first strict best wins. The threshold is the
     midpoint between the last kept score and the next lower one (the lowest score itself when
     everything is kept). Returns 0.0 when no candidate is correct, as the reference does.
+
+    Departures from XTREME/LASER ``bucc_optimize``, deliberate: the reference evaluates F1 after
+    every candidate, so its best F1 can fall inside a group of tied scores, at a threshold
+    (their midpoint, i.e. the tied score) that then keeps the whole group when extracting with
+    ">=", so the F1 it optimised is not the F1 it applies; and it fails (IndexError) when the
+    best cut keeps every candidate. We optimise only F1 values a threshold can realise, and
+    handle the last cut. Without ties and with a next-lower score both agree exactly.
     """
     gold = set(gold_pairs)
     if not gold:
@@ -221,12 +249,29 @@ def _cut_below(kept: float, next_lower: float | None) -> float:
 # --------------------------------------------------------------------------- Tatoeba, mAP
 
 
-def tatoeba_accuracy(src_emb: np.ndarray, trg_emb: np.ndarray, gold: Sequence[int]) -> float:
-    """Percentage of sources whose cosine-nearest target is ``gold[i]`` (ties: lower index)."""
+def tatoeba_search(src_emb, en_emb, device=None) -> np.ndarray:
+    """For each English sentence, the index of its cosine-nearest other-language sentence (ties:
+    lower index). XTREME's direction: ``evaluate_retrieval.py`` indexes the other language and
+    searches it with the English side (``similarity_search(x=src, y=eng)``), so the prediction
+    file has one line per English sentence."""
+    _, nearest = cosine_knn(en_emb, src_emb, 1, device)
+    return nearest[:, 0]
+
+
+def tatoeba_accuracy(src_emb, en_emb, gold: Sequence[int], device=None) -> float:
+    """Percentage of English sentences whose nearest other-language sentence is their pair.
+
+    ``gold[i]`` is the English sentence aligned with source ``i`` (Tatoeba is a one-to-one
+    alignment, so ``gold`` must be a permutation). Searching from the English side (XTREME) and
+    from the other side give different scores whenever a sentence is the nearest of several.
+    """
     if len(gold) != len(src_emb):
         raise ValueError(f"{len(gold)} gold indices for {len(src_emb)} source sentences")
-    _, nearest = cosine_knn(src_emb, trg_emb, 1)
-    return float((nearest[:, 0] == np.asarray(gold)).mean() * 100.0)
+    if len(en_emb) != len(src_emb) or sorted(int(j) for j in gold) != list(range(len(en_emb))):
+        raise ValueError(f"Tatoeba gold must pair the {len(src_emb)} sources one-to-one with the {len(en_emb)} English sentences")
+    src_of_en = np.empty(len(gold), dtype=np.int64)
+    src_of_en[np.asarray(gold, dtype=np.int64)] = np.arange(len(gold))
+    return float((tatoeba_search(src_emb, en_emb, device) == src_of_en).mean() * 100.0)
 
 
 def average_precision_at_k(ranking: Sequence[Hashable], relevant: Collection[Hashable], k: int = 20) -> float:
