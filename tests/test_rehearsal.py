@@ -143,3 +143,21 @@ def test_make_rehearse_runs_every_stage_of_the_paper_profile(tmp_path):
     ran = {line.split("'")[1] for line in (tmp_path / "repro.log").read_text().splitlines() if line.startswith("Running stage '")}
     assert set(stages) == ran, f"stages never run: {sorted(set(stages) - ran)}"
     assert (tmp_path / "repo" / "paper" / "report.pdf").stat().st_size > 0
+
+
+# ---- found by the rehearsal -------------------------------------------------------------------
+
+
+def test_a_language_subset_reads_each_task_only_in_its_own_languages():
+    """data.languages [en, de] asked TyDi QA for German (it has none) and the features stage failed."""
+    from xstilts.pipeline import languages_for
+    from xstilts.tasks import TASKS
+
+    paper = config.from_dict(overlay.compose(str(PAPER), str(OVERLAY)))
+    assert paper.data.languages == ["en", "de"]
+    assert languages_for(paper, TASKS["tydiqa"]) == ["en"]
+    assert languages_for(paper, TASKS["bucc2018"]) == ["de"]
+    assert languages_for(paper, TASKS["xnli"]) == ["en", "de"]
+    embedded = config.load(str(ROOT / "params.yaml"))  # synthetic languages are in every task
+    assert languages_for(embedded, TASKS["tydiqa"]) == embedded.data.languages
+    assert languages_for(embedded, TASKS["bucc2018"]) == [lang for lang in embedded.data.languages if lang != "en"]

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from xstilts import config as cfg
-from xstilts import io
+from xstilts import io, languages
 from xstilts.chance import chance_level
 from xstilts.formats import format_for, major_score, num_labels
 from xstilts.model import MultiTaskModel, build_encoder, encoder_config, load_encoder, save_encoder
@@ -59,8 +59,10 @@ def languages_for(params: cfg.Params, task: tb.Task) -> list[str]:
     """The task's own languages, or the configured subset (the embedded benchmark's languages)."""
     if params.data.languages == ["all"]:
         return list(task.languages)
-    # English only where the task has it: BUCC and Tatoeba pair every other language with English.
-    return [lang for lang in params.data.languages if lang != "en" or "en" in task.languages]
+    # A real language only where the task has it (TyDi QA has no German; BUCC and Tatoeba pair every
+    # other language with English, so no "en"); the synthetic languages of the embedded benchmark
+    # are in every task.
+    return [lang for lang in params.data.languages if lang in task.languages or languages.get(lang).synthetic]
 
 
 def max_length_for(params: cfg.Params, task: tb.Task) -> int:
