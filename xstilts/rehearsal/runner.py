@@ -3,8 +3,9 @@
 1. copy the working tree (tracked and untracked, not ignored) into a fresh git repository;
 2. write ``params.yaml`` = ``configs/paper.yaml`` + the size-only ``configs/rehearsal.yaml``;
 3. build the warm Hugging Face cache (``hubcache``) and the CCGbank folder under ``.rehearsal/``;
-4. ``dvc repro`` (every stage, or those named) with ``HF_HUB_OFFLINE=1`` and no GPU visible,
-   timing each stage from DVC's "Running stage" lines (kernel start-up included).
+4. ``dvc repro --keep-going`` (every stage, or those named) with ``HF_HUB_OFFLINE=1`` and no GPU
+   visible, timing each stage from DVC's "Running stage" lines (kernel start-up included); a failed
+   stage stops only the stages below it, so one run lists every independent failure.
 
 The copy is removed on success and kept on failure (its path is printed), so the user's checkout,
 ``outputs/`` and caches are never touched.
@@ -65,7 +66,7 @@ def offline_env(repo: str) -> dict:
 
 def repro(repo: str, stages: list[str], env: dict, log) -> tuple[int, list[tuple[str, float]]]:
     """``dvc repro``; returns (exit code, [(stage, seconds)]) timed from DVC's output."""
-    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "dvc"), "repro", *stages], cwd=repo, env=env,
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "dvc"), "repro", "--keep-going", *stages], cwd=repo, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     times, current, started = [], None, time.monotonic()
     for line in proc.stdout:
@@ -126,7 +127,9 @@ def main(argv=None) -> int:
     print(table)
     if code:
         with open(os.path.join(work, "repro.log")) as f:
-            print("".join(f.readlines()[-60:]), file=sys.stderr)
+            log_lines = f.readlines()
+        errors = [line for line in log_lines if line.startswith(("ERROR", "PapermillExecutionError")) or re.match(r"^\w+(Error|Exception): ", line)]
+        print("".join(errors[-40:]) or "".join(log_lines[-60:]), file=sys.stderr)
         print(f"rehearsal FAILED (dvc repro exit {code}); the copy and its log stay in {work}", file=sys.stderr)
         return code
     print(f"rehearsal passed: {len(times)} stages")
