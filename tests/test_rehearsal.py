@@ -136,7 +136,7 @@ def test_make_rehearse_runs_every_stage_of_the_paper_profile(tmp_path):
     """The whole paper DAG through papermill on the rehearsal cache (about 20 minutes on 2 cores)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-m", "xstilts.rehearsal.runner", "--workdir", str(tmp_path)], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=3600)
+                         capture_output=True, text=True, timeout=5400)
     assert out.returncode == 0, (out.stdout + out.stderr)[-6000:]
     stages = subprocess.run([os.path.join(os.path.dirname(sys.executable), "dvc"), "stage", "list", "--name-only"], cwd=tmp_path / "repo",
                             capture_output=True, text=True, check=True).stdout.split()
