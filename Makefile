@@ -31,8 +31,9 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
 
-use-paper: setup
+use-paper: setup  # copy the paper profile, then list what it needs; fails only while a hand-supplied input is missing (README "Preflight")
 	$(PY) -m xstilts.cli use-profile configs/paper.yaml
+	$(PY) -m xstilts.cli preflight params.yaml
 
 STAGES ?=
 rehearse: setup  # the paper profile offline on CPU: every stage, in a temporary git copy (README "Rehearsing the paper profile")

@@ -252,7 +252,9 @@ def _raw(path: str) -> dict:
 def _with_tasks(raw: dict, targets: list[str], retrieval_tasks: list[str]) -> dict:
     raw = {**raw, "target": {**raw["target"]}, "retrieval": {**raw["retrieval"]}}
     raw["target"]["tasks"] = targets
-    raw["target"]["per_task"] = {t: v for t, v in (raw["target"].get("per_task") or {}).items() if t in targets}
+    per_task = raw["target"].get("per_task") or {}
+    if per_task:  # a profile that sets per-task hyperparameters must set them for every target (validate)
+        raw["target"]["per_task"] = {t: per_task.get(t, next(iter(per_task.values()))) for t in targets}
     if "groups" in raw["target"]:  # one phase-3 stage per group: every target must be in exactly one
         raw["target"]["groups"] = {t: [t] for t in targets}
     raw["retrieval"]["tasks"] = retrieval_tasks

@@ -26,6 +26,9 @@ def main(argv=None) -> int:
     u = sub.add_parser("use-profile", help="validate a profile file and copy it to params.yaml")
     u.add_argument("path")
     u.add_argument("--overlay", help="a size-only overlay merged into the profile (configs/rehearsal.yaml; keys checked by xstilts.rehearsal.overlay)")
+    pf = sub.add_parser("preflight", help="list the model, datasets and hand-supplied inputs the params need; check cache/mirror/Hub")
+    pf.add_argument("path", nargs="?", default="params.yaml")
+    pf.add_argument("--strict", action="store_true", help="also fail when something must still be downloaded (offline)")
     t = sub.add_parser("timings", help="wall time per stage, from the executed notebooks' papermill metadata")
     t.add_argument("folder", nargs="?", default="outputs/notebooks")
     sub.add_parser("verify", help="compare outputs with the published figures in xstilts/references.yaml (verify --help)")
@@ -45,6 +48,14 @@ def main(argv=None) -> int:
         manifest = export_submission(args.phase3, args.retrieval, setting, args.out, seed=args.seed)
         print(f"wrote {args.out}: {', '.join(sorted(manifest))}")
         return 0
+    if args.command == "preflight":
+        from xstilts import preflight
+
+        try:
+            return preflight.main(args.path, strict=args.strict)
+        except config.ConfigError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     if args.command == "timings":
         print(stage_timings(args.folder))
         return 0

@@ -621,6 +621,13 @@ def run_phase3_group(params: cfg.Params, setting: str, group: str, phase2_dir: s
 # ---- retrieval -----------------------------------------------------------------------------
 
 
+def retrieval_protocols(params: cfg.Params, store) -> dict:
+    """Per retrieval task that has one, how its dev is obtained (bucc2018: the sample set or the held-out rule)."""
+    from xstilts.tasks import bucc2018
+
+    return {"bucc2018": bucc2018.protocol(store)} if "bucc2018" in params.retrieval.tasks else {}
+
+
 def run_retrieval(params: cfg.Params, settings: list[str], phase2_root: str, phase1_dir: str, out_dir: str) -> dict:
     """BUCC mining and Tatoeba retrieval straight from each phase-2 encoder (no target training):
     mean-pooled hidden states of ``retrieval.layer`` over non-padding tokens."""
@@ -633,6 +640,10 @@ def run_retrieval(params: cfg.Params, settings: list[str], phase2_root: str, pha
     store = store_for(params)
     r = params.retrieval
     metrics: dict = {}
+    protocols = retrieval_protocols(params, store)
+    for name, proto in protocols.items():  # in the stage output: how BUCC's threshold is tuned
+        print(f"{name}: threshold tuned on {proto['dev']}; scores on {proto['test']}" + (f"\n  {proto['note']}" if proto["deviation"] else ""))
+    io.write_json(os.path.join(out_dir, "protocol.json"), protocols)  # verify and the report mark a deviation
     for setting in settings:
         encoder = load_encoder(os.path.join(phase2_root, setting, "encoder")).to(device).eval()
         cache: dict = {}  # candidate pools shared by query languages are embedded once per encoder

@@ -117,7 +117,7 @@ def _setting_order(settings, baseline: str) -> list[str]:
 # ---- generated tables ------------------------------------------------------------------------
 
 
-def results_tex(results: pd.DataFrame, sig: pd.DataFrame, baseline: str, alpha: float) -> str:
+def results_tex(results: pd.DataFrame, sig: pd.DataFrame, baseline: str, alpha: float, deviations: dict | None = None) -> str:
     """Setting x task: zero-shot average and, for non-baseline settings, the gain with marks."""
     if results.empty:
         return "\\emph{No results: run the analysis stage.}\n"
@@ -130,7 +130,8 @@ def results_tex(results: pd.DataFrame, sig: pd.DataFrame, baseline: str, alpha: 
              r"Below each score: gain over the baseline \texttt{" + tex(baseline) + r"}; * Holm-significant (paired bootstrap, $\alpha=" + f"{alpha:g}" + r"$); "
              r"\dag{} the intermediate task contains the target's English training data (continued training, not transfer); "
              r"\ddag{} translate-train data. BUCC and Tatoeba (one deterministic retrieval run per setting) are not tested. "
-             r"Bold: best per task. Mean: over the tasks.}", r"\label{tab:results}",
+             r"Bold: best per task. Mean: over the tasks."
+             + "".join(f" {tex(TASK_NAMES.get(t, t))}: {tex(note)}." for t, note in (deviations or {}).items()) + "}", r"\label{tab:results}",
              r"\resizebox{\textwidth}{!}{%", r"\begin{tabular}{l" + "r" * (len(tasks) + 1) + "}", r"\toprule",
              "Setting & " + " & ".join(tex(TASK_NAMES.get(t, t)) for t in tasks) + r" & Mean \\", r"\midrule"]
     for s in settings:
@@ -302,7 +303,7 @@ def write_generated(analysis_dir: str, verify_dir: str, out_dir: str = "paper/ge
     written = [
         _write(out / "macros.tex", macros_tex(claims, results, sig, profile, baseline, alpha, vmetrics.get("references_version", "?"))),
         _write(out / "setup.tex", setup_tex(params, results)),
-        _write(out / "results.tex", results_tex(results, sig, baseline, alpha)),
+        _write(out / "results.tex", results_tex(results, sig, baseline, alpha, vmetrics.get("protocol_deviations"))),
         _write(out / "significance.tex", significance_tex(sig, alpha)),
         _write(out / "claims.tex", claims_tex(claims, _not_included())),
         _write(out / "figures.tex", figures_tex(analysis_dir, out)),

@@ -555,6 +555,7 @@ def verify(results_dir: str, references=None, profile: str | None = None, params
     profile = profile or res.profile
     if profile is None:
         raise ValueError("profile unknown: pass profile='embedded' or 'paper' (or params)")
+    deviations = protocol_deviations(results_dir)
     rows = []
     for ref in references:
         row = {"id": ref.id, "kind": ref.kind, "role": ref.role, "evidence": ref.evidence, "claim": ref.claim, "split": ref.split,
@@ -570,9 +571,24 @@ def verify(results_dir: str, references=None, profile: str | None = None, params
         if not ref.scored:
             reason = f"context only ({ref.context_reason})" + (f"; would be: {status}, {reason}" if status != NOT_RUN else "")
             status = NOT_RUN
+        for task, note in deviations.items():  # e.g. BUCC without its sample set: the score is not XTREME's protocol
+            if task in str(ref.rule) or task in str(getattr(ref, "task", "")):
+                reason = f"{reason}; {task}: {note}" if reason else f"{task}: {note}"
         row.update(status=status, observed=observed, reason=reason)
         rows.append(row)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    df.attrs["protocol_deviations"] = deviations
+    return df
+
+
+def protocol_deviations(results_dir: str) -> dict[str, str]:
+    """Retrieval tasks scored outside XTREME's protocol (outputs/retrieval/protocol.json): task -> note."""
+    path = Path(results_dir) / "retrieval" / "protocol.json"
+    if not path.exists():
+        path = Path(results_dir).parent / "retrieval" / "protocol.json"
+    if not path.exists():
+        return {}
+    return {task: f"protocol deviation ({p['note']})" for task, p in json.loads(path.read_text()).items() if p.get("deviation")}
 
 
 def summary(df: pd.DataFrame, profile: str | None = None, references=None) -> dict:
@@ -584,6 +600,8 @@ def summary(df: pd.DataFrame, profile: str | None = None, references=None) -> di
         out["profile"] = profile
     if references is not None:
         out["references_version"] = references.version
+    if df.attrs.get("protocol_deviations"):
+        out["protocol_deviations"] = df.attrs["protocol_deviations"]
     return out
 
 

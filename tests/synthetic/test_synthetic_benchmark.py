@@ -64,8 +64,8 @@ def expected_layout() -> dict:
     for lang in NON_EN:
         e[("facebook/mlqa", f"mlqa-translate-train.{lang}", "train")] = MLQA
         e[("google/xtreme", f"tatoeba.{ISO3[lang]}", "validation")] = {"source_sentence": S, "target_sentence": S, "source_lang": S, "target_lang": S}
+        e[("mteb/BUCC", f"{lang}-en", "test")] = {"sentence1": Sequence(S), "sentence2": Sequence(S), "gold": Sequence(Sequence(I64))}  # test only, as the card
         for sp in ("validation", "test"):
-            e[("mteb/BUCC", f"{lang}-en", sp)] = {"sentence1": Sequence(S), "sentence2": Sequence(S), "gold": Sequence(Sequence(I64))}
             e[("cambridgeltl/xcopa", lang, sp)] = {"premise": S, "choice1": S, "choice2": S, "question": S, "label": I32, "idx": I32,
                                                    "changed": Value("bool")}
     return e
@@ -233,7 +233,10 @@ def test_bucc_gold_indices_and_distractors(bench):
     base = manifest["notes"]["bucc_gold_index_base"]
     assert base == 1  # mteb/BUCC gold is 1-based (mteb's BUCC loader subtracts 1)
     for lang in NON_EN:
-        for split in ("validation", "test"):
+        assert not store.files("mteb/BUCC", f"{lang}-en", "validation")  # the Hub repo has no dev: the sample set is bucc2018/
+        for sample in ("en", lang, "gold"):
+            assert os.path.exists(os.path.join(store.root, "bucc2018", f"{lang}-en.dev.{sample}"))
+        for split in ("test",):
             rows = store.rows("mteb/BUCC", f"{lang}-en", split)
             assert len(rows) == 1
             src, trg, gold = rows[0]["sentence1"], rows[0]["sentence2"], rows[0]["gold"]

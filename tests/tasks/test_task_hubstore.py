@@ -60,7 +60,7 @@ def fake_hub(monkeypatch, fixture_root, tmp_path):
 
 def hub_store(fixture_root):
     return HubStore(revisions={"google/xtreme": "0123abc"}, cache_dir=None,
-                    local_dirs={"ccgbank": os.path.join(fixture_root, "ccgbank"), "mewslix": os.path.join(fixture_root, "mewslix")})
+                    local_dirs={name: os.path.join(fixture_root, name) for name in ("ccgbank", "mewslix", "bucc2018")})
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))

@@ -219,16 +219,17 @@ def test_tydiqa_language_from_id_prefix(store):
 
 
 def test_bucc2018(store):
+    """Dev = the BUCC sample set in XTREME's layout (ids kept); test = mteb/BUCC's only split, 1-based gold."""
     (dev,) = load(store, "bucc2018", "dev", "de")
-    assert isinstance(dev, BitextExample)
-    assert dev.sources[0] == dev.sources[2] == "Hallo Welt."  # duplicates kept: the metric de-duplicates
-    assert len(dev.sources) == 5 and len(dev.targets) == 6
-    assert dev.gold == [(0, 1), (3, 3), (4, 0)]
-    assert [(dev.sources[i], dev.targets[j]) for i, j in dev.gold][0] == ("Hallo Welt.", "Hello world.")
+    assert isinstance(dev, BitextExample) and dev.id == "bucc2018-de-dev"
+    assert dev.sources == ["Ein Auto fährt.", "Die Sonne scheint.", "Guten Tag."] and len(dev.targets) == 4
+    assert dev.gold == [(0, 1), (2, 2)] and dev.source_ids[0] == "de-000000011" and dev.target_ids[1] == "en-000000022"
     (test,) = load(store, "bucc2018", "test", "de")
-    assert test.gold == [(0, 1), (1, 0)] and test.id == "bucc2018-de-test"
+    assert test.sources[0] == test.sources[2] == "Hallo Welt."  # duplicates kept: the metric de-duplicates
+    assert test.gold == [(0, 1), (3, 3), (4, 0), (5, 6)] and test.id == "bucc2018-de-test"
+    assert [(test.sources[i], test.targets[j]) for i, j in test.gold][0] == ("Hallo Welt.", "Hello world.")
     (zh,) = load(store, "bucc2018", "dev", "zh")
-    assert zh.gold == [(0, 1), (1, 0), (2, 2)]
+    assert zh.gold == [(0, 1), (1, 0)]
 
 
 def test_tatoeba_strips_newline_and_gold_is_identity(store):

@@ -5,7 +5,8 @@ names, dtypes, ClassLabel features, label encodings (string labels where the Hub
 withheld test labels as -1 or ""), ``answers`` as a dict of lists in the repo's key order, via
 ``datasets.Dataset.from_dict(d, features=Features(...)).to_parquet(...)`` in the layout
 ``<root>/<repo>/<config>/<split>-00000-of-00001.parquet``; plus the local (non-Hub) folders:
-``ccgbank/`` in jiant's CCG TSV format and ``mewslix/candidate_entities.jsonl``.
+``ccgbank/`` in jiant's CCG TSV format, ``mewslix/candidate_entities.jsonl`` and ``bucc2018/``
+(the BUCC sample set in XTREME's download layout).
 
 ``SPECS`` keeps every (repo, config, split, data, features) so tests can write drifted copies.
 All text is written for these tests.
@@ -368,22 +369,36 @@ add("google/xtreme", "tydiqa", "validation", qa_rows([
     ("arabic-901", "الرباط", "الرباط عاصمة المغرب.", "ما عاصمة المغرب؟", ["الرباط"])], TYDI_ORDER), squad_features(TYDI_ORDER))
 
 BUCC_F = Features({"sentence1": Sequence(S), "sentence2": Sequence(S), "gold": Sequence(Sequence(I64))})
-add("mteb/BUCC", "de-en", "validation", {
-    "sentence1": [["Hallo Welt.", "Der Zug ist spät.", "Hallo Welt.", "Ich mag Käse.", "Das Wetter ist schön."]],
-    "sentence2": [["The weather is nice.", "Hello world.", "Cheese is yellow.", "I like cheese.", "Trains are fast.", "Good night."]],
-    "gold": [[[1, 2], [4, 4], [5, 1]]],  # 1-based, as in mteb/BUCC
-}, BUCC_F)
+# mteb/BUCC: a `test` split only, in every config (its card's dataset_info); it is BUCC's training set.
 add("mteb/BUCC", "de-en", "test", {
-    "sentence1": [["Guten Morgen.", "Ein Auto fährt.", "Die Sonne scheint."]],
-    "sentence2": [["A car drives.", "Good morning.", "It snows.", "Birds sing."]],
-    "gold": [[[1, 2], [2, 1]]],
+    "sentence1": [["Hallo Welt.", "Der Zug ist spät.", "Hallo Welt.", "Ich mag Käse.", "Das Wetter ist schön.", "Guten Morgen."]],
+    "sentence2": [["The weather is nice.", "Hello world.", "Cheese is yellow.", "I like cheese.", "Trains are fast.", "Good night.", "Good morning."]],
+    "gold": [[[1, 2], [4, 4], [5, 1], [6, 7]]],  # 1-based, as in mteb/BUCC
 }, BUCC_F)
-for _split in ("validation", "test"):
-    add("mteb/BUCC", "zh-en", _split, {
-        "sentence1": [["你好。", "我喜欢茶。", "天很蓝。"]],
-        "sentence2": [["I like tea.", "Hello.", "The sky is blue.", "Cats purr."]],
-        "gold": [[[1, 2], [2, 1], [3, 3]]],
-    }, BUCC_F)
+add("mteb/BUCC", "zh-en", "test", {
+    "sentence1": [["你好。", "我喜欢茶。", "天很蓝。"]],
+    "sentence2": [["I like tea.", "Hello.", "The sky is blue.", "Cats purr."]],
+    "gold": [[[1, 2], [2, 1], [3, 3]]],
+}, BUCC_F)
+# The BUCC sample set (XTREME dev) in the layout of XTREME's download script: not on the Hub.
+BUCC_SAMPLE = {
+    "de": ([("de-000000011", "Ein Auto fährt."), ("de-000000012", "Die Sonne scheint."), ("de-000000013", "Guten Tag.")],
+           [("en-000000021", "It snows."), ("en-000000022", "A car drives."), ("en-000000023", "Good day."), ("en-000000024", "Birds sing.")],
+           [("de-000000011", "en-000000022"), ("de-000000013", "en-000000023")]),
+    "zh": ([("zh-000000001", "猫在睡觉。"), ("zh-000000002", "下雨了。")],
+           [("en-000000001", "It is raining."), ("en-000000002", "The cat sleeps."), ("en-000000003", "Dogs bark.")],
+           [("zh-000000001", "en-000000002"), ("zh-000000002", "en-000000001")]),
+}
+
+
+def write_bucc_sample(folder: str, sample: dict | None = None) -> None:
+    """``{lang}-en.dev.{lang}``, ``{lang}-en.dev.en`` (id<TAB>sentence) and ``{lang}-en.dev.gold``."""
+    os.makedirs(folder, exist_ok=True)
+    for lang, (src, trg, gold) in (sample or BUCC_SAMPLE).items():
+        for ext, rows in ((lang, src), ("en", trg), ("gold", gold)):
+            with open(os.path.join(folder, f"{lang}-en.dev.{ext}"), "w", encoding="utf-8") as f:
+                f.writelines(f"{a}\t{b}\n" for a, b in rows)
+
 
 TATO_F = Features({"source_sentence": S, "target_sentence": S, "source_lang": S, "target_lang": S})
 
@@ -556,6 +571,7 @@ def write_fixtures(root: str) -> str:
         write_dataset(root, s.repo, s.config, s.split, s.data, s.features)
     write_ccg(os.path.join(root, "ccgbank"))
     write_mewslix_candidates(os.path.join(root, "mewslix"))
+    write_bucc_sample(os.path.join(root, "bucc2018"))
     return root
 
 

@@ -4,7 +4,8 @@ Every Hub dataset goes to ``<out>/<repo>/<config>/<split>-00000-of-00001.parquet
 ``datasets.Dataset.from_dict(..., features=...).to_parquet`` so the HF ``Features`` (ClassLabel
 names, sequences) travel in the parquet schema metadata, exactly as in the Hub's own parquet
 conversions. Datasets that are not on the Hub go to plain folders: ``ccgbank/`` (jiant's CCG
-TSV + ``tags_to_id.json``) and ``corpus/{lang}.txt`` (the MLM text). ``manifest.json`` lists
+TSV + ``tags_to_id.json``), ``bucc2018/`` (the BUCC sample set in XTREME's download layout) and
+``corpus/{lang}.txt`` (the MLM text). ``manifest.json`` lists
 every file with its row count.
 
 Generation is byte-for-byte deterministic given the :class:`SyntheticConfig`: every random
@@ -318,9 +319,16 @@ def _generate(out: str, cfg: SyntheticConfig) -> dict:
 
     # ---- BUCC 2018 and Tatoeba ------------------------------------------------------------------------
     for code in others:
-        for sp, pairs in (("validation", sz.bucc_dev_pairs), ("test", sz.bucc_test_pairs)):
-            row = _bucc(world, rng(f"bucc:{code}:{sp}"), {code: G[code], "en": en}, code, n(pairs), sz.bucc_distractors_per_pair)
-            W.parquet("bucc2018", "mteb/BUCC", f"{code}-en", sp, _columns([row], F["bucc"]), F["bucc"])
+        # mteb/BUCC has a test split only (the BUCC training set); the sample set (XTREME dev) is not on
+        # the Hub: it goes to bucc2018/ in the layout of XTREME's download script, as a user supplies it.
+        row = _bucc(world, rng(f"bucc:{code}:test"), {code: G[code], "en": en}, code, n(sz.bucc_test_pairs), sz.bucc_distractors_per_pair)
+        W.parquet("bucc2018", "mteb/BUCC", f"{code}-en", "test", _columns([row], F["bucc"]), F["bucc"])
+        row = _bucc(world, rng(f"bucc:{code}:validation"), {code: G[code], "en": en}, code, n(sz.bucc_dev_pairs), sz.bucc_distractors_per_pair)
+        ids = {side: [f"{lang}-{k + 1:09d}" for k in range(len(row[col]))] for side, lang, col in (("src", code, "sentence1"), ("trg", "en", "sentence2"))}
+        stem = f"bucc2018/{code}-en.dev"
+        W.text("bucc2018", f"{stem}.{code}", [f"{i}\t{t}" for i, t in zip(ids["src"], row["sentence1"])], split="dev")
+        W.text("bucc2018", f"{stem}.en", [f"{i}\t{t}" for i, t in zip(ids["trg"], row["sentence2"])], split="dev")
+        W.text("bucc2018", f"{stem}.gold", [f"{ids['src'][i - BUCC_GOLD_INDEX_BASE]}\t{ids['trg'][j - BUCC_GOLD_INDEX_BASE]}" for i, j in row["gold"]], split="dev")
         iso3 = langs.get(code).iso3
         sents = T.unique_sentences(world, rng(f"tatoeba:{code}"), n(sz.tatoeba), {code: G[code], "en": en})
         rows = [{"source_sentence": G[code].text(s) + "\n", "target_sentence": en.text(s) + "\n", "source_lang": iso3, "target_lang": "eng"}
