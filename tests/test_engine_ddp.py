@@ -26,7 +26,8 @@ def test_two_gloo_ranks_match_one_process_with_the_global_batch(tmp_path):
     settings = {"lr": 3e-3, "grad_accum": 2, "max_steps": 8, "eval_every": 4, "log_every": 100, "seed": 5}
     cfg = {"heads": ["a", "b"], "dropout": 0.0, "checkpoint_every": 4}
     env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1"}
-    ddp_cfg = {**cfg, "settings": {**settings, "batch_size": 8}, "out": str(tmp_path / "ddp"), "checkpoint_dir": str(tmp_path / "ck")}
+    # checkpoint_seconds ~0: a checkpoint by time at every other step too, rank 0's clock broadcast to rank 1
+    ddp_cfg = {**cfg, "settings": {**settings, "batch_size": 8}, "out": str(tmp_path / "ddp"), "checkpoint_dir": str(tmp_path / "ck"), "checkpoint_seconds": 1e-9}
     proc = subprocess.Popen(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", WORKER, json.dumps(ddp_cfg)],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -56,3 +57,4 @@ def test_two_gloo_ranks_match_one_process_with_the_global_batch(tmp_path):
     assert all(abs(a["score"] - b["score"]) <= 1 / 48 for a, b in zip(r1["history"], r2["history"]))
     ck = checkpoint.load(checkpoint.latest(str(tmp_path / "ck")))
     assert {"torch.rank0", "torch.rank1"} <= ck.rng.keys() and ck.state["fingerprint"]["world_size"] == 2
+    assert [step for step, _ in checkpoint.step_dirs(str(tmp_path / "ck"))] == [8]

@@ -74,7 +74,7 @@ def run(cfg: dict) -> None:
 
     result = train(
         model, toy_tasks(heads, cfg.get("n", 96)), s, device=device, pad_id=PAD, evaluate=dev_accuracy if s.eval_every else None, log=log,
-        checkpoint_dir=cfg.get("checkpoint_dir"), checkpoint_every=cfg.get("checkpoint_every", 0), live_dir=cfg.get("live_dir"), progress=False,
+        checkpoint_dir=cfg.get("checkpoint_dir"), checkpoint_every=cfg.get("checkpoint_every", 0), checkpoint_seconds=cfg.get("checkpoint_seconds", 0), live_dir=cfg.get("live_dir"), progress=False,
     )
     if info.is_main:
         os.makedirs(cfg["out"], exist_ok=True)

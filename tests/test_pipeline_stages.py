@@ -4,6 +4,8 @@ variants (multi-task, + MLM, machine-translated data), the target regimes, retri
 import copy
 import json
 import multiprocessing
+import os
+import sys
 
 import pytest
 import torch
@@ -11,24 +13,19 @@ import yaml
 
 from xstilts import analysis, config, io, pipeline
 from xstilts.model import load_encoder
-from xstilts.synthetic import SyntheticConfig, generate
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tiny_world import tiny_raw  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("stages")
-    generate(str(root / "data"), SyntheticConfig.tiny())
-    with open("params.yaml") as f:
-        raw = yaml.safe_load(f)
-    raw["data"]["root"] = str(root / "data")
-    raw["model"].update(vocab_size=600, hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64)
-    raw["phase1"].update(steps=20, batch_size=16)
-    raw["retrieval"]["layer"] = 2
+    raw = tiny_raw(root, phase1_steps=20)
     raw["intermediate"]["settings"] = {"none": [], "mnli": ["mnli"], "multi_mlm_mt": ["mnli", "squad_v2", "ccg", "hellaswag"]}
     raw["intermediate"]["mlm_settings"] = ["multi_mlm_mt"]
     raw["intermediate"]["translated_settings"] = ["multi_mlm_mt"]
     raw["intermediate"]["translated_languages"] = ["qa", "qb"]
-    raw["intermediate"]["optim"].update(epochs=1.0, batch_size=16)
     raw["target"]["tasks"] = ["xnli", "panx", "mlqa", "xquad"]
     raw["target"]["groups"] = {"all": ["xnli", "panx", "mlqa", "xquad"]}
     raw["target"]["seeds"] = [0]

@@ -1,10 +1,15 @@
 """How much training each profile plans: shared phase-3 runs, the multi-task cap, ANLI+'s weight."""
 
 import math
+import os
+import sys
 
 import pytest
 
-from xstilts import config, pipeline
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tiny_world import tiny_raw  # noqa: E402
+
+from xstilts import config, pipeline  # noqa: E402
 
 
 def test_paper_profile_trains_the_squad_v1_fine_tune_once_for_xquad_and_mlqa():
@@ -57,3 +62,18 @@ def test_anli_plus_features_split_into_jiants_parts_by_example_id():
     assert pipeline.task_parts("mnli", feats, ids) == {"mnli": feats}
     with pytest.raises(ValueError, match="'fever-1' belongs to none of its parts"):
         pipeline.task_parts("anli_plus", [{"example_index": 0}], ["fever-1"])
+
+
+def test_phase2_trains_the_parts_of_a_split_task_on_one_head(tmp_path, monkeypatch):
+    """The run_phase2 path of ANLI+ in a mixture, on the synthetic benchmark's MNLI split in two
+    parts by example id (the synthetic benchmark has no ANLI)."""
+    raw = tiny_raw(tmp_path, phase1_steps=2)
+    raw["intermediate"]["settings"] = {"none": [], "mix": ["mnli", "qqp"]}
+    raw["target"].update(tasks=["xnli"], groups={"all": ["xnli"]}, per_task={})
+    params = config.from_dict(raw)
+    pipeline.run_phase1(params, str(tmp_path / "phase1"))
+    pipeline.build_features(params, str(tmp_path / "phase1"), str(tmp_path / "features"))
+    monkeypatch.setitem(pipeline.TASK_PARTS, "mnli", ("mnli-train-1", "mnli-train-"))
+    metrics = pipeline.run_phase2(params, "mix", str(tmp_path / "phase1"), str(tmp_path / "features"), str(tmp_path / "mix"))
+    assert sorted(metrics["probabilities"]) == ["mnli/mnli-train", "mnli/mnli-train-1", "qqp"]
+    assert "accuracy" in metrics["mnli"]  # one head, scored as one task

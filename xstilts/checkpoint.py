@@ -181,7 +181,11 @@ def check_compatible(saved: dict, current: dict, path: str) -> None:
     diff = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
     if diff:
         details = "; ".join(f"{k}: checkpoint {saved.get(k)!r}, now {current.get(k)!r}" for k in diff)
-        raise CheckpointMismatchError(f"{path} was written with other settings ({details}). Use the original settings, or another checkpoint_dir to start afresh.")
+        raise CheckpointMismatchError(
+            f"{path} was written with other settings or inputs ({details}). Use the original settings, or delete "
+            f"{os.path.dirname(path)} (or use another checkpoint_dir) to start afresh; start_weights / features / dev "
+            "differ when an upstream stage (phase 1 or 2, features) was re-run since the checkpoint was written."
+        )
 
 
 # ---- RNG states as uint8 tensors -------------------------------------------------------------
