@@ -257,13 +257,13 @@ def test_exports_real_retrieval_rows(tmp_path, monkeypatch):
     from xstilts import retrieval
     from xstilts.tasks.base import BitextExample
 
-    table = {"s0": np.array([1.0, 0.0, 0.0]), "s1": np.array([0.0, 1.0, 0.1]), "zebra": np.array([1.0, 0.0, 0.0]),
+    table = {"s0": np.array([1.0, 0.0, 0.0]), "s1": np.array([0.0, 1.0, 0.1]), "s2": np.array([0.0, 0.0, 1.0]), "zebra": np.array([1.0, 0.0, 0.0]),
              "apple": np.array([0.0, 1.0, 0.0]), "mango": np.array([0.0, 0.0, 1.0])}
     monkeypatch.setattr(retrieval, "embed", lambda enc, tok, sents, **kw: np.stack([table[s] for s in sents]))
-    ex = BitextExample(id="t", sources=["s0", "s1"], targets=["zebra", "apple", "mango"], gold=[(0, 0), (1, 1)])
+    ex = BitextExample(id="t", sources=["s0", "s1", "s2"], targets=["zebra", "apple", "mango"], gold=[(0, 0), (1, 1), (2, 2)])
     res = retrieval.evaluate_task(SimpleNamespace(name="tatoeba", load=lambda *a: [ex]), None, "de", None, None, layer=0, max_length=8, k=4, device="cpu", batch_size=2)
     root = make_tree(tmp_path)
     io.write_jsonl(str(root / "retrieval" / "none" / "tatoeba" / "de.jsonl"), res["predictions"])
     export(root, tmp_path / "out")
-    # XTREME's English file: apple, mango, zebra -> s0 retrieves zebra (2), s1 retrieves apple (0)
-    assert read_label(tmp_path / "out" / "tatoeba" / "test-de.tsv") == ["2", "0"]
+    # one line per line of XTREME's English file (apple, mango, zebra): the source each retrieves
+    assert read_label(tmp_path / "out" / "tatoeba" / "test-de.tsv") == ["1", "2", "0"]

@@ -8,8 +8,8 @@ bucc2018 tatoeba``, each holding ``test-{lang}.{tsv|json}`` for every XTREME lan
 * udpos, panx: one tag per line per token, a blank line after each sentence;
 * xquad, mlqa, tydiqa: a JSON object {question id: answer text};
 * bucc2018: ``src_id<TAB>trg_id`` per mined pair kept by the dev-tuned threshold;
-* tatoeba: one index per line (the retrieved English sentence, in XTREME's alphabetically
-  sorted English file).
+* tatoeba: one line per line of XTREME's alphabetically sorted English file: the index of the
+  other-language sentence it retrieves (XTREME searches from the English side).
 
 Inputs are what the pipeline saves: ``<phase3_root>/<setting>/[<group>/]<target>/seed<k>/
 predictions/<split>.<lang>.jsonl`` rows ``{"id", "prediction", "gold"}`` (``<group>``: the
@@ -198,11 +198,11 @@ def format_tatoeba(task: str, lang: str, rows: list[dict], path: str) -> str:
         raise SubmissionError(f"{task} {lang}: {path} has no predictions")
     missing = [i for i, r in enumerate(rows) if "prediction_xtreme" not in r]
     if missing:
-        raise SubmissionError(f"{task} {lang}: {path} rows lack 'prediction_xtreme' (the index in XTREME's sorted English file; "
+        raise SubmissionError(f"{task} {lang}: {path} rows lack 'prediction_xtreme' (one row per line of XTREME's sorted English file; "
                               f"first row {missing[0]}): re-run the retrieval stage with the current xstilts")
     ordered = sorted(rows, key=lambda r: int(r["id"]))
     if [int(r["id"]) for r in ordered] != list(range(len(rows))):
-        raise SubmissionError(f"{task} {lang}: {path} ids should be the source positions 0..{len(rows) - 1}")
+        raise SubmissionError(f"{task} {lang}: {path} ids should be the lines of XTREME's English file 0..{len(rows) - 1}")
     return "".join(f"{int(r['prediction_xtreme'])}\n" for r in ordered)
 
 

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -328,3 +329,20 @@ def test_non_positive_margins_are_not_emitted():
     y = np.array([[1.0, 0.0, 0.0], [0.6, -0.8, 0.0]])
     assert reference_mining(x, y, 1)[(1, 1)] == pytest.approx(-0.06 / 0.27)
     assert [(s, t) for s, t, _ in mine_bitext(x, y, k=1)] == [(0, 0)]
+
+
+@pytest.mark.parametrize("block_entries", [1 << 25, 20, 7])
+def test_one_pass_search_equals_two_searches_with_ties(monkeypatch, block_entries):
+    import xstilts.metrics.retrieval as retrieval
+
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(13, 4)), rng.normal(size=(9, 4))
+    x[5] = x[11] = x[2]  # tied sources: the lower index must come first for every target
+    y[0] = y[3] = y[8] = x[2]  # ... and each of them has three tied nearest targets
+    monkeypatch.setattr(retrieval, "_BLOCK_ENTRIES", block_entries)  # several blocks, some of 1-2 rows
+    xn, yn = retrieval.unit_rows(x, "cpu"), retrieval.unit_rows(y, "cpu")
+    x2y_sim, x2y_ind, y2x_sim, y2x_ind = retrieval._knn_both_ways(xn, yn, 4, 5)
+    for (sim, ind), (ref_sim, ref_ind) in [((x2y_sim, x2y_ind), retrieval._knn(xn, yn, 4)), ((y2x_sim, y2x_ind), retrieval._knn(yn, xn, 5))]:
+        assert torch.equal(ind, ref_ind)
+        assert torch.allclose(sim, ref_sim, atol=1e-6)
+    assert y2x_ind[0, :3].tolist() == [2, 5, 11] and x2y_ind[11, :3].tolist() == [0, 3, 8]

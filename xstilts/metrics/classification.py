@@ -30,7 +30,8 @@ def _as_label_arrays(predictions: Sequence[int], labels: Sequence[int]) -> tuple
 
 
 def _refuse_hidden(gold: np.ndarray) -> None:
-    # Scoring hidden labels as "wrong" silently yields chance-level numbers (xtreme #24),
+    # Deliberate departure from XTREME evaluate.py, which would compare against the placeholder
+    # labels: scoring hidden labels as "wrong" silently yields chance-level numbers (xtreme #24),
     # so any -1 is an error: all hidden = test split without gold, some hidden = broken split.
     n_hidden = int((gold == HIDDEN_LABEL).sum())
     if n_hidden == gold.size:

@@ -65,6 +65,32 @@ def _knn(xn: torch.Tensor, yn: torch.Tensor, k: int) -> tuple[torch.Tensor, torc
     return sims, inds
 
 
+def _knn_both_ways(xn: torch.Tensor, yn: torch.Tensor, kx: int, ky: int) -> tuple[torch.Tensor, ...]:
+    """Top-``kx`` targets of every source and top-``ky`` sources of every target from ONE pass
+    over the similarity matrix (each block of x @ y.T serves both directions: half the work of
+    two searches). Same results and tie order as ``_knn(xn, yn, kx)`` and ``_knn(yn, xn, ky)``."""
+    if xn.shape[1] != yn.shape[1]:
+        raise ValueError(f"dimension mismatch: {xn.shape[1]} vs {yn.shape[1]}")
+    if not (1 <= kx <= yn.shape[0] and 1 <= ky <= xn.shape[0]):
+        raise ValueError(f"k must be in [1, {yn.shape[0]}] and [1, {xn.shape[0]}], got {kx} and {ky}")
+    x2y_sim = torch.empty((xn.shape[0], kx), dtype=torch.float32, device=xn.device)
+    x2y_ind = torch.empty((xn.shape[0], kx), dtype=torch.int64, device=xn.device)
+    y2x_sim = torch.empty((yn.shape[0], 0), dtype=torch.float32, device=xn.device)
+    y2x_ind = torch.empty((yn.shape[0], 0), dtype=torch.int64, device=xn.device)
+    chunk = max(1, _BLOCK_ENTRIES // yn.shape[0])
+    for start in range(0, xn.shape[0], chunk):
+        block = xn[start : start + chunk] @ yn.T
+        rows = slice(start, start + block.shape[0])
+        x2y_sim[rows], x2y_ind[rows] = _top_k_rows(block, kx)
+        col_sim, col_ind = _top_k_rows(block.T.contiguous(), min(ky, block.shape[0]))
+        # Running candidates have lower source indices than this block's, and both lists are in
+        # (similarity desc, index asc) order, so a stable sort by similarity keeps the tie order.
+        merged_sim, order = torch.cat([y2x_sim, col_sim], dim=1).sort(dim=1, descending=True, stable=True)
+        merged_ind = torch.cat([y2x_ind, col_ind + start], dim=1).gather(1, order)
+        y2x_sim, y2x_ind = merged_sim[:, :ky], merged_ind[:, :ky]
+    return x2y_sim, x2y_ind, y2x_sim, y2x_ind
+
+
 def _top_k_rows(block: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     # topk does not promise which of equal values it returns: take k + 1, and where the k-th and
     # (k+1)-th values tie, redo that row with a stable full sort (rare outside hand-made cases).
@@ -152,8 +178,7 @@ def _unique_sentences(texts: Sequence[str] | None, n: int, side: str) -> tuple[l
 
 
 def _mine_unique(x: torch.Tensor, y: torch.Tensor, k: int) -> list[Candidate]:
-    x2y_sim, x2y_ind = _knn(x, y, min(k, len(y)))
-    y2x_sim, y2x_ind = _knn(y, x, min(k, len(x)))
+    x2y_sim, x2y_ind, y2x_sim, y2x_ind = _knn_both_ways(x, y, min(k, len(y)), min(k, len(x)))
     x2y_mean, y2x_mean = x2y_sim.mean(dim=1), y2x_sim.mean(dim=1)
     # The margin's numerator is the kNN similarity itself: cos(x_i, y_j) for j in x_i's list.
     fwd = x2y_sim / ((x2y_mean[:, None] + y2x_mean[x2y_ind]) / 2)

@@ -18,8 +18,9 @@ from mteb's own Tatoeba task definition (embeddings-benchmark/mteb, TatoebaBitex
 ``sentence1`` / ``sentence2``; it pins revision 69e8f12da6e31d59addadda9a9c8a2e601a0e282):
 one split, ``test``, serving our dev and test as google/xtreme's ``validation`` does;
 ``sentence1`` = the {iso3} side, ``sentence2`` = English; rows aligned. So both sources give
-XTREME's orientation: each non-English sentence retrieves its English translation, gold =
-identity. Not verified against the Hub from here. ``data.repos`` in params.yaml can point the
+XTREME's sides (sources = the {iso3} sentences, targets = English, gold = identity); scoring then
+searches from the English side, as XTREME's ``evaluate_retrieval.py`` does
+(``xstilts.metrics.retrieval.tatoeba_accuracy``). Not verified against the Hub from here. ``data.repos`` in params.yaml can point the
 reader at another copy, ``data.revisions`` pin it.
 """
 
