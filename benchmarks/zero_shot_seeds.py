@@ -17,7 +17,7 @@ import dataclasses
 import os
 import time
 
-from xstilts import analysis, config, pipeline
+from xstilts import analysis, config, layout, pipeline
 
 
 def main() -> None:
@@ -36,8 +36,11 @@ def main() -> None:
     start = time.perf_counter()
     for group in params.target.groups:
         pipeline.run_phase3_group(params, a.setting, group, os.path.join("outputs/phase2", a.setting), "outputs/phase1", "outputs/features", os.path.join(a.out, a.setting, group))
-    scores = analysis.collect_scores(a.out)
-    chance = analysis.chance_levels(a.out)
+    # this run's setting only: the params' other settings have no folder under --out
+    one = dataclasses.replace(params, intermediate=dataclasses.replace(params.intermediate, settings={a.setting: params.intermediate.settings[a.setting]}))
+    phase3 = layout.read_phase3_metrics(one, a.out)
+    scores = analysis.collect_scores(phase3)
+    chance = analysis.chance_levels(phase3)
     table = analysis.above_chance_by_seed(scores, chance, a.setting)
     print(table.round(1).to_markdown(index=False))
     print(f"\n{int((table.above == 1).sum())} of {len(table)} zero-shot cells above chance with every seed; "

@@ -16,13 +16,48 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def tracked_copy(dest: Path) -> None:
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    for rel in files:
-        src = ROOT / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
+
+
+def dvc_out_paths(root: Path) -> list[str]:
+    """The outputs dvc.yaml declares (outs, metrics, plots), templated ones left out."""
+    import yaml
+
+    spec = yaml.safe_load((root / "dvc.yaml").read_text())
+    paths = []
+    for stage in spec.get("stages", {}).values():
+        stage = stage.get("do", stage)
+        for kind in ("outs", "metrics", "plots"):
+            for entry in stage.get(kind, []):
+                path = next(iter(entry)) if isinstance(entry, dict) else entry
+                if "${" not in path:
+                    paths.append(path.rstrip("/"))
+    return paths
+
+
+def is_run_leftover(rel: str, outs: list[str]) -> bool:
+    """What the user's own `dvc repro` / `make study` leaves in a checkout: dvc.lock, DVC's
+    .gitignore entries, any declared output."""
+    return rel == "dvc.lock" or Path(rel).name == ".gitignore" or any(rel == o or rel.startswith(o + "/") for o in outs)
+
+
+def tracked_copy(dest: Path, root: Path = ROOT) -> None:
+    """The source as the developer has it (tracked files as on disk, new files not yet added), but
+    none of what the user's own runs left in the checkout (issue 16): dvc.lock is the committed
+    one, if any, and untracked .gitignore files and outputs stay behind."""
+    outs = dvc_out_paths(root)
+    tracked = _git(root, "ls-files", "-c").split()
+    untracked = [rel for rel in _git(root, "ls-files", "-o", "--exclude-standard").split() if not is_run_leftover(rel, outs)]
+    for rel in tracked + untracked:
+        src, out = root / rel, dest / rel
+        if rel == "dvc.lock":  # a user's run rewrites it: the committed one, if any
+            committed = subprocess.run(["git", "show", "HEAD:dvc.lock"], cwd=root, capture_output=True, text=True)
+            if committed.returncode == 0:
+                out.write_text(committed.stdout)
+        elif src.is_file():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, out)
 
 
 def run(cmd, cwd, **kw):

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xstilts import analysis
+from xstilts import analysis, layout
 
 TRAINABLE = ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa"]
 RETRIEVAL = ["bucc2018", "tatoeba"]
@@ -27,10 +27,25 @@ BASE = {"xnli": 60.0, "pawsx": 70.0, "udpos": 55.0, "panx": 50.0, "xquad": 40.0,
 QA_F1_OFFSET = 5.0  # phase-3 metrics: f1 = (EM+F1)/2 + 5, em = (EM+F1)/2 - 5
 
 
+def settings_tasks_of(gains) -> dict[str, list[str]]:
+    return {s: ([] if s == "none" else ["mnli", "qqp", "squad_v2", "hellaswag", "ccg"] if s == "multi" else [s]) for s in gains}
+
+
+def params_for(params, gains=None):
+    """``params`` whose intermediate settings are the fake's (analysis and verify read only the
+    settings the params define)."""
+    from xstilts import config
+
+    raw = config.to_dict(params)
+    raw["intermediate"]["settings"] = settings_tasks_of(gains or GAINS)
+    return config.from_dict(raw)
+
+
 def make_outputs(root: Path, gains=None, mult=None, base=None, langs=("en", "qa", "qb"), seeds=(0, 1), retrieval_langs=None,
-                 lang_offsets=None, significant_above: float = 1.0, cell_gains=None, task_langs=None, settings_tasks=None, phase3_group: str | None = None) -> Path:
+                 lang_offsets=None, significant_above: float = 1.0, cell_gains=None, task_langs=None, settings_tasks=None, phase3_group: str | None = None, params=None) -> Path:
     """Write root/analysis/{scores,results,significance,chance}.csv, metrics.json and
-    root/phase3/<setting>/<task>/metrics.json; returns root.
+    root/phase3/<setting>/<task>/metrics.json (or <setting>/<group>/<task>: ``phase3_group``, or
+    each target's group in ``params``, the layout the pipeline writes); returns root.
 
     score(setting, task, lang) = base[task] + cell_gains.get((setting, task), gains[setting] * mult[task]) + offset(task, lang)
     (lang_offsets default: small symmetric spread, mean 0); task_langs overrides a task's languages."""
@@ -55,7 +70,7 @@ def make_outputs(root: Path, gains=None, mult=None, base=None, langs=("en", "qa"
                             (phase3.setdefault((setting, task), {}).setdefault(str(seed), {}).setdefault(split, {}))[lang] = entry
     scores = pd.DataFrame(rows)
     table = analysis.results_table(scores, "none")
-    settings_tasks = settings_tasks or {s: ([] if s == "none" else ["mnli", "qqp", "squad_v2", "hellaswag", "ccg"] if s == "multi" else [s]) for s in gains}
+    settings_tasks = settings_tasks or settings_tasks_of(gains)
     table["overlap"] = [analysis.overlap_flag(settings_tasks.get(s, []), t) for s, t in zip(table.setting, table.task)]
     sig_rows = []
     for _, r in table[(table.setting != "none") & table.task.isin(TRAINABLE)].iterrows():
@@ -79,7 +94,8 @@ def make_outputs(root: Path, gains=None, mult=None, base=None, langs=("en", "qa"
                "comparisons": int(len(sig))}
     (a / "metrics.json").write_text(json.dumps(metrics))
     for (setting, task), per_seed in phase3.items():
-        d = root / "phase3" / setting / (phase3_group or "") / task  # the pipeline nests targets in their group folder
+        group = layout.group_of(params, task) if params is not None else phase3_group
+        d = root / "phase3" / setting / (group or "") / task  # the pipeline nests targets in their group folder
         d.mkdir(parents=True, exist_ok=True)
         (d / "metrics.json").write_text(json.dumps({"setting": setting, "target": task, "seeds": {s: {"scores": sc} for s, sc in per_seed.items()}}))
     return root
@@ -98,3 +114,30 @@ def make_figures(analysis_dir: Path) -> None:
         for ext in ("pdf", "png"):
             fig.savefig(analysis_dir / f"{name}.{ext}")
         plt.close(fig)
+
+
+def make_phase3(phase3_root: Path, params, correct=None, hidden=(), n: int = 20) -> Path:
+    """Phase-3 folders as the pipeline writes them for classification targets: for every
+    (setting, target) of ``params``, ``metrics.json`` and ``seed<k>/predictions/test.<lang>.jsonl``
+    (n examples, label 0/1). ``correct(setting, target, seed, lang)`` -> examples right (default
+    10 + 2 per setting index); ``hidden``: languages whose test labels are withheld (scores None)."""
+    from xstilts.pipeline import languages_for
+    from xstilts.tasks import TASKS
+
+    correct = correct or (lambda setting, target, seed, lang: 10 + 2 * list(params.intermediate.settings).index(setting))
+    for out in layout.phase3_outputs(params, str(phase3_root)):
+        seeds = {}
+        for seed in params.target.seeds:
+            scores = {}
+            for lang in languages_for(params, TASKS[out.target]):
+                k = correct(out.setting, out.target, seed, lang)
+                gold = [i % 2 for i in range(n)]
+                rows = [{"id": f"{lang}-{i}", "prediction": g if i < k else 1 - g, "gold": None if lang in hidden else g} for i, g in enumerate(gold)]
+                path = Path(out.path) / f"seed{seed}" / "predictions" / f"test.{lang}.jsonl"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+                scores[lang] = None if lang in hidden else {"accuracy": 100.0 * k / n}
+            seeds[str(seed)] = {"scores": {"test": scores}, "seconds": 1.0}
+        chance = {"test": {lang: 50.0 for lang in languages_for(params, TASKS[out.target]) if lang not in hidden}}
+        (Path(out.path) / "metrics.json").write_text(json.dumps({"setting": out.setting, "target": out.target, "seeds": seeds, "chance": chance}))
+    return phase3_root

@@ -43,6 +43,12 @@ def uncached_outs(repo) -> list[str]:
         return sorted({str(o.fs_path) for s in r.index.stages for o in s.outs if not o.use_cache})
 
 
+def publishable(repo) -> list[str]:
+    """What a run changed that goes to git: dvc.lock (new or rewritten) and DVC's .gitignore entries."""
+    changed = git("ls-files", "--others", "--modified", "--exclude-standard", cwd=repo).stdout.split()
+    return sorted({p for p in changed if p == "dvc.lock" or p.endswith(".gitignore")})
+
+
 @pytest.fixture(scope="module")
 def published(repro, tmp_path_factory):
     """The maintainer's side: push every cached output to a local remote and commit what lives in
@@ -54,8 +60,7 @@ def published(repro, tmp_path_factory):
     push = ok(run([DVC, "push", "--run-cache"], repo))
     publish = tmp / "publish"
     git("clone", "-q", str(repo), str(publish), cwd=tmp)
-    untracked = git("ls-files", "--others", "--exclude-standard", cwd=repo).stdout.split()
-    keep = [p for p in untracked if p == "dvc.lock" or p.endswith(".gitignore")]
+    keep = publishable(repo)
     assert "dvc.lock" in keep
     # Every output, metrics included, is DVC-cached and pushed: only dvc.lock (and DVC's own
     # .gitignore entries) go to git. Anything declared `cache: false` would have to be committed.

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.fake_outputs import make_figures, make_outputs
+from tests.fake_outputs import make_figures, make_outputs, params_for
 from xstilts import config, report, verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,7 +16,7 @@ HAS_LATEXMK = shutil.which("latexmk") is not None and shutil.which("pdflatex") i
 
 @pytest.fixture(scope="module")
 def params():
-    return config.load(str(ROOT / "params.yaml"))
+    return params_for(config.load(str(ROOT / "params.yaml")))  # the fake's settings
 
 
 @pytest.fixture()
@@ -137,3 +137,13 @@ def test_cli_no_pdf(outputs, capsys):
     out, paper = outputs
     code = report.main(["--analysis", str(out / "analysis"), "--verify", str(out / "verify"), "--paper", str(paper), "--params", str(ROOT / "params.yaml"), "--no-pdf"])
     assert code == 0 and (paper / "generated" / "results.tex").exists() and not (paper / "report.pdf").exists()
+
+
+def test_rows_of_settings_outside_the_params_are_left_out(outputs, params, capsys):
+    out, _ = outputs
+    res = pd.read_csv(out / "analysis" / "results.csv")
+    leftover = res[res.setting == "qqp"].assign(setting="cosmosqa")  # a setting since removed from params
+    pd.concat([res, leftover]).to_csv(out / "analysis" / "results.csv", index=False)
+    text = generate(outputs, params)["results.tex"]
+    assert "cosmosqa" not in text and "qqp" in text
+    assert "ignored rows of setting(s) cosmosqa" in capsys.readouterr().err

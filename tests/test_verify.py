@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.fake_outputs import BASE, GAINS, MULT, QA_F1_OFFSET, RETRIEVAL, make_outputs
+from tests.fake_outputs import BASE, GAINS, MULT, QA_F1_OFFSET, RETRIEVAL, make_outputs, params_for
 from xstilts import config, references, verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,12 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def embedded_params():
-    return config.load(str(ROOT / "params.yaml"))
+    return params_for(config.load(str(ROOT / "params.yaml")))
 
 
 @pytest.fixture(scope="module")
 def paper_params():
-    return config.load(str(ROOT / "configs" / "paper.yaml"))
+    """The paper profile with the fake outputs' languages and seeds (verify reads only the phase-3
+    outputs these params define)."""
+    raw = config.to_dict(config.load(str(ROOT / "configs" / "paper.yaml")))
+    raw["data"]["languages"], raw["target"]["seeds"] = ["en", "de", "es"], [0, 1]
+    return config.from_dict(raw)
 
 
 def by_id(df: pd.DataFrame) -> dict:
@@ -111,7 +115,7 @@ PUBLISHED = {"xnli": (80.4, 79.2), "pawsx": (87.7, 86.4), "panx": (64.7, 65.4), 
 QA = ("xquad", "mlqa", "tydiqa")
 
 
-def paper_outputs(tmp_path, paper_params, shift=None, tatoeba_shift=1.0, phase3_group=None):
+def paper_outputs(tmp_path, paper_params, shift=None, tatoeba_shift=1.0):
     """Baseline = the published XLM-R numbers, mnli = the published X-STILTs numbers on every
     target (the best setting), XTREME-style mean gain over the 9 tasks = 5.4; every other setting
     slightly below mnli. QA tables hold (EM+F1)/2 = F1 - 5; the references are F1."""
@@ -126,7 +130,7 @@ def paper_outputs(tmp_path, paper_params, shift=None, tatoeba_shift=1.0, phase3_
     offsets |= {("bucc2018", lang): 0.0 for lang in ("de", "fr", "ru", "zh")}
     langs = {"tatoeba": sorted(tatoeba), "bucc2018": ["de", "fr", "ru", "zh"]}
     return make_outputs(tmp_path, gains={s: 0.0 for s in settings}, base=base, langs=("en", "de", "es"), cell_gains=cells,
-                        task_langs=langs, lang_offsets=offsets, settings_tasks={k: list(v) for k, v in settings.items()}, phase3_group=phase3_group)
+                        task_langs=langs, lang_offsets=offsets, settings_tasks={k: list(v) for k, v in settings.items()}, params=paper_params)
 
 
 def test_paper_numeric_references_reproduced(tmp_path, paper_params):
@@ -146,12 +150,38 @@ def test_paper_numeric_references_reproduced(tmp_path, paper_params):
     assert rows["best_per_target_improves"].status == "reproduced"
 
 
-def test_qa_f1_found_in_group_folders(tmp_path, paper_params):
-    """phase3/<setting>/<group>/<target>/metrics.json, as the per-group phase-3 stages write them."""
-    paper_outputs(tmp_path, paper_params, phase3_group="all")
-    assert (tmp_path / "phase3" / "none" / "all" / "tydiqa" / "metrics.json").exists()
+def test_qa_f1_read_from_the_params_group_folder_only(tmp_path, paper_params):
+    """phase3/<setting>/<group>/<target>/metrics.json as the params' target.groups place it; the
+    folder of another profile's grouping (embedded: one group 'all') is never read."""
+    paper_outputs(tmp_path, paper_params)
+    good = tmp_path / "phase3" / "none" / "tydiqa" / "tydiqa" / "metrics.json"
+    assert good.exists()
+    stale = tmp_path / "phase3" / "none" / "all" / "tydiqa"
+    stale.mkdir(parents=True)
+    m = json.loads(good.read_text())
+    for run in m["seeds"].values():
+        for per_lang in run["scores"].values():
+            for s in per_lang.values():
+                s["f1"] = 0.0
+    (stale / "metrics.json").write_text(json.dumps(m))
     rows = by_id(verify.verify(str(tmp_path), None, "paper", paper_params))
     assert rows["xtreme_test_tydiqa"].status == "reproduced" and "xstilts: ours 76.00 vs 76 (+0.00)" in rows["xtreme_test_tydiqa"].reason
+    good.unlink()  # only the leftover remains: not read, and the reason names the expected file
+    rows = by_id(verify.verify(str(tmp_path), None, "paper", paper_params))
+    assert rows["xtreme_test_tydiqa"].status == "not run" and str(good) in rows["xtreme_test_tydiqa"].reason
+
+
+def test_leftover_settings_in_the_tables_are_ignored(tmp_path, embedded_params, capsys):
+    """Analysis tables holding a setting the params no longer define (a leftover): it takes no
+    part in any claim, and a note names it."""
+    make_outputs(tmp_path)
+    clean = verify.verify(str(tmp_path), None, "embedded", embedded_params)
+    make_outputs(tmp_path, gains={**GAINS, "cosmosqa": 50.0})
+    capsys.readouterr()
+    with_leftover = verify.verify(str(tmp_path), None, "embedded", embedded_params)
+    assert "cosmosqa" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(clean, with_leftover)
+    assert not with_leftover.observed.str.contains("cosmosqa").any()
 
 
 def test_paper_numeric_references_fail_outside_tolerance(tmp_path, paper_params):
@@ -212,9 +242,12 @@ def test_cli_main(tmp_path, capsys):
     assert "run the analysis stage first" in capsys.readouterr().err
 
 
-def test_cli_strict_fails_on_a_not_reproduced_claim(tmp_path):
+def test_cli_strict_fails_on_a_not_reproduced_claim(tmp_path, embedded_params):
+    import yaml
+
     make_outputs(tmp_path / "outputs", gains={**GAINS, "qqp": 5.0})
-    args = ["--results", str(tmp_path / "outputs"), "--params", str(ROOT / "params.yaml"), "--out", str(tmp_path / "v")]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(config.to_dict(embedded_params)))  # the fake's settings
+    args = ["--results", str(tmp_path / "outputs"), "--params", str(tmp_path / "params.yaml"), "--out", str(tmp_path / "v")]
     assert verify.main(args) == 0
     assert verify.main(args + ["--strict"]) == 1
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xstilts import io
+from xstilts import io, layout
 from xstilts.metrics.aggregate import language_score
 from xstilts.tasks import TASKS, overlap
 from xstilts.tasks import base as tb
@@ -23,16 +23,18 @@ from xstilts.tasks import base as tb
 # ---- collecting results ---------------------------------------------------------------------
 
 
-def collect_scores(phase3_root: str, retrieval_metrics: dict | None = None) -> pd.DataFrame:
+def collect_scores(phase3: dict[tuple[str, str], dict], retrieval_metrics: dict | None = None) -> pd.DataFrame:
     """One row per (setting, target, seed, split, language) with the task's XTREME language score
-    (``metrics.aggregate.language_score``: (EM+F1)/2 for QA, F1, accuracy or mAP@20)."""
+    (``metrics.aggregate.language_score``: (EM+F1)/2 for QA, F1, accuracy or mAP@20).
+
+    ``phase3``: (setting, target) -> metrics.json, as :func:`xstilts.layout.read_phase3_metrics`
+    returns them for the current params (never a recursive search: stale folders stay out)."""
     rows = []
-    for path in sorted(Path(phase3_root).rglob("metrics.json")):
-        m = io.read_json(str(path))
+    for m in phase3.values():
         for seed, run in m["seeds"].items():
             for split, per_lang in run["scores"].items():
                 for lang, scores in per_lang.items():
-                    if scores is None:
+                    if scores is None:  # hidden labels: listed by unscored_cells, never dropped silently
                         continue
                     rows.append({"setting": m["setting"], "task": m["target"], "seed": int(seed), "split": split, "lang": lang, "score": language_score(scores, m["target"])})
     for setting, per_task in (retrieval_metrics or {}).items():
@@ -42,11 +44,33 @@ def collect_scores(phase3_root: str, retrieval_metrics: dict | None = None) -> p
     return pd.DataFrame(rows, columns=["setting", "task", "seed", "split", "lang", "score"])
 
 
-def chance_levels(phase3_root: str, retrieval_metrics: dict | None = None) -> pd.DataFrame:
+def unscored_cells(phase3: dict[tuple[str, str], dict]) -> pd.DataFrame:
+    """(task, split, language) cells evaluated without a score (labels hidden, e.g. a test split
+    whose labels the dataset withholds), with the settings concerned: these languages are left out
+    of that split's averages, which the results notes say."""
+    cells: dict[tuple[str, str, str], set] = {}
+    for m in phase3.values():
+        for run in m["seeds"].values():
+            for split, per_lang in run["scores"].items():
+                for lang, scores in per_lang.items():
+                    if scores is None:
+                        cells.setdefault((m["target"], split, lang), set()).add(m["setting"])
+    rows = [{"task": t, "split": sp, "lang": lang, "settings": " ".join(sorted(s)), "reason": "no gold labels (hidden): not in the averages"}
+            for (t, sp, lang), s in sorted(cells.items())]
+    return pd.DataFrame(rows, columns=["task", "split", "lang", "settings", "reason"])
+
+
+def unscored_note(unscored: pd.DataFrame) -> str:
+    if unscored.empty:
+        return ""
+    cells = "; ".join(f"{r.task} {r.split} {r.lang}" for r in unscored.itertuples())
+    return f"Left out of the averages (no gold labels): {cells}.\n"
+
+
+def chance_levels(phase3: dict[tuple[str, str], dict], retrieval_metrics: dict | None = None) -> pd.DataFrame:
     """Chance level per (task, language) on the test split, from the phase-3 / retrieval outputs."""
     rows = {}
-    for path in sorted(Path(phase3_root).rglob("metrics.json")):
-        m = io.read_json(str(path))
+    for m in phase3.values():
         for lang, value in m.get("chance", {}).get("test", {}).items():
             rows[(m["target"], lang)] = value
     for per_task in (retrieval_metrics or {}).values():
@@ -122,22 +146,20 @@ def _ratio_metric(components, _refs):
     return 100.0 * num / np.maximum(den, 1e-12)
 
 
-def seed_averaged_components(phase3_dir: str, task: tb.Task, split: str, lang: str) -> np.ndarray:
+def seed_averaged_components(seed_dirs: list[str], task: tb.Task, split: str, lang: str) -> np.ndarray:
     """Average each example's components over seeds: the comparison is between seed-averaged systems."""
-    seeds = sorted(Path(phase3_dir).glob("seed*/predictions"))
-    comps = [example_components(task, io.read_jsonl(str(p / f"{split}.{lang}.jsonl")), lang) for p in seeds]
+    comps = [example_components(task, io.read_jsonl(os.path.join(d, "predictions", f"{split}.{lang}.jsonl")), lang) for d in seed_dirs]
     return np.mean(comps, axis=0)
 
 
-def target_dir(phase3_root: str, params, setting: str, target: str) -> str:
-    group = next(g for g, tasks in params.target.groups.items() if target in tasks)
-    return os.path.join(phase3_root, setting, group, target)
+target_dir = layout.target_dir
 
 
-def significance(params, phase3_root: str, split: str = "test") -> pd.DataFrame:
+def significance(params, phase3_root: str, split: str = "test", unscored: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each setting vs the baseline on each target: stratified paired bootstrap over test examples
     (languages = strata, macro average = the zero-shot language average), Holm and BH across all
-    comparisons. English is excluded: the claim is about zero-shot transfer."""
+    comparisons. English is excluded: the claim is about zero-shot transfer; so are ``unscored``
+    cells (no gold labels), as in the results table."""
     from xstilts import stats
     from xstilts.pipeline import languages_for
 
@@ -148,12 +170,11 @@ def significance(params, phase3_root: str, split: str = "test") -> pd.DataFrame:
             continue
         for target in params.target.tasks:
             task = TASKS[target]
-            langs = [lang for lang in languages_for(params, task) if lang != "en"]
-            a_dir, b_dir = target_dir(phase3_root, params, setting, target), target_dir(phase3_root, params, baseline, target)
-            if not (os.path.isdir(a_dir) and os.path.isdir(b_dir)):
-                continue
-            a = [seed_averaged_components(a_dir, task, split, lang) for lang in langs]
-            b = [seed_averaged_components(b_dir, task, split, lang) for lang in langs]
+            hidden = set() if unscored is None else set(unscored[(unscored.task == target) & (unscored.split == split)].lang)
+            langs = [lang for lang in languages_for(params, task) if lang != "en" and lang not in hidden]
+            a_dirs, b_dirs = (layout.seed_dirs(params, target_dir(phase3_root, params, s, target)) for s in (setting, baseline))
+            a = [seed_averaged_components(a_dirs, task, split, lang) for lang in langs]
+            b = [seed_averaged_components(b_dirs, task, split, lang) for lang in langs]
             strata = np.concatenate([[lang] * len(x) for lang, x in zip(langs, a)])
             res = stats.paired_bootstrap(_ratio_metric, np.concatenate(a), np.concatenate(b), np.zeros(len(strata)), n_boot=params.analysis.n_boot, seed=params.analysis.seed, strata=strata, alpha=params.analysis.alpha, vectorized=True)
             rows.append({"setting": setting, "task": target, "overlap": overlap_flag(params.intermediate.settings[setting], target), "score": res.score_a, "baseline": res.score_b, "gain": res.estimate, "ci_low": res.ci_low, "ci_high": res.ci_high, "p_value": res.p_value})
@@ -277,17 +298,22 @@ def seed_subsets_at_or_below_chance(scores: pd.DataFrame, chance: pd.DataFrame, 
 
 def run(params, phase3_root: str, retrieval_dir: str, out_dir: str) -> dict:
     os.makedirs(out_dir, exist_ok=True)
-    retrieval_metrics = io.read_json(os.path.join(retrieval_dir, "metrics.json")) if retrieval_dir else {}
-    scores = collect_scores(phase3_root, retrieval_metrics)
+    # exactly the outputs the params define: a folder left by another profile or setting is ignored
+    phase3 = layout.read_phase3_metrics(params, phase3_root)
+    retrieval_metrics = layout.read_retrieval_metrics(params, retrieval_dir) if retrieval_dir else {}
+    scores = collect_scores(phase3, retrieval_metrics)
+    unscored = unscored_cells(phase3)
+    if len(unscored):
+        print(unscored_note(unscored), end="")
     table = results_table(scores, params.analysis.baseline)
     table["overlap"] = [overlap_flag(params.intermediate.settings.get(s, []), t) for s, t in zip(table.setting, table.task)]
-    sig = significance(params, phase3_root)
-    chance = chance_levels(phase3_root, retrieval_metrics)
+    sig = significance(params, phase3_root, unscored=unscored)
+    chance = chance_levels(phase3, retrieval_metrics)
     for name, df in (("scores", scores), ("results", table), ("significance", sig), ("chance", chance)):
         with io.atomic_path(os.path.join(out_dir, f"{name}.csv")) as tmp:
             df.to_csv(tmp, index=False)
     with io.atomic_path(os.path.join(out_dir, "results.md")) as tmp:
-        Path(tmp).write_text(results_markdown(table))
+        Path(tmp).write_text(results_markdown(table) + ("\n" + unscored_note(unscored) if len(unscored) else ""))
     with io.atomic_path(os.path.join(out_dir, "zero_shot.md")) as tmp:
         Path(tmp).write_text(zero_shot_table(scores, chance, params.analysis.baseline))
     figures = per_language_plot(scores, out_dir)
@@ -299,6 +325,7 @@ def run(params, phase3_root: str, retrieval_dir: str, out_dir: str) -> dict:
         "significant_gains": int((sig.significant & (sig.gain > 0)).sum()) if len(sig) else 0,
         "significant_losses": int((sig.significant & (sig.gain < 0)).sum()) if len(sig) else 0,
         "comparisons": int(len(sig)),
+        "unscored_cells": int(len(unscored)),  # (task, split, language) cells without gold labels, listed in results.md
     }
     io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
     return {"metrics": metrics, "figures": figures, "table": table, "significance": sig}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 
@@ -40,12 +41,14 @@ def main(argv=None) -> int:
     x.add_argument("--phase3", default="outputs/phase3")
     x.add_argument("--retrieval", default="outputs/retrieval")
     x.add_argument("--out", default="outputs/submission")
+    x.add_argument("--params", default="params.yaml", help="only the settings, seeds and folders these params define are read [params.yaml]")
     args = parser.parse_args(argv)
     if args.command == "export-submission":
         from xstilts.submission import export_submission
 
         setting = dict(pair.split("=", 1) for pair in args.setting.split(",")) if "=" in args.setting else args.setting
-        manifest = export_submission(args.phase3, args.retrieval, setting, args.out, seed=args.seed)
+        params = config.load(args.params) if os.path.exists(args.params) else None
+        manifest = export_submission(args.phase3, args.retrieval, setting, args.out, seed=args.seed, params=params)
         print(f"wrote {args.out}: {', '.join(sorted(manifest))}")
         return 0
     if args.command == "preflight":

@@ -291,13 +291,28 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
 # ---- features (tokenized caches) -------------------------------------------------------------
 
 
-def _code_fingerprint() -> str:
-    """Hash of the preprocessing code, so a changed featuriser invalidates cached features."""
-    h = hashlib.sha256()
+# Every module whose code shapes the cached features (reading, labelling, tokenizing, featurizing,
+# writing): the key below hashes them, and dvc.yaml's features stage lists them.
+# tests/test_pipeline_stages.py checks both cover every xstilts file the features stage runs.
+FEATURE_CODE = ("pipeline.py", "io.py", "stores.py", "hub.py", "languages.py", "tokenization.py", "formats", "tasks")
+
+
+def feature_code_files() -> set[str]:
+    """The files of FEATURE_CODE, repo-relative (``xstilts/...``)."""
     root = Path(__file__).parent
-    for sub in ("formats", "tasks"):
-        for path in sorted((root / sub).glob("*.py")):
-            h.update(path.read_bytes())
+    files = set()
+    for entry in FEATURE_CODE:
+        path = root / entry
+        files |= set(path.rglob("*.py")) if path.is_dir() else {path}
+    return {str(p.relative_to(root.parent)) for p in files}
+
+
+def _code_fingerprint() -> str:
+    """Hash of the feature-shaping code, so a changed featuriser invalidates cached features."""
+    h = hashlib.sha256()
+    root = Path(__file__).parent.parent
+    for rel in sorted(feature_code_files()):
+        h.update(rel.encode() + b"\0" + (root / rel).read_bytes())
     return h.hexdigest()[:16]
 
 

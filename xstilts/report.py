@@ -291,6 +291,11 @@ def write_generated(analysis_dir: str, verify_dir: str, out_dir: str = "paper/ge
     out.mkdir(parents=True, exist_ok=True)
     results = _read(analysis_dir / "results.csv")
     sig = _read(analysis_dir / "significance.csv")
+    if params is not None:  # only the settings the params define (a leftover row is noted and dropped)
+        from xstilts import layout
+
+        results = layout.keep_current(results, params, str(analysis_dir / "results.csv"))
+        sig = layout.keep_current(sig, params, str(analysis_dir / "significance.csv"))
     claims = _read(verify_dir / "claims.csv")
     vmetrics = {}
     if (verify_dir / "metrics.json").exists():

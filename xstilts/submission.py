@@ -97,8 +97,23 @@ def _listdir(path: str) -> list[str]:
     return os.listdir(path) if os.path.isdir(path) else []
 
 
-def phase3_predictions_path(phase3_root: str, setting: str, task: str, seed: int, lang: str) -> str:
-    dirs = phase3_target_dirs(phase3_root, setting, task)
+def _check_current(params, setting: str, task: str, seed: int | None = None) -> None:
+    """With params, only what they define is exported (never a folder left by other params)."""
+    if setting not in params.intermediate.settings:
+        raise SubmissionError(f"{task}: setting {setting!r} is not in the current params' intermediate.settings {list(params.intermediate.settings)}")
+    if seed is not None and seed not in params.target.seeds:
+        raise SubmissionError(f"{task}: seed {seed} is not in the current params' target.seeds {list(params.target.seeds)}")
+
+
+def phase3_predictions_path(phase3_root: str, setting: str, task: str, seed: int, lang: str, params=None) -> str:
+    """``params`` given: the folder they define (:mod:`xstilts.layout`); otherwise found by looking."""
+    if params is not None:
+        from xstilts import layout
+
+        _check_current(params, setting, task, seed)
+        dirs = [layout.target_dir(phase3_root, params, setting, task)]
+    else:
+        dirs = phase3_target_dirs(phase3_root, setting, task)
     if len(dirs) > 1:
         raise SubmissionError(f"{task}: setting {setting!r} has phase-3 outputs in several folders {dirs}: remove the stale one")
     base = os.path.join(dirs[0] if dirs else os.path.join(phase3_root, setting, task), f"seed{seed}", "predictions")
@@ -219,7 +234,7 @@ FORMATTERS = {
 
 
 def build_files(phase3_root: str, retrieval_dir: str, setting: str | Mapping[str, str], seed: int | Mapping[str, int] = 0,
-                languages: Mapping[str, list[str]] | None = None) -> tuple[dict[str, str], dict]:
+                languages: Mapping[str, list[str]] | None = None, params=None) -> tuple[dict[str, str], dict]:
     """(relative path -> file content, manifest) for the nine tasks; raises before writing anything."""
     settings = _per_task(setting, "setting", SUBMISSION_TASKS)
     seeds = _per_task(seed, "seed", [t for t in SUBMISSION_TASKS if t not in RETRIEVAL_TASKS])
@@ -234,9 +249,11 @@ def build_files(phase3_root: str, retrieval_dir: str, setting: str | Mapping[str
             entry["seed"] = seeds[task]
         for lang in langs:
             if task in RETRIEVAL_TASKS:
+                if params is not None:
+                    _check_current(params, settings[task], task)
                 path = retrieval_predictions_path(retrieval_dir, settings[task], task, lang)
             else:
-                path = phase3_predictions_path(phase3_root, settings[task], task, seeds[task], lang)
+                path = phase3_predictions_path(phase3_root, settings[task], task, seeds[task], lang, params)
             files[f"{task}/{file_name(task, lang)}"] = FORMATTERS[task](task, lang, _rows(path, task, lang), path)
             entry["sources"][lang] = path
         manifest[task] = entry
@@ -245,7 +262,7 @@ def build_files(phase3_root: str, retrieval_dir: str, setting: str | Mapping[str
 
 def export_submission(phase3_root: str, retrieval_dir: str, setting: str | Mapping[str, str], out_dir: str,
                       seed: int | Mapping[str, int] = 0, languages: Mapping[str, list[str]] | None = None,
-                      overwrite: bool = False) -> dict:
+                      overwrite: bool = False, params=None) -> dict:
     """Write the XTREME submission folder ``out_dir`` from saved predictions; returns a manifest
     {task: {"setting", "seed", "languages", "sources": {lang: predictions file}}}.
 
@@ -253,10 +270,11 @@ def export_submission(phase3_root: str, retrieval_dir: str, setting: str | Mappi
     seed: the phase-3 seed whose predictions are submitted (or {target: seed}); retrieval has one run.
     languages: {task: languages} to export a subset (default: every XTREME language of each task;
         a subset is not a complete leaderboard submission, and is validated against itself).
+    params: the current params; given, only the settings, seeds and folders they define are read.
     A missing predictions file raises :class:`MissingPredictionsError` naming the task and language,
     before anything is written. The folder is written next to ``out_dir`` and renamed into place.
     """
-    files, manifest = build_files(phase3_root, retrieval_dir, setting, seed, languages)
+    files, manifest = build_files(phase3_root, retrieval_dir, setting, seed, languages, params)
     if os.path.exists(out_dir) and os.listdir(out_dir) and not overwrite:
         raise FileExistsError(f"{out_dir} exists and is not empty (pass overwrite=True to replace it)")
     tmp = out_dir.rstrip("/") + ".tmp"

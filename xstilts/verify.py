@@ -56,7 +56,8 @@ class Results:
     mlm_settings: list[str] = field(default_factory=list)
     translated_settings: list[str] = field(default_factory=list)
     profile: str | None = None
-    _phase3: dict | None = field(default=None, repr=False)
+    params: object = field(default=None, repr=False)
+    _phase3: dict = field(default_factory=dict, repr=False)
 
     # -- setting groups
     def ran(self) -> list[str]:
@@ -90,19 +91,31 @@ class Results:
     def has_split(self, task: str, split: str) -> bool:
         return bool(((self.scores.task == task) & (self.scores.split == split)).any())
 
-    def phase3_metrics(self) -> dict[tuple[str, str], dict]:
-        """(setting, target) -> phase-3 metrics.json, wherever it lies under phase3/ (per-group folders)."""
-        if self._phase3 is None:
-            self._phase3 = {}
-            for path in sorted(Path(self.phase3_dir).rglob("metrics.json")) if os.path.isdir(self.phase3_dir) else []:
-                m = json.loads(path.read_text())
-                if isinstance(m, dict) and "setting" in m and "target" in m and "seeds" in m:
-                    self._phase3[(m["setting"], m["target"])] = m
-        return self._phase3
+    def phase3_metric(self, setting: str, task: str) -> dict | None:
+        """The phase-3 metrics.json of (setting, task) at the path the params define (see
+        :mod:`xstilts.layout`); a folder left by other params is never read. None without params."""
+        if self.params is None:
+            return None
+        if (setting, task) not in self._phase3:
+            from xstilts import layout
+
+            out = next((o for o in layout.phase3_outputs(self.params, self.phase3_dir) if (o.setting, o.target) == (setting, task)), None)
+            if out is None:
+                raise Missing(f"setting {setting!r}, target {task!r} is not in the current params")
+            try:
+                self._phase3[(setting, task)] = layout.read_target_metrics(self.params, out)
+            except (layout.MissingResultsError, layout.StaleResultsError) as err:
+                raise Missing(str(err)) from None
+        return self._phase3[(setting, task)]
 
     def metric_avg(self, setting: str, task: str, metric: str | None, split: str = "test") -> float:
         """Mean over seeds of the language average (all languages) of one metric."""
-        m = self.phase3_metrics().get((setting, task))
+        m, why = None, "no params say where it lies"
+        if metric:
+            try:
+                m = self.phase3_metric(setting, task)
+            except Missing as err:
+                why = str(err)
         if metric and m is not None:
             per_seed = []
             for run in m["seeds"].values():
@@ -114,7 +127,7 @@ class Results:
         from xstilts.tasks import TASKS
 
         if metric and TASKS[task].format == "span_qa" and metric != "em_f1_avg":
-            raise Missing(f"{task} {metric} needs the phase-3 metrics.json of {setting!r} under {self.phase3_dir} (the analysis tables hold (EM+F1)/2 only)")
+            raise Missing(f"{task} {metric} needs the phase-3 metrics.json of {setting!r} under {self.phase3_dir} (the analysis tables hold (EM+F1)/2 only): {why}")
         row = self.table(split)
         row = row[(row.setting == setting) & (row.task == task)]
         if row.empty or pd.isna(row.avg.iloc[0]):
@@ -135,6 +148,7 @@ def _params_info(params) -> dict:
         "mlm_settings": list(params.intermediate.mlm_settings),
         "translated_settings": list(params.intermediate.translated_settings),
         "profile": params.profile,
+        "params": params,
     }
 
 
@@ -165,13 +179,14 @@ def load_results(results_dir: str, params=None) -> Results:
             from xstilts import config
 
             info = _params_info(config.from_dict(json.loads(resolved.read_text())["params"]))
-    sig = _read_csv(str(analysis_dir / "significance.csv"), required=False)
-    return Results(
-        analysis_dir=str(analysis_dir), phase3_dir=str(phase3_dir),
-        results=_read_csv(str(analysis_dir / "results.csv"), required=True),
-        scores=_read_csv(str(analysis_dir / "scores.csv"), required=True),
-        significance=sig, **info,
-    )
+    tables = {"results": _read_csv(str(analysis_dir / "results.csv"), required=True),
+              "scores": _read_csv(str(analysis_dir / "scores.csv"), required=True),
+              "significance": _read_csv(str(analysis_dir / "significance.csv"), required=False)}
+    if info.get("params") is not None:  # only the settings the params define, never leftovers
+        from xstilts import layout
+
+        tables = {name: layout.keep_current(df, info["params"], str(analysis_dir / f"{name}.csv")) for name, df in tables.items()}
+    return Results(analysis_dir=str(analysis_dir), phase3_dir=str(phase3_dir), **tables, **info)
 
 
 # ---- rules -----------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from xstilts import analysis, config, io, metrics, stats
+from xstilts import analysis, config, io, layout, metrics, stats
 from xstilts.config import ConfigError
 from xstilts.tasks import TASKS
 
@@ -259,8 +259,8 @@ class Arm:
 
     def components(self, setting: str, target: str, langs: list[str], split: str = "test") -> list[np.ndarray]:
         """Per language, each test example's (numerator, denominator) of the metric, averaged over seeds."""
-        d = self.target_dir(setting, target)
-        return [analysis.seed_averaged_components(d, TASKS[target], split, lang) for lang in langs]
+        seeds = layout.seed_dirs(self.params, self.target_dir(setting, target))
+        return [analysis.seed_averaged_components(seeds, TASKS[target], split, lang) for lang in langs]
 
     def seed_scores(self, setting: str, target: str, split: str = "test") -> pd.DataFrame:
         """One row per (seed, language) with the task's major score."""
