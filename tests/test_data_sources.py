@@ -28,17 +28,19 @@ def paper_raw() -> dict:
 
 
 @pytest.mark.slow
-def test_dvc_repro_benchmark_leaves_a_local_mirror_byte_identical(tmp_path):
-    """The mirror was the benchmark stage's declared out: DVC deleted it before running the stage."""
+@pytest.mark.parametrize("where", ["inside", "outside"])
+def test_dvc_repro_benchmark_leaves_a_local_mirror_byte_identical(tmp_path, where):
+    """The mirror was the benchmark stage's declared out: DVC deleted it before running the stage
+    (inside the repo; outside it, DVC deleted it and then refused the external output)."""
     from xstilts.synthetic import SyntheticConfig, generate
 
     repo = tmp_path / "repo"
     tracked_copy(repo)
-    mirror = repo / "data" / "mirror"
+    mirror = repo / "data" / "mirror" if where == "inside" else tmp_path / "mirror"
     generate(str(mirror), SyntheticConfig.tiny())
     before = tree_hash(mirror)
     raw = paper_raw()
-    raw["data"].update(source="local", root="data/mirror")
+    raw["data"].update(source="local", root="data/mirror" if where == "inside" else str(mirror))
     (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "copy"]):
         subprocess.run(cmd, cwd=repo, check=True, capture_output=True)
