@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup tex repro test test-fast validate use-paper lab bench clean study rehearse
+.PHONY: setup tex repro test test-fast validate use-paper lab bench clean study verify publish-reference rehearse
 
 setup: .venv/.installed tex
 
@@ -45,6 +45,12 @@ JOBS ?= 1
 study: setup  # a follow-up study (configs/studies/) through the DVC experiment queue: make study STUDY=rq4 JOBS=2
 	@test -d .git || (echo "dvc needs a git checkout"; exit 1)
 	$(PY) -m xstilts.cli study run $(STUDY) -j $(JOBS)
+
+verify: .venv/.installed  # the reference run's claims, offline and without training (docs/artifacts.md)
+	$(PY) tools/reference.py verify
+
+publish-reference: .venv/.installed  # maintainer, after the final `make repro`: reference/ <- its verification outputs
+	$(PY) tools/reference.py publish
 
 lab: setup
 	.venv/bin/jupyter lab notebooks/

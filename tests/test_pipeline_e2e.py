@@ -68,3 +68,34 @@ def test_second_repro_is_a_no_op(repro):
     assert "Running stage" not in res.stdout, res.stdout[-3000:]
     status = run([str(BIN / "dvc"), "status"], repo)
     assert "changed" not in status.stdout, status.stdout
+
+
+def test_committed_reference_run_matches_this_run(repro):
+    """CI guard for the reference run (tools/reference.py): every byte-deterministic published
+    output (tables, PNG figures, claims, generated TeX, retrieval results, per-example test
+    predictions; not PDFs or the phase-3 metrics.json, which holds training seconds) hashes in
+    this session's run as in the committed dvc.lock. It costs no extra training: it reads the
+    two lock files and DVC's directory manifests (this run's cache, the committed reference/)."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.conftest import ROOT
+
+    repo, _, _ = repro
+    committed = subprocess.run(["git", "show", "HEAD:dvc.lock"], cwd=ROOT, capture_output=True, text=True)
+    listing = ROOT / "reference" / "targets.txt"
+    if committed.returncode != 0 and not listing.exists():
+        pytest.skip("no reference run committed yet: `make repro` then `make publish-reference` (docs/artifacts.md)")
+    assert committed.returncode == 0 and listing.exists(), "reference/ and dvc.lock are committed together (make publish-reference)"
+    sys.path.insert(0, str(ROOT / "tools"))
+    import reference
+
+    published = listing.read_text().split()
+    theirs = reference.file_hashes(yaml.safe_load(committed.stdout), [ROOT / "reference"], published)
+    ours = reference.file_hashes(yaml.safe_load((repo / "dvc.lock").read_text()), [repo / ".dvc" / "cache"], published)
+    assert theirs, "no deterministic published output in the committed dvc.lock"
+    differ = sorted(p for p in theirs if ours.get(p) != theirs[p])
+    assert not differ, (f"{len(differ)} of {len(theirs)} published outputs differ from the committed reference run, e.g. {differ[:5]}: "
+                        "the code no longer produces it; rerun `make repro` and `make publish-reference`, and commit dvc.lock and reference/")
