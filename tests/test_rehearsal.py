@@ -99,7 +99,7 @@ print(json.dumps({
 
 def test_cache_is_read_offline_through_the_real_loaders(tmp_path):
     hf_home = tmp_path / "hf_home"
-    hubcache.build(str(hf_home), str(tmp_path / "ccg"), "xlm-roberta-large",
+    hubcache.build(str(hf_home), {"ccgbank": str(tmp_path / "ccg"), "bucc2018": str(tmp_path / "bucc")}, "xlm-roberta-large",
                    dict(vocab_size=400, hidden_size=16, num_layers=3, num_heads=2, intermediate_size=32))
     hub_dir = hf_home / "hub"
     model = hub_dir / "models--xlm-roberta-large"
@@ -109,7 +109,7 @@ def test_cache_is_read_offline_through_the_real_loaders(tmp_path):
     converted = (script / "refs" / "convert" / "parquet").read_text()
     assert (script / "snapshots" / (script / "refs" / "main").read_text() / "hellaswag.py").exists()
     assert (script / "snapshots" / converted / "default" / "test" / "0000.parquet").exists()
-    assert (tmp_path / "ccg" / "ccg.train.tsv").exists()
+    assert (tmp_path / "ccg" / "ccg.train.tsv").exists() and (tmp_path / "bucc" / "de-en.dev.gold").exists()
     env = {**os.environ, "HF_HOME": str(hf_home), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     env.pop("HF_DATASETS_CACHE", None)
     env.pop("HF_HUB_CACHE", None)

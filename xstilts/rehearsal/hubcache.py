@@ -254,12 +254,19 @@ def write_datasets(hf_home: str) -> dict[str, dict[str, str]]:
     return {repo: write_dataset_repo(hf_home, repo, specs) for repo, specs in sorted(by_repo.items())}
 
 
-def build(hf_home: str, ccg_dir: str, model_repo: str, dims: dict, seed: int = 0) -> dict:
-    """The whole rehearsal cache: the model, every dataset, and a CCGbank folder in jiant's format
-    (CCGbank is LDC-licensed and never on the Hub: the user supplies it through data.local_dirs)."""
+LOCAL_WRITERS = {"ccgbank": fx.write_ccg, "bucc2018": fx.write_bucc_sample}  # data.local_dirs name -> writer
+
+
+def build(hf_home: str, local_dirs: dict[str, str], model_repo: str, dims: dict, seed: int = 0) -> dict:
+    """The whole rehearsal cache: the model, every dataset, and the hand-supplied inputs the user
+    names in data.local_dirs (CCGbank in jiant's format, LDC-licensed; BUCC's sample set in
+    XTREME's layout): neither is on the Hub."""
     if os.path.exists(hf_home):
         shutil.rmtree(hf_home)
     model = write_model(os.path.join(hf_home, "hub"), model_repo, seed=seed, **dims)
     repos = write_datasets(hf_home)
-    fx.write_ccg(ccg_dir)
-    return {"model": model, "datasets": repos, "ccgbank": ccg_dir}
+    for name, folder in local_dirs.items():
+        if name not in LOCAL_WRITERS:
+            raise KeyError(f"data.local_dirs.{name}: the rehearsal has no fixture for it (has {sorted(LOCAL_WRITERS)})")
+        LOCAL_WRITERS[name](folder)
+    return {"model": model, "datasets": repos, "local_dirs": local_dirs}

@@ -115,7 +115,7 @@ def main(argv=None) -> int:
     commit(repo, f"params.yaml = {args.profile} + {args.overlay}")
     m = params.model
     t0 = time.monotonic()
-    hubcache.build(os.path.join(repo, CACHE, "hf_home"), os.path.join(repo, params.data.local_dirs["ccgbank"]), m.name_or_path,
+    hubcache.build(os.path.join(repo, CACHE, "hf_home"), {k: os.path.join(repo, v) for k, v in params.data.local_dirs.items()}, m.name_or_path,
                    dict(vocab_size=m.vocab_size, hidden_size=m.hidden_size, num_layers=m.num_layers, num_heads=m.num_heads,
                         intermediate_size=m.intermediate_size), seed=params.seed)
     print(f"cache built in {time.monotonic() - t0:.0f}s", flush=True)
