@@ -161,3 +161,14 @@ def test_a_language_subset_reads_each_task_only_in_its_own_languages():
     embedded = config.load(str(ROOT / "params.yaml"))  # synthetic languages are in every task
     assert languages_for(embedded, TASKS["tydiqa"]) == embedded.data.languages
     assert languages_for(embedded, TASKS["bucc2018"]) == [lang for lang in embedded.data.languages if lang != "en"]
+
+
+def test_significance_skips_a_target_without_zero_shot_languages(tmp_path):
+    """Under data.languages [en, de] TyDi QA has English only: the analysis stage failed on an
+    empty concatenation. With English alone no target has a zero-shot language: no rows, no error."""
+    from xstilts import analysis
+
+    raw = overlay.compose(str(PAPER), str(OVERLAY))
+    raw["data"]["languages"] = ["en"]
+    sig = analysis.significance(config.from_dict(raw), str(tmp_path))
+    assert len(sig) == 0
