@@ -172,3 +172,16 @@ def test_significance_skips_a_target_without_zero_shot_languages(tmp_path):
     raw["data"]["languages"] = ["en"]
     sig = analysis.significance(config.from_dict(raw), str(tmp_path))
     assert len(sig) == 0
+
+
+def test_results_table_with_a_target_without_zero_shot_score():
+    """The report stage failed (idxmax over all-NaN) when TyDi QA had no zero-shot language."""
+    import pandas as pd
+
+    from xstilts import report
+
+    results = pd.DataFrame([{"setting": s, "task": t, "zero_shot": z, "english": 50.0, "gain": g}
+                            for s, t, z, g in [("none", "xnli", 40.0, 0.0), ("mnli", "xnli", 45.0, 5.0),
+                                               ("none", "tydiqa", float("nan"), float("nan")), ("mnli", "tydiqa", float("nan"), float("nan"))]])
+    tex = report.results_tex(results, pd.DataFrame(), "none", 0.05)
+    assert r"\textbf{45.0}" in tex
