@@ -100,13 +100,17 @@ def test_an_output_of_other_params_at_the_expected_path_is_refused(tmp_path, par
 
 
 def test_retrieval_results_of_other_settings_are_ignored_and_missing_ones_fail(tmp_path, params, capsys):
-    scores = {t: {"qa": {"accuracy": 50.0, "chance": 1.0}} for t in params.retrieval.tasks}
+    scores = {t: {lang: {"accuracy": 50.0, "chance": 1.0} for lang in ("qa", "qb", "qd")} for t in params.retrieval.tasks}
     io_path = tmp_path / "metrics.json"
     io_path.write_text(json.dumps({"none": scores, "mnli": scores, "hellaswag": scores}))
-    assert set(layout.read_retrieval_metrics(params, str(tmp_path))) == {"none", "mnli"}
+    read = layout.read_retrieval_metrics(params, str(tmp_path))
+    assert set(read) == {"none", "mnli"} and set(read["none"]["tatoeba"]) == {"qa", "qb"}  # qd: not in data.languages
     assert "hellaswag" in capsys.readouterr().err
     io_path.write_text(json.dumps({"none": scores}))
     with pytest.raises(layout.MissingResultsError, match="setting 'mnli'"):
+        layout.read_retrieval_metrics(params, str(tmp_path))
+    io_path.write_text(json.dumps({s: {t: {"qa": scores[t]["qa"]} for t in scores} for s in ("none", "mnli")}))
+    with pytest.raises(layout.MissingResultsError, match="no bucc2018 results for setting 'none' in qb"):
         layout.read_retrieval_metrics(params, str(tmp_path))
 
 

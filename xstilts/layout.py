@@ -134,13 +134,20 @@ def read_retrieval_metrics(params, retrieval_dir: str) -> dict:
     path = os.path.join(retrieval_dir, "metrics.json")
     if not os.path.isfile(path):
         raise MissingResultsError(f"{path} is missing: run `dvc repro retrieval`")
+    from xstilts.pipeline import languages_for
+    from xstilts.tasks import TASKS
+
     metrics = io.read_json(path)
     out, extra = {}, sorted(set(metrics) - set(params.intermediate.settings))
     for setting in params.intermediate.settings:
         for task in params.retrieval.tasks:
-            if task not in metrics.get(setting, {}):
-                raise MissingResultsError(f"{path} has no {task} results for setting {setting!r}: run `dvc repro retrieval`")
-            out.setdefault(setting, {})[task] = metrics[setting][task]
+            langs = languages_for(params, TASKS[task])
+            have = metrics.get(setting, {}).get(task, {})
+            missing = [lang for lang in langs if lang not in have]
+            if missing:
+                raise MissingResultsError(f"{path} has no {task} results for setting {setting!r} in {', '.join(missing)}: run `dvc repro retrieval`")
+            if langs:
+                out.setdefault(setting, {})[task] = {lang: have[lang] for lang in langs}  # a stale language stays out
     if extra:
         note(f"ignored retrieval results of setting(s) {', '.join(extra)} in {path}: not in the current params")
     return out
