@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup tex slurm repro test test-fast validate use-paper lab bench clean study verify publish-reference
+.PHONY: setup tex slurm repro test test-fast validate use-paper lab bench clean study verify publish-reference rehearse
 
 setup: .venv/.installed tex slurm
 
@@ -38,6 +38,11 @@ test-fast: setup
 use-paper: setup  # copy the paper profile, then list what it needs; fails only while a hand-supplied input is missing (README "Preflight")
 	$(PY) -m xstilts.cli use-profile configs/paper.yaml
 	$(PY) -m xstilts.cli preflight params.yaml
+
+STAGES ?=
+rehearse: setup  # the paper profile offline on CPU: every stage, in a temporary git copy (README "Rehearsing the paper profile")
+	@test -d .git || test -f .git || (echo "the rehearsal copies a git checkout"; exit 1)
+	nice $(PY) -m xstilts.rehearsal.runner $(STAGES)
 
 STUDY ?= rq1
 JOBS ?= 1

@@ -190,3 +190,19 @@ def test_the_benchmark_stage_stops_on_a_missing_hand_supplied_input(tmp_path):
     with pytest.raises(config.ConfigError, match="data.local_dirs.ccgbank"):
         pipeline.build_benchmark(params, str(tmp_path / "embedded"), str(tmp_path / "manifest.json"))
     assert not (tmp_path / "manifest.json").exists()
+
+
+def test_the_paper_profiles_benchmark_stage_writes_its_manifest_into_data_root(tmp_path, monkeypatch):
+    """With data.source: hub, validate requires data.root: data/embedded, the stage's own output
+    (it holds only the manifest): the stage must accept that root (found by `make rehearse`)."""
+    from xstilts import pipeline
+
+    monkeypatch.chdir(tmp_path)
+    raw = paper_raw()
+    assert raw["data"]["source"] == "hub" and raw["data"]["root"] == "data/embedded"
+    (tmp_path / "ccgbank").mkdir()
+    raw["data"]["local_dirs"] = {"ccgbank": str(tmp_path / "ccgbank")}
+    params = config.from_dict(raw)
+    manifest = pipeline.build_benchmark(params, "data/embedded", "outputs/benchmark/manifest.json")
+    assert manifest["source"] == "hub"
+    assert (tmp_path / "data" / "embedded" / "manifest.json").exists() and (tmp_path / "outputs" / "benchmark" / "manifest.json").exists()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.tasks.fixtures import write_fixtures
+from xstilts.rehearsal.fixtures import write_fixtures
 from xstilts import retrieval
 from xstilts.metrics.retrieval import average_precision_at_k, mean_average_precision_at_k
 from xstilts.stores import LocalStore

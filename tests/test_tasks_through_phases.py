@@ -19,7 +19,7 @@ import pytest
 import torch
 import yaml
 
-from tests.tasks.fixtures import write_fixtures
+from xstilts.rehearsal.fixtures import write_fixtures
 from xstilts import config as cfg
 from xstilts import io
 from xstilts import retrieval

@@ -128,7 +128,7 @@ def paper_outputs(tmp_path, paper_params, shift=None, tatoeba_shift=1.0):
     tatoeba = references.load().get("jiant_xlmr_tatoeba_acc").values
     offsets = {("tatoeba", lang): 100 * v + tatoeba_shift for lang, v in tatoeba.items()}
     offsets |= {("bucc2018", lang): 0.0 for lang in ("de", "fr", "ru", "zh")}
-    langs = {"tatoeba": sorted(tatoeba), "bucc2018": ["de", "fr", "ru", "zh"]}
+    langs = {"tatoeba": sorted(tatoeba), "bucc2018": ["de", "fr", "ru", "zh"], "tydiqa": ["en"]}  # TyDi QA has no de/es
     return make_outputs(tmp_path, gains={s: 0.0 for s in settings}, base=base, langs=("en", "de", "es"), cell_gains=cells,
                         task_langs=langs, lang_offsets=offsets, settings_tasks={k: list(v) for k, v in settings.items()}, params=paper_params)
 

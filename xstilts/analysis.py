@@ -172,6 +172,8 @@ def significance(params, phase3_root: str, split: str = "test", unscored: pd.Dat
             task = TASKS[target]
             hidden = set() if unscored is None else set(unscored[(unscored.task == target) & (unscored.split == split)].lang)
             langs = [lang for lang in languages_for(params, task) if lang != "en" and lang not in hidden]
+            if not langs:  # a language subset may leave a target no zero-shot language (TyDi QA under [en, de])
+                continue
             a_dirs, b_dirs = (layout.seed_dirs(params, target_dir(phase3_root, params, s, target)) for s in (setting, baseline))
             a = [seed_averaged_components(a_dirs, task, split, lang) for lang in langs]
             b = [seed_averaged_components(b_dirs, task, split, lang) for lang in langs]

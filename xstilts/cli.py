@@ -34,6 +34,7 @@ def main(argv=None) -> int:
     v.add_argument("path", nargs="?", default="params.yaml")
     u = sub.add_parser("use-profile", help="validate a profile file and copy it to params.yaml")
     u.add_argument("path")
+    u.add_argument("--overlay", help="a size-only overlay merged into the profile (configs/rehearsal.yaml; keys checked by xstilts.rehearsal.overlay)")
     pf = sub.add_parser("preflight", help="list the model, datasets and hand-supplied inputs the params need; check cache/mirror/Hub")
     pf.add_argument("path", nargs="?", default="params.yaml")
     pf.add_argument("--strict", action="store_true", help="also fail when something must still be downloaded (offline)")
@@ -73,6 +74,10 @@ def main(argv=None) -> int:
         return 0
     try:
         params = config.load(args.path)
+        if args.command == "use-profile" and args.overlay:
+            from xstilts.rehearsal import overlay
+
+            params = overlay.write_composed(args.path, args.overlay, "params.yaml")
     except config.ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -83,6 +88,8 @@ def main(argv=None) -> int:
         if missing:
             return 2
         print(f"{args.path}: ok (profile {params.profile}, {len(params.intermediate.settings)} intermediate settings, {len(params.target.tasks)} targets)")
+    elif args.command == "use-profile" and args.overlay:
+        print(f"params.yaml <- {args.path} + {args.overlay} (profile {params.profile})")
     elif args.command == "use-profile":
         shutil.copyfile(args.path, "params.yaml")
         print(f"params.yaml <- {args.path} (profile {params.profile})")

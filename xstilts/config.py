@@ -424,6 +424,15 @@ def load(path: str = "params.yaml") -> Params:
         raise ConfigError(f"{path}: {err}") from None
 
 
+def merge(base: dict, overlay: dict) -> dict:
+    """``base`` with ``overlay``'s values in: mappings merge key by key, anything else (a list, a
+    number) replaces. How a size-only overlay (configs/rehearsal.yaml) applies to a profile."""
+    out = dict(base)
+    for key, value in overlay.items():
+        out[key] = merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return out
+
+
 def to_dict(params: Params) -> dict[str, Any]:
     return dataclasses.asdict(params)
 

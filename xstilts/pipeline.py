@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from xstilts import config as cfg
-from xstilts import io
+from xstilts import io, languages
 from xstilts.chance import chance_level
 from xstilts.formats import format_for, major_score, num_labels
 from xstilts.model import MultiTaskModel, build_encoder, encoder_config, load_encoder, save_encoder
@@ -59,8 +59,10 @@ def languages_for(params: cfg.Params, task: tb.Task) -> list[str]:
     """The task's own languages, or the configured subset (the embedded benchmark's languages)."""
     if params.data.languages == ["all"]:
         return list(task.languages)
-    # English only where the task has it: BUCC and Tatoeba pair every other language with English.
-    return [lang for lang in params.data.languages if lang != "en" or "en" in task.languages]
+    # A real language only where the task has it (TyDi QA has no German; BUCC and Tatoeba pair every
+    # other language with English, so no "en"); the synthetic languages of the embedded benchmark
+    # are in every task.
+    return [lang for lang in params.data.languages if lang in task.languages or languages.get(lang).synthetic]
 
 
 def max_length_for(params: cfg.Params, task: tb.Task) -> int:
@@ -192,7 +194,9 @@ def build_benchmark(params: cfg.Params, out_dir: str, manifest_path: str | None 
         missing = [need.message for need in hand_inputs(params) if need.required and not need.present]
         if missing:
             raise cfg.ConfigError("\n".join(missing))
-        if _inside(out_dir, params.data.root) or _inside(params.data.root, out_dir):
+        # a local mirror must lie outside the stage's output (with source: hub, data.root is the
+        # stage's own data/embedded, which holds only the manifest: validate requires that root)
+        if params.data.source == "local" and (_inside(out_dir, params.data.root) or _inside(params.data.root, out_dir)):
             raise cfg.ConfigError(f"data.root: {params.data.root!r} overlaps {out_dir!r}, the benchmark stage's output: move the mirror elsewhere")
         os.makedirs(out_dir, exist_ok=True)
         if params.data.source == "local":
@@ -254,13 +258,12 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
 
         m = params.model
         model = hub.resolve_model(m.name_or_path, m.revision)  # a local folder or a Hub snapshot, one resolution
-        path = model.path
-        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer = AutoTokenizer.from_pretrained(model.path)
         tokenizer.save_pretrained(os.path.join(out_dir, "tokenizer"))
-        encoder = load_pretrained_encoder(path)
+        encoder = load_pretrained_encoder(model.path)
         save_encoder(encoder, os.path.join(out_dir, "encoder"), model.provenance())  # the snapshot's commit, not "main"
         # XLM-R's own LM head, for the MLM variant of phase 2 (jiant's from_transformers_with_mlm)
-        io.save_state(load_pretrained_mlm_head(path), os.path.join(out_dir, "mlm_head.safetensors"))
+        io.save_state(load_pretrained_mlm_head(model.path), os.path.join(out_dir, "mlm_head.safetensors"))
         # no MLM step is trained here: an empty curve and an empty DVCLive plots folder
         io.write_json(os.path.join(out_dir, "curve.json"), {"mlm": []})
         shutil.rmtree(os.path.join(out_dir, "live"), ignore_errors=True)

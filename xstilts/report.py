@@ -125,7 +125,8 @@ def results_tex(results: pd.DataFrame, sig: pd.DataFrame, baseline: str, alpha: 
     settings = _setting_order(results.setting, baseline)
     cell = results.set_index(["setting", "task"])
     sig_ix = sig.set_index(["setting", "task"]) if len(sig) else None
-    best = results.loc[results.groupby("task").zero_shot.idxmax()].set_index("task").setting
+    scored = results.dropna(subset=["zero_shot"])  # a language subset may leave a target no zero-shot language
+    best = scored.loc[scored.groupby("task").zero_shot.idxmax()].set_index("task").setting
     lines = [r"\begin{table}[!htbp]", r"\centering", r"\caption{Zero-shot results (test; mean over non-English languages and seeds). "
              r"Below each score: gain over the baseline \texttt{" + tex(baseline) + r"}; * Holm-significant (paired bootstrap, $\alpha=" + f"{alpha:g}" + r"$); "
              r"\dag{} the intermediate task contains the target's English training data (continued training, not transfer); "

@@ -11,7 +11,7 @@ import socket
 
 import pytest
 
-from tests.tasks.fixtures import write_fixtures
+from xstilts.rehearsal.fixtures import write_fixtures
 from xstilts.stores import LocalStore
 
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.tasks.fixtures import write_bucc_sample
+from xstilts.rehearsal.fixtures import write_bucc_sample
 from xstilts.stores import LocalStore, MissingDataError
 from xstilts.tasks import TASKS, bucc2018
 from xstilts.tasks.base import BitextExample, SchemaError
@@ -62,7 +62,7 @@ def test_a_configured_sample_folder_that_is_missing_or_incomplete_fails(fixture_
 
 
 def bucc2018_sample_zh():
-    from tests.tasks.fixtures import BUCC_SAMPLE
+    from xstilts.rehearsal.fixtures import BUCC_SAMPLE
 
     return BUCC_SAMPLE["zh"]
 

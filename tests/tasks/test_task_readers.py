@@ -8,7 +8,7 @@ from xstilts.stores import MissingDataError
 from xstilts.tasks import TASKS, ccg
 from xstilts.tasks.base import HIDDEN, BitextExample, ChoiceExample, PairExample, SpanExample, TagExample
 
-from tests.tasks import fixtures as fx
+from xstilts.rehearsal import fixtures as fx
 
 
 def load(store, task, split, lang="en"):

@@ -176,7 +176,7 @@ def test_fixtures_cover_every_dataset_of_the_contract_table():
     import os
     import re
 
-    from tests.tasks import fixtures as fx
+    from xstilts.rehearsal import fixtures as fx
 
     doc = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "data_layout.md")
     repos = set()

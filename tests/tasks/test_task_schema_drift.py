@@ -7,7 +7,7 @@ import copy
 import pytest
 from datasets import Features, List, Sequence, Value
 
-from tests.tasks import fixtures as fx
+from xstilts.rehearsal import fixtures as fx
 from xstilts.stores import LocalStore, MissingDataError
 from xstilts.tasks import TASKS
 from xstilts.tasks.base import SchemaError

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from datasets import Features, List, Value
 
-from tests.tasks import fixtures as fx
+from xstilts.rehearsal import fixtures as fx
 from tests.tasks.test_task_hubstore import fake_hub, hub_store  # noqa: F401 - fake_hub is a pytest fixture
 from xstilts import hub, languages
 from xstilts.stores import HubStore, LocalStore, MissingDataError

@@ -575,7 +575,7 @@ def write_fixtures(root: str) -> str:
     return root
 
 
-if __name__ == "__main__":  # python tests/tasks/fixtures.py OUT_DIR
+if __name__ == "__main__":  # python -m xstilts.rehearsal.fixtures OUT_DIR
     import sys
 
     print(write_fixtures(sys.argv[1]))
