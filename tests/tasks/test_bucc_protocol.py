@@ -42,7 +42,18 @@ def test_held_out_rule_splits_one_corpus_into_two_disjoint_comparable_corpora():
     assert bucc2018.held_out_part(c, "fr", tune=True).gold != dev.gold  # drawn per language
 
 
-def test_without_the_sample_set_dev_and_test_are_the_held_out_parts(no_sample, store):
+def test_held_out_rule_on_a_corpus_too_small_for_it_fails_naming_the_sample_set():
+    """A tenth of three gold pairs is likely none: an empty tuning part must not reach the mining
+    (it failed there with a bare shape error) but say what to supply."""
+    c = corpus(n_pairs=3, distractors=0)
+    with pytest.raises(ValueError, match=r"bucc2018 de: the held-out rule gives an empty tuning part .*data.local_dirs.bucc2018"):
+        bucc2018.held_out_part(c, "de", tune=True)
+
+
+def test_without_the_sample_set_dev_and_test_are_the_held_out_parts(no_sample, store, monkeypatch):
+    with pytest.raises(ValueError, match="too small for it; set data.local_dirs.bucc2018"):
+        TASKS["bucc2018"].load(no_sample, "dev", "de")  # a tenth of the fixture's 4 gold pairs is none
+    monkeypatch.setattr(bucc2018, "TUNE_SHARE", 2)  # halves, so that the tiny fixture corpus has both parts
     (full,) = TASKS["bucc2018"].load(store, "test", "de")
     (dev,) = TASKS["bucc2018"].load(no_sample, "dev", "de")
     (test,) = TASKS["bucc2018"].load(no_sample, "test", "de")

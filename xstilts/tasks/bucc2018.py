@@ -160,6 +160,11 @@ def held_out_part(corpus: BitextExample, lang: str, *, tune: bool) -> BitextExam
     src, trg = keep("src", len(corpus.sources)), keep("trg", len(corpus.targets))
     new_src, new_trg = {k: n for n, k in enumerate(src)}, {k: n for n, k in enumerate(trg)}
     gold = sorted((new_src[i], new_trg[j]) for i, j in corpus.gold if i in new_src and j in new_trg)
+    if not (src and trg and gold):  # a threshold tuned on nothing would silently score the test part
+        raise ValueError(
+            f"bucc2018 {lang}: the held-out rule gives an empty {'tuning' if tune else 'reporting'} part ({len(src)} sources, "
+            f"{len(trg)} targets, {len(gold)} gold pairs of a corpus of {len(corpus.sources)} x {len(corpus.targets)} with "
+            f"{len(corpus.gold)} gold pairs): the corpus is too small for it; set data.local_dirs.bucc2018 to BUCC's sample set (XTREME layout)")
     return BitextExample(id=f"bucc2018-{lang}-{'dev' if tune else 'test'}", sources=[corpus.sources[k] for k in src],
                          targets=[corpus.targets[k] for k in trg], gold=gold,
                          source_ids=[f"{lang}-{k + 1:09d}" for k in src], target_ids=[f"en-{k + 1:09d}" for k in trg])
