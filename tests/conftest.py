@@ -42,15 +42,22 @@ def is_run_leftover(rel: str, outs: list[str]) -> bool:
     return rel == "dvc.lock" or Path(rel).name == ".gitignore" or any(rel == o or rel.startswith(o + "/") for o in outs)
 
 
-def tracked_copy(dest: Path, root: Path = ROOT) -> None:
+# What the committed reference run adds to the source (issue 16): a checkout before any run has none of it.
+REFERENCE_RUN = ("dvc.lock", "paper/.gitignore", "reference/")
+
+
+def tracked_copy(dest: Path, root: Path = ROOT, before_any_run: bool = False) -> None:
     """The source as the developer has it (tracked files as on disk, new files not yet added), but
     none of what the user's own runs left in the checkout (issue 16): dvc.lock is the committed
-    one, if any, and untracked .gitignore files and outputs stay behind."""
+    one, if any, and untracked .gitignore files and outputs stay behind. `before_any_run` also
+    leaves out the committed reference run (REFERENCE_RUN), for tests that record their own."""
     outs = dvc_out_paths(root)
     tracked = _git(root, "ls-files", "-c").split()
     untracked = [rel for rel in _git(root, "ls-files", "-o", "--exclude-standard").split() if not is_run_leftover(rel, outs)]
     for rel in tracked + untracked:
         src, out = root / rel, dest / rel
+        if before_any_run and any(rel == p or (p.endswith("/") and rel.startswith(p)) for p in REFERENCE_RUN):
+            continue
         if rel == "dvc.lock":  # a user's run rewrites it: the committed one, if any
             committed = subprocess.run(["git", "show", "HEAD:dvc.lock"], cwd=root, capture_output=True, text=True)
             if committed.returncode == 0:

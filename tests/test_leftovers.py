@@ -30,11 +30,7 @@ LEFTOVERS = {  # what `make repro` and `make study` leave behind (outputs/ and d
 @pytest.fixture()
 def checkout(tmp_path_factory):
     root = tmp_path_factory.mktemp("checkout")
-    tracked_copy(root)
-    # a checkout before any run: the reference run's dvc.lock and DVC's .gitignore entries (both
-    # committed in this repository) are what the cases below commit or plant themselves
-    (root / "paper" / ".gitignore").unlink(missing_ok=True)
-    (root / "dvc.lock").unlink(missing_ok=True)
+    tracked_copy(root, before_any_run=True)  # the cases below commit or plant dvc.lock and DVC's .gitignore entries themselves
     git("init", "-q", cwd=root)
     git("add", "-A", cwd=root)
     git("commit", "-qm", "source", cwd=root)

@@ -70,8 +70,7 @@ def fake_run(repo: Path) -> None:
 def published(tmp_path_factory):
     repo = tmp_path_factory.mktemp("maintainer") / "xstilts"
     repo.mkdir()
-    tracked_copy(repo)
-    shutil.rmtree(repo / "reference", ignore_errors=True)  # whatever is committed now: this test publishes its own
+    tracked_copy(repo, before_any_run=True)  # whatever reference run is committed now: this test publishes its own
     git("init", "-q", cwd=repo)
     git("add", "-A", cwd=repo)
     git("commit", "-qm", "source", cwd=repo)
