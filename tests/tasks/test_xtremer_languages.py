@@ -14,7 +14,7 @@ from xstilts import hub, languages
 from xstilts.stores import HubStore, LocalStore, MissingDataError
 from xstilts.tasks import TASKS, XTREME_R_LANGUAGES, tatoeba, udpos
 from xstilts.tasks.base import BitextExample, SchemaError, TagExample
-from xstilts.tasks.sources import HubSource, route
+from xstilts.tasks.language_routes import HubSource, route
 
 UDPOS_R, TATOEBA_R = "izhx/xtreme-r-udpos", "mteb/tatoeba-bitext-mining"
 UDPOS_EXTRA = ("lt", "pl", "uk", "wo", "ro")

@@ -71,35 +71,9 @@ def language_name(code: str) -> str:
 
 
 def class_ids(n: int) -> dict[int, int]:
-    """Identity mapping for a ClassLabel column whose order is our label order (rows hold ints)."""
+    """Identity mapping for a ClassLabel column whose order is our label order (rows hold ints;
+    map_labels turns -1, withheld, into HIDDEN)."""
     return {i: i for i in range(n)}
-
-
-def check_int_labels(values: Sequence, n: int, at: str, column: str) -> list[int]:
-    """ClassLabel ints 0..n-1 pass through; -1 (withheld) becomes HIDDEN; anything else is drift."""
-    return map_labels(values, class_ids(n), at, column)
-
-
-# ---- sentence pairs ---------------------------------------------------------------------------
-
-
-def pair_examples(
-    rows: list[dict],
-    at: str,
-    text_a: str,
-    text_b: str,
-    label: str,
-    mapping: Mapping,
-    ids: Callable[[int, dict], str],
-    drop_hidden: bool = False,
-) -> list[PairExample]:
-    labels = map_labels([r[label] for r in rows], mapping, at, label)
-    out = []
-    for i, (row, y) in enumerate(zip(rows, labels)):
-        if drop_hidden and y == HIDDEN:
-            continue
-        out.append(PairExample(id=ids(i, row), text_a=row[text_a], text_b=row[text_b], label=y))
-    return out
 
 
 # ---- SQuAD-schema extractive QA ---------------------------------------------------------------
@@ -127,11 +101,6 @@ def span_example(row: dict, i: int, at: str, id_prefix: str = "") -> SpanExample
 
 def span_examples(rows: list[dict], at: str, id_prefix: str = "") -> list[SpanExample]:
     return [span_example(row, i, at, id_prefix) for i, row in enumerate(rows)]
-
-
-def read_squad_schema(store: RowStore, repo: str, config: str, split: str, id_prefix: str = "") -> list[SpanExample]:
-    rows, at = fetch(store, repo, config, split, SQUAD_COLUMNS)
-    return span_examples(rows, at, id_prefix)
 
 
 # ---- token tagging ----------------------------------------------------------------------------
@@ -170,21 +139,3 @@ def tag_sequences(rows: list[dict], at: str, tokens: str, tags: str, n_labels: i
         out.append((toks, ids))
     return out
 
-
-# ---- COPA-schema multiple choice (COPA, XCOPA) ------------------------------------------------
-
-COPA_COLUMNS = ("premise", "choice1", "choice2", "question", "label", "idx")
-
-
-def copa_examples(rows: list[dict], at: str, id_prefix: str):
-    """premise / choice1 / choice2 / question ('cause' or 'effect') / label 0-1 -> ChoiceExample;
-    the question is kept in ``question`` (the featuriser phrases it), -1 -> HIDDEN."""
-    from xstilts.tasks.base import ChoiceExample
-
-    labels = check_int_labels([r["label"] for r in rows], 2, at, "label")
-    out = []
-    for i, (row, y) in enumerate(zip(rows, labels)):
-        if row["question"] not in ("cause", "effect"):
-            raise SchemaError(f"{at}: column 'question' row {i} has unexpected value {row['question']!r}; expected 'cause' or 'effect'")
-        out.append(ChoiceExample(id=f"{id_prefix}{row['idx']}", context=row["premise"], choices=[row["choice1"], row["choice2"]], label=y, question=row["question"]))
-    return out

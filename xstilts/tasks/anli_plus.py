@@ -12,43 +12,34 @@ contradiction, so the label ints concatenate as they are.
 from __future__ import annotations
 
 from xstilts.tasks import mnli
-from xstilts.tasks._common import NLI_LABELS, class_ids, english_only, fetch, hub_split, pair_examples
+from xstilts.tasks._common import NLI_LABELS, class_ids, english_only, hub_split
 from xstilts.tasks.base import PAIR, PairExample, RowStore, Task
+from xstilts.tasks.tables import PairTable
 
-ANLI_REPO, ANLI_CONFIG = "facebook/anli", "plain_text"
-SNLI_REPO, SNLI_CONFIG = "stanfordnlp/snli", "plain_text"
-ROUNDS = ("r1", "r2", "r3")
-ANLI_COLUMNS = ("uid", "premise", "hypothesis", "label")
-SNLI_COLUMNS = ("premise", "hypothesis", "label")
 SPLITS = {
     "train": "train_r1+train_r2+train_r3 (+ nyu-mll/glue mnli train + stanfordnlp/snli train)",
     "dev": "dev_r1+dev_r2+dev_r3",
     "test": "test_r1+test_r2+test_r3",
 }
 NLI_IDS = class_ids(len(NLI_LABELS))
-
-
-def _anli(store: RowStore, prefix: str) -> list[PairExample]:
-    out = []
-    for rnd in ROUNDS:
-        rows, at = fetch(store, ANLI_REPO, ANLI_CONFIG, f"{prefix}_{rnd}", ANLI_COLUMNS)
-        out += pair_examples(rows, at, "premise", "hypothesis", "label", NLI_IDS, ids=lambda _i, r, rnd=rnd: f"anli-{rnd}-{r['uid']}")
-    return out
-
-
-def _snli_train(store: RowStore) -> list[PairExample]:
-    rows, at = fetch(store, SNLI_REPO, SNLI_CONFIG, "train", SNLI_COLUMNS)
-    # id = position in the Hub split, so ids stay stable whatever was dropped
-    return pair_examples(rows, at, "premise", "hypothesis", "label", NLI_IDS, ids=lambda i, _r: f"snli-train-{i}", drop_hidden=True)
+ANLI_ROUNDS = tuple(  # ANLI splits are named train_r1, dev_r1, test_r1, ...
+    PairTable(name="anli_plus", repo="facebook/anli", config="plain_text", splits={split: f"{split}_{rnd}" for split in SPLITS},
+              columns=("uid", "premise", "hypothesis", "label"), text=("premise", "hypothesis"), label="label",
+              label_ids=NLI_IDS, example_id=f"anli-{rnd}-{{row[uid]}}")
+    for rnd in ("r1", "r2", "r3"))
+SNLI_TRAIN = PairTable(  # id = position in the Hub split, so ids stay stable whatever was dropped
+    name="anli_plus", repo="stanfordnlp/snli", config="plain_text", splits={"train": "train"}, columns=("premise", "hypothesis", "label"),
+    text=("premise", "hypothesis"), label="label", label_ids=NLI_IDS, example_id="snli-train-{i}", drop_hidden=True,
+)
 
 
 def read(store: RowStore, split: str, lang: str = "en") -> list[PairExample]:
     english_only("anli_plus", lang)
     hub_split("anli_plus", SPLITS, split)
-    examples = _anli(store, split)  # ANLI splits are named train_r1, dev_r1, test_r1, ...
+    examples = [example for rnd in ANLI_ROUNDS for example in rnd.read(store, split)]
     if split == "train":
-        examples += mnli.read(store, "train", "en")
-        examples += _snli_train(store)
+        examples += mnli.TABLE.read(store, "train")
+        examples += SNLI_TRAIN.read(store, "train")
     return examples
 
 
@@ -62,8 +53,7 @@ TASK = Task(
     splits=SPLITS,
     labels=NLI_LABELS,
     role="intermediate",
-    max_seq_length=256,
-    source=f"{ANLI_REPO} ({ANLI_CONFIG}) + nyu-mll/glue (mnli) + {SNLI_REPO} ({SNLI_CONFIG})",
+    source="facebook/anli (plain_text) + nyu-mll/glue (mnli) + stanfordnlp/snli (plain_text)",
     license="ANLI CC BY-NC 4.0; MNLI mixed OANC / CC BY-SA 3.0; SNLI CC BY-SA 4.0",
     notes="train = ANLI r1-r3 + MNLI + SNLI train (SNLI -1 rows dropped); dev/test = ANLI r1-r3 dev/test only.",
 )

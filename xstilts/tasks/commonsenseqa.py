@@ -7,39 +7,22 @@ of the gold choice, "" on test (-> HIDDEN). The label index is the position of a
 
 from __future__ import annotations
 
-from xstilts.tasks._common import english_only, fetch, hub_split, require_keys
-from xstilts.tasks.base import CHOICE, ChoiceExample, RowStore, SchemaError, Task, map_labels
+from xstilts.tasks.tables import ChoiceTable, LabelledChoices, choice_task
 
-REPO, CONFIG = "tau/commonsense_qa", "default"
-COLUMNS = ("id", "question", "choices", "answerKey")
-SPLITS = {"train": "train", "dev": "validation", "test": "test"}
 LETTERS = ("A", "B", "C", "D", "E")
+TABLE = ChoiceTable(
+    name="commonsenseqa", repo="tau/commonsense_qa", config="default", splits={"train": "train", "dev": "validation", "test": "test"},
+    columns=("id", "question", "choices", "answerKey"), question="question", choices=LabelledChoices("choices", LETTERS),
+    label="answerKey", label_ids={letter: k for k, letter in enumerate(LETTERS)}, example_id="{row[id]}", english_only=True,
+)
 
-
-def read(store: RowStore, split: str, lang: str = "en") -> list[ChoiceExample]:
-    english_only("commonsenseqa", lang)
-    rows, at = fetch(store, REPO, CONFIG, hub_split("commonsenseqa", SPLITS, split), COLUMNS)
-    for i, row in enumerate(rows):
-        require_keys(row["choices"], ("label", "text"), at, "choices", i)
-        if list(row["choices"]["label"]) != list(LETTERS):
-            raise SchemaError(f"{at}: column 'choices' row {i} has labels {row['choices']['label']}, expected {list(LETTERS)}")
-    labels = map_labels([r["answerKey"] for r in rows], {letter: k for k, letter in enumerate(LETTERS)}, at, "answerKey")
-    return [ChoiceExample(id=str(r["id"]), context="", question=r["question"], choices=list(r["choices"]["text"]), label=y)
-            for r, y in zip(rows, labels)]
-
-
-TASK = Task(
-    name="commonsenseqa",
+TASK = choice_task(
+    TABLE,
     version=1,
-    format=CHOICE,
-    metric="accuracy",
     languages=("en",),
-    read=read,
-    splits=SPLITS,
     labels=LETTERS,
     role="intermediate",
-    max_seq_length=256,
-    source=f"{REPO} ({CONFIG})",
+    source="tau/commonsense_qa (default)",
     license="MIT",
     notes="label = index of answerKey in choices.label; context empty, question in `question`; test answerKey '' -> HIDDEN.",
 )

@@ -6,31 +6,18 @@ Not one of the paper's nine intermediate tasks.
 
 from __future__ import annotations
 
-from xstilts.tasks._common import COPA_COLUMNS, copa_examples, english_only, fetch, hub_split
-from xstilts.tasks.base import CHOICE, ChoiceExample, RowStore, Task
+from xstilts.tasks.tables import choice_task, copa_table
 
-REPO, CONFIG = "aps/super_glue", "copa"
-SPLITS = {"train": "train", "dev": "validation", "test": "test"}
+TABLE = copa_table(name="copa", repo="aps/super_glue", config="copa", splits={"train": "train", "dev": "validation", "test": "test"},
+                   example_id="copa-{split}-{row[idx]}", english_only=True)
 
-
-def read(store: RowStore, split: str, lang: str = "en") -> list[ChoiceExample]:
-    english_only("copa", lang)
-    rows, at = fetch(store, REPO, CONFIG, hub_split("copa", SPLITS, split), COPA_COLUMNS)
-    return copa_examples(rows, at, f"copa-{split}-")
-
-
-TASK = Task(
-    name="copa",
+TASK = choice_task(
+    TABLE,
     version=1,
-    format=CHOICE,
-    metric="accuracy",
     languages=("en",),
-    read=read,
-    splits=SPLITS,
     labels=("choice1", "choice2"),
     role="intermediate",
-    max_seq_length=256,
-    source=f"{REPO} ({CONFIG})",
+    source="aps/super_glue (copa)",
     license="COPA: BSD 2-Clause (unverified)",
     notes="English training task of XCOPA (XTREME-R); test labels withheld (-1 -> HIDDEN).",
 )

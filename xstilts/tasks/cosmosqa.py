@@ -6,35 +6,23 @@
 
 from __future__ import annotations
 
-from xstilts.tasks._common import check_int_labels, english_only, fetch, hub_split
-from xstilts.tasks.base import CHOICE, ChoiceExample, RowStore, Task
+from xstilts.tasks._common import class_ids
+from xstilts.tasks.tables import ChoiceColumns, ChoiceTable, choice_task
 
-REPO, CONFIG = "allenai/cosmos_qa", "default"
 ANSWERS = ("answer0", "answer1", "answer2", "answer3")
-COLUMNS = ("id", "context", "question", *ANSWERS, "label")
-SPLITS = {"train": "train", "dev": "validation", "test": "test"}
+TABLE = ChoiceTable(
+    name="cosmosqa", repo="allenai/cosmos_qa", config="default", splits={"train": "train", "dev": "validation", "test": "test"},
+    columns=("id", "context", "question", *ANSWERS, "label"), context="context", question="question", choices=ChoiceColumns(ANSWERS),
+    label="label", label_ids=class_ids(len(ANSWERS)), example_id="{row[id]}", english_only=True,
+)
 
-
-def read(store: RowStore, split: str, lang: str = "en") -> list[ChoiceExample]:
-    english_only("cosmosqa", lang)
-    rows, at = fetch(store, REPO, CONFIG, hub_split("cosmosqa", SPLITS, split), COLUMNS)
-    labels = check_int_labels([r["label"] for r in rows], len(ANSWERS), at, "label")
-    return [ChoiceExample(id=str(r["id"]), context=r["context"], question=r["question"], choices=[r[a] for a in ANSWERS], label=y)
-            for r, y in zip(rows, labels)]
-
-
-TASK = Task(
-    name="cosmosqa",
+TASK = choice_task(
+    TABLE,
     version=1,
-    format=CHOICE,
-    metric="accuracy",
     languages=("en",),
-    read=read,
-    splits=SPLITS,
     labels=ANSWERS,
     role="intermediate",
-    max_seq_length=256,
-    source=f"{REPO} ({CONFIG}; script repo: read from refs/convert/parquet)",
+    source="allenai/cosmos_qa (default; script repo: read from refs/convert/parquet)",
     license="CC BY 4.0",
     notes="test labels withheld (-1 -> HIDDEN).",
 )

@@ -7,40 +7,23 @@ choices = the 4 ``endings``; ``label`` is a string "0".."3", "" on test (-> HIDD
 
 from __future__ import annotations
 
-from xstilts.tasks._common import english_only, fetch, hub_split
-from xstilts.tasks.base import CHOICE, ChoiceExample, RowStore, SchemaError, Task, map_labels
+from xstilts.tasks.tables import ChoiceList, ChoiceTable, choice_task
 
-REPO, CONFIG = "Rowan/hellaswag", "default"
-COLUMNS = ("ind", "ctx", "endings", "label")
-SPLITS = {"train": "train", "dev": "validation", "test": "test"}
 N_CHOICES = 4
 LABELS = tuple(str(i) for i in range(N_CHOICES))
+TABLE = ChoiceTable(
+    name="hellaswag", repo="Rowan/hellaswag", config="default", splits={"train": "train", "dev": "validation", "test": "test"},
+    columns=("ind", "ctx", "endings", "label"), context="ctx", choices=ChoiceList("endings", N_CHOICES),
+    label="label", label_ids={s: i for i, s in enumerate(LABELS)}, example_id="hellaswag-{split}-{row[ind]}", english_only=True,
+)
 
-
-def read(store: RowStore, split: str, lang: str = "en") -> list[ChoiceExample]:
-    english_only("hellaswag", lang)
-    rows, at = fetch(store, REPO, CONFIG, hub_split("hellaswag", SPLITS, split), COLUMNS)
-    labels = map_labels([r["label"] for r in rows], {s: i for i, s in enumerate(LABELS)}, at, "label")
-    out = []
-    for i, (row, y) in enumerate(zip(rows, labels)):
-        if len(row["endings"]) != N_CHOICES:
-            raise SchemaError(f"{at}: column 'endings' row {i} has {len(row['endings'])} endings, expected {N_CHOICES}")
-        out.append(ChoiceExample(id=f"hellaswag-{split}-{row['ind']}", context=row["ctx"], choices=list(row["endings"]), label=y))
-    return out
-
-
-TASK = Task(
-    name="hellaswag",
+TASK = choice_task(
+    TABLE,
     version=1,
-    format=CHOICE,
-    metric="accuracy",
     languages=("en",),
-    read=read,
-    splits=SPLITS,
     labels=LABELS,
     role="intermediate",
-    max_seq_length=256,
-    source=f"{REPO} ({CONFIG}; script repo: read from refs/convert/parquet)",
+    source="Rowan/hellaswag (default; script repo: read from refs/convert/parquet)",
     license="MIT",
     notes="context = ctx; test labels withheld ('' -> HIDDEN).",
 )

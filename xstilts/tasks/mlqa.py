@@ -7,34 +7,18 @@ here (read by key). Scored with MLQA's language-specific answer normalisation.
 
 from __future__ import annotations
 
-from xstilts.tasks._common import hub_split, read_squad_schema
-from xstilts.tasks.base import SPAN, RowStore, SpanExample, Task
+from xstilts.tasks.tables import SpanTable, span_task
 
-REPO = "google/xtreme"
-SPLITS = {"dev": "validation", "test": "test"}
 LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")
+TABLE = SpanTable(name="mlqa", repo="google/xtreme", config=lambda lang: f"MLQA.{lang}.{lang}", splits={"dev": "validation", "test": "test"})
 
-
-def config(lang: str, question_lang: str | None = None) -> str:
-    return f"MLQA.{lang}.{question_lang or lang}"
-
-
-def read(store: RowStore, split: str, lang: str) -> list[SpanExample]:
-    return read_squad_schema(store, REPO, config(lang), hub_split("mlqa", SPLITS, split))
-
-
-TASK = Task(
-    name="mlqa",
+TASK = span_task(
+    TABLE,
     version=1,
-    format=SPAN,
     metric="mlqa",
     languages=LANGUAGES,
-    read=read,
-    splits=SPLITS,
-    role="target",
     train_task="squad_v1",
-    max_seq_length=384,
-    source=f"{REPO} (MLQA.{{lang}}.{{lang}})",
+    source="google/xtreme (MLQA.{lang}.{lang})",
     license="CC BY-SA 3.0",
     notes="Diagonal configs only (context and question in the same language).",
 )

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-from xstilts.tasks._common import NLI_LABELS, class_ids, english_only, fetch, hub_split, pair_examples
-from xstilts.tasks.base import PAIR, PairExample, RowStore, Task
+from xstilts.tasks._common import NLI_LABELS, class_ids
+from xstilts.tasks.tables import PairTable, pair_task
 
-REPO, CONFIG = "nyu-mll/glue", "mnli"
-COLUMNS = ("premise", "hypothesis", "label", "idx")
-SPLITS = {"train": "train", "dev": "validation_matched", "test": "test_matched"}
+TABLE = PairTable(
+    name="mnli", repo="nyu-mll/glue", config="mnli", splits={"train": "train", "dev": "validation_matched", "test": "test_matched"},
+    columns=("premise", "hypothesis", "label", "idx"), text=("premise", "hypothesis"), label="label",
+    label_ids=class_ids(len(NLI_LABELS)), example_id="mnli-{split}-{row[idx]}", english_only=True,
+)
 
-
-def read(store: RowStore, split: str, lang: str = "en") -> list[PairExample]:
-    english_only("mnli", lang)
-    hub = hub_split("mnli", SPLITS, split)
-    rows, at = fetch(store, REPO, CONFIG, hub, COLUMNS)
-    return pair_examples(rows, at, "premise", "hypothesis", "label", class_ids(len(NLI_LABELS)), ids=lambda _i, r: f"mnli-{split}-{r['idx']}")
-
-
-TASK = Task(
-    name="mnli",
+TASK = pair_task(
+    TABLE,
     version=1,
-    format=PAIR,
-    metric="accuracy",
     languages=("en",),
-    read=read,
-    splits=SPLITS,
     labels=NLI_LABELS,
     role="intermediate",
-    max_seq_length=256,
-    source=f"{REPO} ({CONFIG})",
+    source="nyu-mll/glue (mnli)",
     license="mixed: OANC (free) and CC BY-SA 3.0 genres (MultiNLI card)",
     notes="dev = validation_matched, test = test_matched (labels withheld: -1 -> HIDDEN).",
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from xstilts.tasks._common import hub_split, tag_sequences
 from xstilts.tasks.base import TAGGING, RowStore, TagExample, Task
-from xstilts.tasks.sources import HubSource, route
+from xstilts.tasks.language_routes import HubSource, route
 
 REPO, WIKIANN_REPO = "google/xtreme", "unimelb-nlp/wikiann"
 COLUMNS = ("tokens", "ner_tags")

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-from xstilts.tasks._common import class_ids, english_only, fetch, hub_split, pair_examples
-from xstilts.tasks.base import PAIR, PairExample, RowStore, Task
+from xstilts.tasks._common import class_ids
+from xstilts.tasks.tables import PairTable, pair_task
 
-REPO, CONFIG = "nyu-mll/glue", "qqp"
 LABELS = ("not_duplicate", "duplicate")  # ClassLabel order
-COLUMNS = ("question1", "question2", "label", "idx")
-SPLITS = {"train": "train", "dev": "validation", "test": "test"}
+TABLE = PairTable(
+    name="qqp", repo="nyu-mll/glue", config="qqp", splits={"train": "train", "dev": "validation", "test": "test"},
+    columns=("question1", "question2", "label", "idx"), text=("question1", "question2"), label="label",
+    label_ids=class_ids(len(LABELS)), example_id="qqp-{split}-{row[idx]}", english_only=True,
+)
 
-
-def read(store: RowStore, split: str, lang: str = "en") -> list[PairExample]:
-    english_only("qqp", lang)
-    rows, at = fetch(store, REPO, CONFIG, hub_split("qqp", SPLITS, split), COLUMNS)
-    return pair_examples(rows, at, "question1", "question2", "label", class_ids(len(LABELS)), ids=lambda _i, r: f"qqp-{split}-{r['idx']}")
-
-
-TASK = Task(
-    name="qqp",
+TASK = pair_task(
+    TABLE,
     version=1,
-    format=PAIR,
-    metric="accuracy",
     languages=("en",),
-    read=read,
-    splits=SPLITS,
     labels=LABELS,
     role="intermediate",
-    max_seq_length=256,
-    source=f"{REPO} ({CONFIG})",
+    source="nyu-mll/glue (qqp)",
     license="Quora dataset terms (non-commercial research)",
     notes="Scored by accuracy; GLUE/jiant report the mean of accuracy and F1 of the 'duplicate' class (only Phase-2 "
           "early stopping uses it). Test labels withheld (-1 -> HIDDEN).",

@@ -4,47 +4,25 @@ question plus unanswerable ones (``answers.text == []``)."""
 
 from __future__ import annotations
 
-from xstilts.tasks._common import english_only, hub_split, read_squad_schema
-from xstilts.tasks.base import SPAN, RowStore, SpanExample, Task
+from xstilts.tasks.tables import SpanTable, span_task
 
 SPLITS = {"train": "train", "dev": "validation"}  # no public test set
 
 
-def _reader(name: str, repo: str, config: str):
-    def read(store: RowStore, split: str, lang: str = "en") -> list[SpanExample]:
-        english_only(name, lang)
-        return read_squad_schema(store, repo, config, hub_split(name, SPLITS, split))
+def _intermediate(name: str, repo: str, config: str, **fields):
+    """An English intermediate SQuAD task read from ``repo`` ``config``."""
+    table = SpanTable(name=name, repo=repo, config=config, splits=SPLITS, english_only=True)
+    return span_task(table, version=1, metric="squad", languages=("en",), role="intermediate", source=f"{repo} ({config})",
+                     license="CC BY-SA 4.0", **fields)
 
-    return read
 
-
-SQUAD_V1 = Task(
-    name="squad_v1",
-    version=1,
-    format=SPAN,
-    metric="squad",
-    languages=("en",),
-    read=_reader("squad_v1", "rajpurkar/squad", "plain_text"),
-    splits=SPLITS,
-    role="intermediate",
-    max_seq_length=384,
-    source="rajpurkar/squad (plain_text)",
-    license="CC BY-SA 4.0",
+SQUAD_V1 = _intermediate(
+    "squad_v1", "rajpurkar/squad", "plain_text",
     notes="dev = validation (the official v1.1 dev set); there is no test split.",
 )
 
-SQUAD_V2 = Task(
-    name="squad_v2",
-    version=1,
-    format=SPAN,
-    metric="squad",
-    languages=("en",),
-    read=_reader("squad_v2", "rajpurkar/squad_v2", "squad_v2"),
-    splits=SPLITS,
-    role="intermediate",
-    max_seq_length=384,
-    source="rajpurkar/squad_v2 (squad_v2)",
-    license="CC BY-SA 4.0",
+SQUAD_V2 = _intermediate(
+    "squad_v2", "rajpurkar/squad_v2", "squad_v2",
     notes="Unanswerable questions have empty answers (version_2_with_negative: the span_qa format decodes null answers for "
           "squad_v2, and the squad metric scores an empty gold list as no-answer); dev = validation; no test split.",
 )

@@ -29,7 +29,7 @@ from __future__ import annotations
 from xstilts import languages
 from xstilts.tasks._common import hub_split
 from xstilts.tasks.base import BITEXT, BitextExample, RowStore, SchemaError, Task
-from xstilts.tasks.sources import HubSource, route
+from xstilts.tasks.language_routes import HubSource, route
 
 REPO = "google/xtreme"
 MTEB_REPO = "mteb/tatoeba-bitext-mining"  # datasets.md §1a alt / §1b [I]; a default, see data.repos

@@ -18,55 +18,37 @@ translate-train data.
 from __future__ import annotations
 
 from xstilts.tasks import pawsx
-from xstilts.tasks._common import NLI_LABELS, class_ids, fetch, hub_split, pair_examples, read_squad_schema
-from xstilts.tasks.base import PAIR, SPAN, PairExample, RowStore, SpanExample, Task
+from xstilts.tasks._common import NLI_LABELS, class_ids
+from xstilts.tasks.tables import PairTable, SpanTable, pair_task, span_task
 
-XNLI_REPO = "facebook/xnli"
-MLQA_REPO = "facebook/mlqa"
 SPLITS = {"train": "train"}
 MNLI_LANGUAGES = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
 SQUAD_LANGUAGES = ("ar", "de", "es", "hi", "vi", "zh")
+MNLI_TABLE = PairTable(  # facebook/xnli has no idx column: ids are positions in the Hub split
+    name="mnli_translated", repo="facebook/xnli", config=lambda lang: lang, splits=SPLITS, columns=("premise", "hypothesis", "label"),
+    text=("premise", "hypothesis"), label="label", label_ids=class_ids(len(NLI_LABELS)), example_id="mnli_translated-{lang}-{split}-{i}",
+)
+SQUAD_TABLE = SpanTable(name="squad_translated", repo="facebook/mlqa", config=lambda lang: f"mlqa-translate-train.{lang}", splits=SPLITS,
+                        id_prefix="{lang}-")
 
-
-def read_mnli(store: RowStore, split: str, lang: str) -> list[PairExample]:
-    rows, at = fetch(store, XNLI_REPO, lang, hub_split("mnli_translated", SPLITS, split), ("premise", "hypothesis", "label"))
-    # facebook/xnli has no idx column: ids are positions in the Hub split
-    return pair_examples(rows, at, "premise", "hypothesis", "label", class_ids(len(NLI_LABELS)),
-                         ids=lambda i, _row: f"mnli_translated-{lang}-{split}-{i}")
-
-
-def read_squad(store: RowStore, split: str, lang: str) -> list[SpanExample]:
-    return read_squad_schema(store, MLQA_REPO, f"mlqa-translate-train.{lang}", hub_split("squad_translated", SPLITS, split),
-                             id_prefix=f"{lang}-")
-
-
-MNLI_TRANSLATED = Task(
-    name="mnli_translated",
+MNLI_TRANSLATED = pair_task(
+    MNLI_TABLE,
     version=1,
-    format=PAIR,
-    metric="accuracy",
     languages=MNLI_LANGUAGES,
-    read=read_mnli,
-    splits=SPLITS,
     labels=NLI_LABELS,
     role="intermediate",
-    max_seq_length=256,
-    source=f"{XNLI_REPO} ({{lang}}, train)",
+    source="facebook/xnli ({lang}, train)",
     license="CC BY-NC 4.0 (XNLI)",
     notes="Machine-translated MNLI train (XTREME translate-train); train only, select models on English mnli dev.",
 )
 
-SQUAD_TRANSLATED = Task(
-    name="squad_translated",
+SQUAD_TRANSLATED = span_task(
+    SQUAD_TABLE,
     version=1,
-    format=SPAN,
     metric="squad",
     languages=SQUAD_LANGUAGES,
-    read=read_squad,
-    splits=SPLITS,
     role="intermediate",
-    max_seq_length=384,
-    source=f"{MLQA_REPO} (mlqa-translate-train.{{lang}})",
+    source="facebook/mlqa (mlqa-translate-train.{lang})",
     license="CC BY-SA 3.0 (MLQA)",
     notes="Machine-translated SQuAD v1.1 train (XTREME translate-train); train only.",
 )

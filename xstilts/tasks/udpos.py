@@ -27,7 +27,7 @@ from __future__ import annotations
 from xstilts.stores import MissingDataError
 from xstilts.tasks._common import hub_split, language_name, tag_sequences
 from xstilts.tasks.base import TAGGING, RowStore, TagExample, Task
-from xstilts.tasks.sources import HubSource, route
+from xstilts.tasks.language_routes import HubSource, route
 
 REPO = "google/xtreme"
 XTREME_R_REPO = "izhx/xtreme-r-udpos"  # unofficial mirror (datasets.md §1b); a default, see data.repos

@@ -7,32 +7,19 @@ English COPA; SIQA is outside this project's data, so the English training task 
 
 from __future__ import annotations
 
-from xstilts.tasks._common import COPA_COLUMNS, copa_examples, fetch, hub_split
-from xstilts.tasks.base import CHOICE, ChoiceExample, RowStore, Task
+from xstilts.tasks.tables import choice_task, copa_table
 
-REPO = "cambridgeltl/xcopa"
-SPLITS = {"dev": "validation", "test": "test"}
 LANGUAGES = ("et", "ht", "id", "it", "qu", "sw", "ta", "th", "tr", "vi", "zh")
+TABLE = copa_table(name="xcopa", repo="cambridgeltl/xcopa", config=lambda lang: lang, splits={"dev": "validation", "test": "test"},
+                   example_id="xcopa-{lang}-{split}-{row[idx]}")
 
-
-def read(store: RowStore, split: str, lang: str) -> list[ChoiceExample]:
-    rows, at = fetch(store, REPO, lang, hub_split("xcopa", SPLITS, split), COPA_COLUMNS)
-    return copa_examples(rows, at, f"xcopa-{lang}-{split}-")
-
-
-TASK = Task(
-    name="xcopa",
+TASK = choice_task(
+    TABLE,
     version=1,
-    format=CHOICE,
-    metric="accuracy",
     languages=LANGUAGES,
-    read=read,
-    splits=SPLITS,
     labels=("choice1", "choice2"),
-    role="target",
     train_task="copa",
-    max_seq_length=256,
-    source=f"{REPO} ({{lang}})",
+    source="cambridgeltl/xcopa ({lang})",
     license="CC BY 4.0",
     notes="XTREME-R task (not in the nine XTREME tasks). XTREME-R trains on SIQA then COPA; we train on COPA only.",
 )

@@ -7,39 +7,23 @@ the English training data is MNLI (task ``mnli``); translate-train data is ``mnl
 
 from __future__ import annotations
 
-from xstilts.stores import MissingDataError
-from xstilts.tasks._common import NLI_INDEX, NLI_LABELS, fetch, hub_split, pair_examples
-from xstilts.tasks.base import PAIR, PairExample, RowStore, Task
+from xstilts.tasks._common import NLI_INDEX, NLI_LABELS
+from xstilts.tasks.tables import PairTable, pair_task
 
-REPO, CONFIG = "google/xtreme", "XNLI"
-COLUMNS = ("language", "sentence1", "sentence2", "gold_label")
-SPLITS = {"dev": "validation", "test": "test"}
 LANGUAGES = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
+TABLE = PairTable(
+    name="xnli", repo="google/xtreme", config="XNLI", splits={"dev": "validation", "test": "test"},
+    columns=("language", "sentence1", "sentence2", "gold_label"), language_column="language", text=("sentence1", "sentence2"),
+    label="gold_label", label_ids=NLI_INDEX, example_id="xnli-{lang}-{split}-{i}",
+)
 
-
-def read(store: RowStore, split: str, lang: str) -> list[PairExample]:
-    hub = hub_split("xnli", SPLITS, split)
-    rows, at = fetch(store, REPO, CONFIG, hub, COLUMNS)
-    mine = [r for r in rows if r["language"] == lang]
-    if rows and not mine:
-        raise MissingDataError(f"{at} has no rows with language == {lang!r}; languages present: {sorted({r['language'] for r in rows})}")
-    return pair_examples(mine, f"{at} (language {lang!r})", "sentence1", "sentence2", "gold_label", NLI_INDEX,
-                         ids=lambda i, _row: f"xnli-{lang}-{split}-{i}")
-
-
-TASK = Task(
-    name="xnli",
+TASK = pair_task(
+    TABLE,
     version=1,
-    format=PAIR,
-    metric="accuracy",
     languages=LANGUAGES,
-    read=read,
-    splits=SPLITS,
     labels=NLI_LABELS,
-    role="target",
     train_task="mnli",
-    max_seq_length=256,
-    source=f"{REPO} ({CONFIG}); English train: nyu-mll/glue mnli",
+    source="google/xtreme (XNLI); English train: nyu-mll/glue mnli",
     license="CC BY-NC 4.0",
     notes="One config for all languages, filtered on `language`; gold_label strings mapped to the MNLI label order.",
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xstilts.tasks._common import SQUAD_COLUMNS, hub_split, span_examples
 from xstilts.tasks.base import SPAN, RowStore, SpanExample, Task
-from xstilts.tasks.sources import HubSource, route
+from xstilts.tasks.language_routes import HubSource, route
 
 REPO, XQUAD_REPO = "google/xtreme", "google/xquad"
 SPLITS = {"dev": "validation", "test": "validation"}

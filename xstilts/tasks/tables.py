@@ -1,0 +1,183 @@
+"""Tasks that differ only in data: one Hub table each, declared, read by one reader per format.
+
+A :class:`HubTable` says where a task's rows live (repo, config, our split -> the repo's split,
+the columns that must be there) and how an example id is made; :class:`PairTable`,
+:class:`ChoiceTable` and :class:`SpanTable` add which columns hold the texts, the choices or the
+answers, and the label map. A task file then declares its table and its :class:`Task`, and its
+reader is ``table.read`` (MNLI, QQP, XNLI, PAWS-X, translated MNLI, ANLI+'s parts; CommonsenseQA,
+Cosmos QA, HellaSwag, COPA, XCOPA; SQuAD v1.1 / v2.0, MLQA, translated SQuAD). Tasks with logic
+of their own (ANLI+'s concatenation, TyDiQA's language filter, routed languages, retrieval) keep
+it in their own file.
+
+``example_id`` is a ``str.format`` template over ``split``, ``lang``, ``i`` (the row's position
+among the rows read) and ``row`` (``{row[idx]}`` = the row's ``idx`` column).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from xstilts.stores import MissingDataError
+from xstilts.tasks._common import SQUAD_COLUMNS, class_ids, english_only, fetch, hub_split, require_keys, span_examples
+from xstilts.tasks.base import CHOICE, HIDDEN, PAIR, SPAN, ChoiceExample, PairExample, RowStore, SchemaError, SpanExample, Task, map_labels
+
+
+@dataclass(frozen=True, kw_only=True)
+class HubTable:
+    name: str  # the task's name, as error messages give it
+    repo: str  # the default repo id; a store may read another copy (``data.repos``)
+    config: str | Callable[[str], str]  # the config, or our language code -> the repo's config name
+    splits: Mapping[str, str]  # our split -> the repo's split
+    columns: tuple[str, ...]  # must be present; a missing one is a SchemaError listing them in this order
+    example_id: str = ""  # str.format template (module docstring)
+    english_only: bool = False
+
+    def rows(self, store: RowStore, split: str, lang: str) -> tuple[list[dict], str]:
+        """The rows of ``split`` in ``lang``, checked to carry ``columns``; (rows, where) for error messages."""
+        if self.english_only:
+            english_only(self.name, lang)
+        config = self.config(lang) if callable(self.config) else self.config
+        return fetch(store, self.repo, config, hub_split(self.name, self.splits, split), self.columns)
+
+    def ids(self, split: str, lang: str) -> Callable[[int, dict], str]:
+        return lambda i, row: self.example_id.format(split=split, lang=lang, i=i, row=row)
+
+
+# ---- sentence pairs ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairTable(HubTable):
+    text: tuple[str, str]  # the columns of text_a and text_b
+    label: str
+    label_ids: Mapping  # raw label value -> our label index
+    language_column: str = ""  # one table holds every language: keep the rows whose column is ``lang``
+    drop_hidden: bool = False  # leave out rows without a gold label (SNLI train)
+
+    def read(self, store: RowStore, split: str, lang: str = "en") -> list[PairExample]:
+        rows, at = self.rows(store, split, lang)
+        if self.language_column:
+            rows, at = _in_language(rows, at, self.language_column, lang)
+        labels = map_labels([r[self.label] for r in rows], self.label_ids, at, self.label)
+        ids, (text_a, text_b) = self.ids(split, lang), self.text
+        return [PairExample(id=ids(i, row), text_a=row[text_a], text_b=row[text_b], label=y)
+                for i, (row, y) in enumerate(zip(rows, labels)) if not (self.drop_hidden and y == HIDDEN)]
+
+
+def _in_language(rows: list[dict], at: str, column: str, lang: str) -> tuple[list[dict], str]:
+    mine = [r for r in rows if r[column] == lang]
+    if rows and not mine:
+        raise MissingDataError(f"{at} has no rows with {column} == {lang!r}; languages present: {sorted({r[column] for r in rows})}")
+    return mine, f"{at} (language {lang!r})"
+
+
+def pair_task(table: PairTable, **fields) -> Task:
+    """The sentence-pair classification Task that reads ``table``, scored by accuracy."""
+    return Task(name=table.name, format=PAIR, metric="accuracy", read=table.read, splits=table.splits, **fields)
+
+
+# ---- multiple choice --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChoiceColumns:
+    """One column per choice (Cosmos QA ``answer0..3``, COPA ``choice1, choice2``)."""
+
+    columns: tuple[str, ...]
+
+    def check(self, rows: list[dict], at: str) -> None:
+        pass
+
+    def of(self, row: dict, i: int, at: str) -> list[str]:
+        return [row[c] for c in self.columns]
+
+
+@dataclass(frozen=True)
+class ChoiceList:
+    """One list column holding exactly ``n`` choices (HellaSwag ``endings``)."""
+
+    column: str
+    n: int
+
+    def check(self, rows: list[dict], at: str) -> None:
+        pass
+
+    def of(self, row: dict, i: int, at: str) -> list[str]:
+        if len(row[self.column]) != self.n:
+            raise SchemaError(f"{at}: column {self.column!r} row {i} has {len(row[self.column])} {self.column}, expected {self.n}")
+        return list(row[self.column])
+
+
+@dataclass(frozen=True)
+class LabelledChoices:
+    """One dict-of-lists column {label: [...], text: [...]} whose labels are always ``labels`` (CommonsenseQA);
+    every row is checked before any label is read."""
+
+    column: str
+    labels: tuple[str, ...]
+
+    def check(self, rows: list[dict], at: str) -> None:
+        for i, row in enumerate(rows):
+            require_keys(row[self.column], ("label", "text"), at, self.column, i)
+            if list(row[self.column]["label"]) != list(self.labels):
+                raise SchemaError(f"{at}: column {self.column!r} row {i} has labels {row[self.column]['label']}, expected {list(self.labels)}")
+
+    def of(self, row: dict, i: int, at: str) -> list[str]:
+        return list(row[self.column]["text"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChoiceTable(HubTable):
+    choices: ChoiceColumns | ChoiceList | LabelledChoices
+    label: str
+    label_ids: Mapping  # raw label value -> index of the gold choice
+    context: str = ""  # the passage column; "" = no passage
+    question: str = ""  # the question column; "" = none
+    questions: tuple[str, ...] = ()  # the values the question column may hold (COPA: cause, effect); () = any
+
+    def read(self, store: RowStore, split: str, lang: str = "en") -> list[ChoiceExample]:
+        rows, at = self.rows(store, split, lang)
+        self.choices.check(rows, at)
+        labels = map_labels([r[self.label] for r in rows], self.label_ids, at, self.label)
+        ids, out = self.ids(split, lang), []
+        for i, (row, y) in enumerate(zip(rows, labels)):
+            choices = self.choices.of(row, i, at)
+            question = row[self.question] if self.question else ""
+            if self.questions and question not in self.questions:
+                raise SchemaError(f"{at}: column {self.question!r} row {i} has unexpected value {question!r}; "
+                                  f"expected {' or '.join(map(repr, self.questions))}")
+            out.append(ChoiceExample(id=ids(i, row), context=row[self.context] if self.context else "", choices=choices, label=y,
+                                     question=question))
+        return out
+
+
+def copa_table(**where) -> ChoiceTable:
+    """A table in COPA's schema (COPA, XCOPA): premise, choice1 / choice2, question 'cause' or 'effect'
+    (kept in ``question``: the featuriser phrases it), label 0-1 (-1 -> HIDDEN)."""
+    return ChoiceTable(**where, columns=("premise", "choice1", "choice2", "question", "label", "idx"), context="premise",
+                       question="question", questions=("cause", "effect"), choices=ChoiceColumns(("choice1", "choice2")),
+                       label="label", label_ids=class_ids(2))
+
+
+def choice_task(table: ChoiceTable, **fields) -> Task:
+    """The multiple-choice Task that reads ``table``, scored by accuracy."""
+    return Task(name=table.name, format=CHOICE, metric="accuracy", read=table.read, splits=table.splits, **fields)
+
+
+# ---- SQuAD-schema extractive QA ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpanTable(HubTable):
+    columns: tuple[str, ...] = SQUAD_COLUMNS
+    id_prefix: str = ""  # str.format template over lang, put before the row's id
+
+    def read(self, store: RowStore, split: str, lang: str = "en") -> list[SpanExample]:
+        rows, at = self.rows(store, split, lang)
+        return span_examples(rows, at, self.id_prefix.format(lang=lang))
+
+
+def span_task(table: SpanTable, **fields) -> Task:
+    """The extractive-QA Task that reads ``table`` (windows of up to 384 tokens)."""
+    return Task(name=table.name, format=SPAN, read=table.read, splits=table.splits, max_seq_length=384, **fields)
