@@ -1,6 +1,7 @@
-"""Helpers shared by the task readers: fetching rows with a schema check, and the row -> example
-conversions that several tasks have in common (one SQuAD-schema reader for SQuAD, XQuAD, MLQA,
-TyDiQA and the translated SQuAD; one NLI label set for MNLI, ANLI+, XNLI and translated MNLI).
+"""Helpers shared by the task readers: fetching rows with a schema check, label and key checks,
+and the row -> example conversions several tasks have in common (SQuAD-schema rows, token tags;
+one NLI label set for MNLI, ANLI+, XNLI and translated MNLI). The readers declared as tables
+(xstilts/tasks/tables.py) are built from these.
 
 Everything here works on rows in the Hub schema, as returned by any row store.
 """
@@ -8,18 +9,10 @@ Everything here works on rows in the Hub schema, as returned by any row store.
 from __future__ import annotations
 
 import numbers
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from xstilts import languages
-from xstilts.tasks.base import (
-    HIDDEN,
-    PairExample,
-    RowStore,
-    SchemaError,
-    SpanExample,
-    map_labels,
-    require_columns,
-)
+from xstilts.tasks.base import HIDDEN, RowStore, SchemaError, SpanExample, require_columns
 
 NLI_LABELS = ("entailment", "neutral", "contradiction")  # ClassLabel order of MNLI, SNLI, ANLI, XNLI
 NLI_INDEX = {name: i for i, name in enumerate(NLI_LABELS)}

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import re
 
-from xstilts.tasks._common import SQUAD_COLUMNS, fetch, hub_split, span_examples
 from xstilts.tasks.base import BITEXT, BitextExample, RowStore, Task
+from xstilts.tasks.tables import SpanTable
 
 REPO = "google-research-datasets/xquad_r"
 SPLITS = {"dev": "validation", "test": "validation"}
+XQUAD_R = SpanTable(name="lareqa", repo=REPO, config=lambda lang: lang, splits=SPLITS)  # per language, SQuAD schema
 LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
 _BREAK = re.compile(r"(?<=[.!?\u0964\u06d4])\s+|(?<=[\u3002\uff01\uff1f])\s*")
 
@@ -46,15 +47,13 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def read(store: RowStore, split: str, lang: str) -> list[BitextExample]:
-    hub = hub_split("lareqa", SPLITS, split)
     pool = LANGUAGES if lang in LANGUAGES else LANGUAGES + (lang,)
     targets: list[str] = []
     target_ids: list[str] = []
     answer_sentences: dict[str, list[int]] = {}  # question id -> target index of its answer, per language
     questions = []
     for pool_lang in pool:
-        rows, at = fetch(store, REPO, pool_lang, hub, SQUAD_COLUMNS)
-        examples = span_examples(rows, at)
+        examples = XQUAD_R.read(store, split, pool_lang)
         where_context: dict[str, list[tuple[int, int, int]]] = {}  # context text -> [(start, end, target index)]
         for ex in examples:
             if ex.context not in where_context:

@@ -8,9 +8,8 @@ tag ClassLabel and an extra ``spans`` column.
 
 from __future__ import annotations
 
-from xstilts.tasks._common import hub_split, tag_sequences
-from xstilts.tasks.base import TAGGING, RowStore, TagExample, Task
 from xstilts.tasks.language_routes import HubSource, route
+from xstilts.tasks.tables import TagTable, tagging_task
 
 REPO, WIKIANN_REPO = "google/xtreme", "unimelb-nlp/wikiann"
 COLUMNS = ("tokens", "ner_tags")
@@ -31,25 +30,14 @@ def source(lang: str) -> HubSource:
     return route(lang, SOURCES)
 
 
-def read(store: RowStore, split: str, lang: str) -> list[TagExample]:
-    hub_split("panx", SPLITS, split)
-    rows, at = source(lang).fetch(store, "panx", split, lang, COLUMNS)
-    return [TagExample(id=f"panx-{lang}-{split}-{i}", tokens=toks, tags=tags)
-            for i, (toks, tags) in enumerate(tag_sequences(rows, at, "tokens", "ner_tags", len(TAGS)))]
+TABLE = TagTable(name="panx", splits=SPLITS, routes=SOURCES, columns=COLUMNS, tokens="tokens", tags="ner_tags", labels=TAGS,
+                 example_id="panx-{lang}-{split}-{i}")
 
-
-TASK = Task(
-    name="panx",
+TASK = tagging_task(
+    TABLE,
     version=1,
-    format=TAGGING,
-    metric="f1",
     languages=LANGUAGES,
-    read=read,
-    splits=SPLITS,
-    labels=TAGS,
-    role="target",
     train_task="panx",
-    max_seq_length=256,
     source=f"{REPO} (PAN-X.{{lang}}); XTREME-R extras from {WIKIANN_REPO}",
     license="WikiANN: unknown (card)",
     notes="metric f1 = seqeval entity F1.",

@@ -19,17 +19,33 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from xstilts.stores import MissingDataError
-from xstilts.tasks._common import SQUAD_COLUMNS, class_ids, english_only, fetch, hub_split, require_keys, span_examples
-from xstilts.tasks.base import CHOICE, HIDDEN, PAIR, SPAN, ChoiceExample, PairExample, RowStore, SchemaError, SpanExample, Task, map_labels
+from xstilts.tasks._common import SQUAD_COLUMNS, class_ids, english_only, fetch, hub_split, require_keys, span_examples, tag_sequences
+from xstilts.tasks.base import (
+    CHOICE,
+    HIDDEN,
+    PAIR,
+    SPAN,
+    TAGGING,
+    ChoiceExample,
+    PairExample,
+    RowStore,
+    SchemaError,
+    SpanExample,
+    TagExample,
+    Task,
+    map_labels,
+)
+from xstilts.tasks.language_routes import HubSource, route
 
 
 @dataclass(frozen=True, kw_only=True)
 class HubTable:
     name: str  # the task's name, as error messages give it
-    repo: str  # the default repo id; a store may read another copy (``data.repos``)
-    config: str | Callable[[str], str]  # the config, or our language code -> the repo's config name
     splits: Mapping[str, str]  # our split -> the repo's split
     columns: tuple[str, ...]  # must be present; a missing one is a SchemaError listing them in this order
+    repo: str = ""  # the default repo id; a store may read another copy (``data.repos``)
+    config: str | Callable[[str], str] = ""  # the config, or our language code -> the repo's config name
+    routes: tuple[HubSource, ...] = ()  # languages spread over several repos: each is read where route() sends it
     example_id: str = ""  # str.format template (module docstring)
     english_only: bool = False
 
@@ -37,11 +53,23 @@ class HubTable:
         """The rows of ``split`` in ``lang``, checked to carry ``columns``; (rows, where) for error messages."""
         if self.english_only:
             english_only(self.name, lang)
+        hub = hub_split(self.name, self.splits, split)
+        if self.routes:
+            return route(lang, self.routes).fetch(store, self.name, split, lang, self.columns)
         config = self.config(lang) if callable(self.config) else self.config
-        return fetch(store, self.repo, config, hub_split(self.name, self.splits, split), self.columns)
+        return fetch(store, self.repo, config, hub, self.columns)
+
+    def repo_of(self, lang: str) -> str:
+        """The default repo id ``lang`` is read from."""
+        return route(lang, self.routes).repo if self.routes else self.repo
 
     def ids(self, split: str, lang: str) -> Callable[[int, dict], str]:
         return lambda i, row: self.example_id.format(split=split, lang=lang, i=i, row=row)
+
+
+def table_task(table: HubTable, **fields) -> Task:
+    """The Task that reads ``table``: its name, reader and splits are the table's unless ``fields`` give them."""
+    return Task(**{"name": table.name, "read": table.read, "splits": table.splits, **fields})
 
 
 # ---- sentence pairs ---------------------------------------------------------------------------
@@ -74,7 +102,7 @@ def _in_language(rows: list[dict], at: str, column: str, lang: str) -> tuple[lis
 
 def pair_task(table: PairTable, **fields) -> Task:
     """The sentence-pair classification Task that reads ``table``, scored by accuracy."""
-    return Task(name=table.name, format=PAIR, metric="accuracy", read=table.read, splits=table.splits, **fields)
+    return table_task(table, format=PAIR, metric="accuracy", **fields)
 
 
 # ---- multiple choice --------------------------------------------------------------------------
@@ -162,7 +190,7 @@ def copa_table(**where) -> ChoiceTable:
 
 def choice_task(table: ChoiceTable, **fields) -> Task:
     """The multiple-choice Task that reads ``table``, scored by accuracy."""
-    return Task(name=table.name, format=CHOICE, metric="accuracy", read=table.read, splits=table.splits, **fields)
+    return table_task(table, format=CHOICE, metric="accuracy", **fields)
 
 
 # ---- SQuAD-schema extractive QA ---------------------------------------------------------------
@@ -180,4 +208,27 @@ class SpanTable(HubTable):
 
 def span_task(table: SpanTable, **fields) -> Task:
     """The extractive-QA Task that reads ``table`` (windows of up to 384 tokens)."""
-    return Task(name=table.name, format=SPAN, read=table.read, splits=table.splits, max_seq_length=384, **fields)
+    return table_task(table, format=SPAN, max_seq_length=384, **fields)
+
+
+# ---- token tagging ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagTable(HubTable):
+    tokens: str
+    tags: str  # ClassLabel ints in ``labels`` order
+    labels: tuple[str, ...]
+    named_tags: tuple[str, ...] = ()  # default repo ids whose tags may be label names rather than ints
+
+    def read(self, store: RowStore, split: str, lang: str = "en") -> list[TagExample]:
+        rows, at = self.rows(store, split, lang)
+        names = self.labels if self.repo_of(lang) in self.named_tags else ()
+        sequences = tag_sequences(rows, at, self.tokens, self.tags, len(self.labels), names=names)
+        ids = self.ids(split, lang)
+        return [TagExample(id=ids(i, row), tokens=toks, tags=tags) for i, (row, (toks, tags)) in enumerate(zip(rows, sequences))]
+
+
+def tagging_task(table: TagTable, **fields) -> Task:
+    """The token-tagging Task that reads ``table``, its labels the table's, scored by seqeval F1."""
+    return table_task(table, format=TAGGING, metric="f1", labels=table.labels, **fields)

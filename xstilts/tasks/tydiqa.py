@@ -13,13 +13,13 @@ GoldP dev (Hub ``validation``), which is XTREME's test set: our dev and test bot
 from __future__ import annotations
 
 from xstilts.stores import MissingDataError
-from xstilts.tasks._common import SQUAD_COLUMNS, fetch, hub_split, language_name, span_examples
-from xstilts.tasks.base import SPAN, RowStore, SpanExample, Task
+from xstilts.tasks._common import language_name, span_examples
+from xstilts.tasks.base import RowStore, SpanExample
+from xstilts.tasks.tables import SpanTable, span_task
 
-REPO, CONFIG = "google/xtreme", "tydiqa"
-SPLITS = {"train": "train", "dev": "validation", "test": "validation"}
 LANGUAGES = ("ar", "bn", "en", "fi", "id", "ko", "ru", "sw", "te")
 ALL = "all"  # jiant's multilingual training set
+TABLE = SpanTable(name="tydiqa", repo="google/xtreme", config="tydiqa", splits={"train": "train", "dev": "validation", "test": "validation"})
 
 
 def id_prefix(lang: str) -> str:
@@ -27,7 +27,7 @@ def id_prefix(lang: str) -> str:
 
 
 def read(store: RowStore, split: str, lang: str) -> list[SpanExample]:
-    rows, at = fetch(store, REPO, CONFIG, hub_split("tydiqa", SPLITS, split), SQUAD_COLUMNS)
+    rows, at = TABLE.rows(store, split, lang)
     if lang == ALL:
         return span_examples(rows, at)
     prefix = id_prefix(lang)
@@ -38,18 +38,14 @@ def read(store: RowStore, split: str, lang: str) -> list[SpanExample]:
     return span_examples(mine, f"{at} (id prefix {prefix!r})")
 
 
-TASK = Task(
-    name="tydiqa",
+TASK = span_task(
+    TABLE,
     version=1,
-    format=SPAN,
     metric="squad",
     languages=LANGUAGES,
     read=read,
-    splits=SPLITS,
-    role="target",
     train_task="tydiqa",
-    max_seq_length=384,
-    source=f"{REPO} ({CONFIG}, GoldP)",
+    source="google/xtreme (tydiqa, GoldP)",
     license="Apache 2.0",
     notes="Language = id prefix. Train defaults to English-only (XTREME zero-shot); lang='all' = jiant's multilingual train. dev and test both = GoldP dev.",
 )

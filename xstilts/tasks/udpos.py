@@ -25,9 +25,10 @@ column. ``data.repos`` in params.yaml can point the reader at another copy of th
 from __future__ import annotations
 
 from xstilts.stores import MissingDataError
-from xstilts.tasks._common import hub_split, language_name, tag_sequences
-from xstilts.tasks.base import TAGGING, RowStore, TagExample, Task
+from xstilts.tasks._common import hub_split, language_name
+from xstilts.tasks.base import RowStore, TagExample
 from xstilts.tasks.language_routes import HubSource, route
+from xstilts.tasks.tables import TagTable, tagging_task
 
 REPO = "google/xtreme"
 XTREME_R_REPO = "izhx/xtreme-r-udpos"  # unofficial mirror (datasets.md §1b); a default, see data.repos
@@ -44,7 +45,9 @@ LANGUAGES_R = LANGUAGES + XTREME_R_ONLY
 XTREME = HubSource(REPO, lambda lang: f"udpos.{language_name(lang)}", SPLITS)
 XTREME_R = HubSource(XTREME_R_REPO, lambda lang: lang, {"test": "test"}, XTREME_R_ONLY)
 SOURCES = (XTREME_R, XTREME)
-TAG_NAMES = {XTREME_R_REPO: UPOS}  # sources whose pos_tags may be UPOS strings rather than ClassLabel ints
+TABLE = TagTable(name="udpos", splits=SPLITS, routes=SOURCES, columns=COLUMNS, tokens="tokens", tags="pos_tags", labels=UPOS,
+                 named_tags=(XTREME_R_REPO,),  # the mirror's pos_tags may be UPOS strings rather than ClassLabel ints
+                 example_id="udpos-{lang}-{split}-{i}")
 
 
 def source(lang: str) -> HubSource:
@@ -60,23 +63,15 @@ def read(store: RowStore, split: str, lang: str) -> list[TagExample]:
     src = source(lang)
     if src is XTREME and ((split == "dev" and lang in NO_DEV) or (split == "train" and lang in NO_TRAIN)):
         raise MissingDataError(f"udpos has no {split} split for {lang!r} ({config(lang)}): XTREME evaluates it on test only")
-    rows, at = src.fetch(store, "udpos", split, lang, COLUMNS)
-    sequences = tag_sequences(rows, at, "tokens", "pos_tags", len(UPOS), names=TAG_NAMES.get(src.repo, ()))
-    return [TagExample(id=f"udpos-{lang}-{split}-{i}", tokens=toks, tags=tags) for i, (toks, tags) in enumerate(sequences)]
+    return TABLE.read(store, split, lang)
 
 
-TASK = Task(
-    name="udpos",
+TASK = tagging_task(
+    TABLE,
     version=1,
-    format=TAGGING,
-    metric="f1",
     languages=LANGUAGES,
     read=read,
-    splits=SPLITS,
-    labels=UPOS,
-    role="target",
     train_task="udpos",
-    max_seq_length=256,
     test_only=NO_DEV + XTREME_R_ONLY,
     no_train=NO_TRAIN + XTREME_R_ONLY,
     source=f"{REPO} (udpos.{{LanguageName}}, UD v2.5); XTREME-R lt pl uk wo ro (UD 2.7, test only) from {XTREME_R_REPO} ({{lang}}; unofficial)",

@@ -7,9 +7,8 @@ which only ``google/xquad`` (``xquad.ro``, same schema) has: the reader uses it 
 
 from __future__ import annotations
 
-from xstilts.tasks._common import SQUAD_COLUMNS, hub_split, span_examples
-from xstilts.tasks.base import SPAN, RowStore, SpanExample, Task
 from xstilts.tasks.language_routes import HubSource, route
+from xstilts.tasks.tables import SpanTable, span_task
 
 REPO, XQUAD_REPO = "google/xtreme", "google/xquad"
 SPLITS = {"dev": "validation", "test": "validation"}
@@ -27,23 +26,14 @@ def source(lang: str) -> HubSource:
     return route(lang, SOURCES)
 
 
-def read(store: RowStore, split: str, lang: str) -> list[SpanExample]:
-    hub_split("xquad", SPLITS, split)
-    rows, at = source(lang).fetch(store, "xquad", split, lang, SQUAD_COLUMNS)
-    return span_examples(rows, at)
+TABLE = SpanTable(name="xquad", splits=SPLITS, routes=SOURCES)
 
-
-TASK = Task(
-    name="xquad",
+TASK = span_task(
+    TABLE,
     version=1,
-    format=SPAN,
     metric="squad",
     languages=LANGUAGES,
-    read=read,
-    splits=SPLITS,
-    role="target",
     train_task="squad_v1",
-    max_seq_length=384,
     source=f"{REPO} (XQuAD.{{lang}}); ro from {XQUAD_REPO}",
     license="CC BY-SA 4.0",
     notes="Only a validation split exists (XTREME's test set): dev and test both read it. Score = (EM+F1)/2 in the XTREME average.",
