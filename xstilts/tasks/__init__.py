@@ -13,6 +13,11 @@ Metric keys (``Task.metric``, as the formats and xstilts.metrics read them): ``a
 gold list = unanswerable, so SQuAD v2.0 uses it too), ``mlqa`` (MLQA EM/F1 with language-specific
 normalisation), ``bucc_f1``, ``tatoeba_accuracy``, ``map_at_20`` (LAReQA, Mewsli-X).
 
+Each task is one small file (``xnli.py``, ``bucc2018.py``, ...). A task that differs from others of
+its format only in data (repo, config, columns, label map, splits) declares a table
+(:mod:`xstilts.tasks.tables`) and gets its reader from it; a task with logic of its own keeps that
+logic in its file. Per-language repos: :mod:`xstilts.tasks.language_routes`.
+
 CCG's label set is data (tags_to_id.json), so ``TASKS["ccg"].labels`` is empty: call
 :func:`with_labels` to get a Task whose labels are filled from the store.
 """

@@ -1,4 +1,7 @@
-"""Per-language Hub sources: one task, its languages spread over several Hub repos.
+"""Language routes: which Hub repo holds each language of a task whose languages are spread over several.
+
+(Row stores, xstilts/stores.py, say *how* rows are read: from the Hub or a local mirror. A route
+says *where* a language's rows are: repo, config and splits.)
 
 XTREME-R adds languages that ``google/xtreme`` does not hold, so a reader picks, per language, the
 repo that has it: PAN-X -> ``unimelb-nlp/wikiann``, XQuAD -> ``google/xquad``, UD-POS ->
