@@ -8,7 +8,7 @@ tag ClassLabel and an extra ``spans`` column.
 
 from __future__ import annotations
 
-from xstilts.tasks.language_routes import HubSource, route
+from xstilts.tasks.language_routes import HubSource
 from xstilts.tasks.tables import TagTable, tagging_task
 
 REPO, WIKIANN_REPO = "google/xtreme", "unimelb-nlp/wikiann"
@@ -24,10 +24,6 @@ LANGUAGES_R = LANGUAGES + WIKIANN_ONLY
 XTREME = HubSource(REPO, lambda lang: f"PAN-X.{lang}", SPLITS)
 WIKIANN = HubSource(WIKIANN_REPO, lambda lang: lang, SPLITS, WIKIANN_ONLY)
 SOURCES = (WIKIANN, XTREME)
-
-
-def source(lang: str) -> HubSource:
-    return route(lang, SOURCES)
 
 
 TABLE = TagTable(name="panx", splits=SPLITS, routes=SOURCES, columns=COLUMNS, tokens="tokens", tags="ner_tags", labels=TAGS,

@@ -1,13 +1,16 @@
 """Tasks that differ only in data: one Hub table each, declared, read by one reader per format.
 
-A :class:`HubTable` says where a task's rows live (repo, config, our split -> the repo's split,
-the columns that must be there) and how an example id is made; :class:`PairTable`,
-:class:`ChoiceTable` and :class:`SpanTable` add which columns hold the texts, the choices or the
-answers, and the label map. A task file then declares its table and its :class:`Task`, and its
-reader is ``table.read`` (MNLI, QQP, XNLI, PAWS-X, translated MNLI, ANLI+'s parts; CommonsenseQA,
-Cosmos QA, HellaSwag, COPA, XCOPA; SQuAD v1.1 / v2.0, MLQA, translated SQuAD). Tasks with logic
-of their own (ANLI+'s concatenation, TyDiQA's language filter, routed languages, retrieval) keep
-it in their own file.
+A :class:`HubTable` says where a task's rows live (repo and config, or language routes when its
+languages are spread over several repos; our split -> the repo's split; the columns that must be
+there) and how an example id is made. :class:`PairTable`, :class:`ChoiceTable`,
+:class:`SpanTable` and :class:`TagTable` add which columns hold the texts, choices, answers or
+tags, and the label map. A task file declares its table and builds its :class:`Task` from it
+(``pair_task``, ``choice_task``, ``span_task``, ``tagging_task``), so its reader is ``table.read``:
+MNLI, QQP, XNLI, PAWS-X, translated MNLI; CommonsenseQA, Cosmos QA, HellaSwag, COPA, XCOPA;
+SQuAD v1.1 / v2.0, MLQA, XQuAD, translated SQuAD; PAN-X, UD-POS. A task with logic of its own
+keeps it in its file and reads its rows through a table where one fits (ANLI+'s parts, UD-POS's
+missing splits, TyDiQA's language filter, LAReQA's pool); CCG, BUCC, Tatoeba and Mewsli-X read
+their own formats.
 
 ``example_id`` is a ``str.format`` template over ``split``, ``lang``, ``i`` (the row's position
 among the rows read) and ``row`` (``{row[idx]}`` = the row's ``idx`` column).

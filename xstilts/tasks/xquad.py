@@ -7,7 +7,7 @@ which only ``google/xquad`` (``xquad.ro``, same schema) has: the reader uses it 
 
 from __future__ import annotations
 
-from xstilts.tasks.language_routes import HubSource, route
+from xstilts.tasks.language_routes import HubSource
 from xstilts.tasks.tables import SpanTable, span_task
 
 REPO, XQUAD_REPO = "google/xtreme", "google/xquad"
@@ -20,10 +20,6 @@ LANGUAGES_R = LANGUAGES + XQUAD_ONLY
 XTREME = HubSource(REPO, lambda lang: f"XQuAD.{lang}", SPLITS)
 XQUAD = HubSource(XQUAD_REPO, lambda lang: f"xquad.{lang}", SPLITS, XQUAD_ONLY)
 SOURCES = (XQUAD, XTREME)
-
-
-def source(lang: str) -> HubSource:
-    return route(lang, SOURCES)
 
 
 TABLE = SpanTable(name="xquad", splits=SPLITS, routes=SOURCES)
