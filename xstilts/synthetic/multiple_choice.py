@@ -12,18 +12,7 @@ from dataclasses import dataclass, replace
 from xstilts.synthetic.common import hexid, render_text
 from xstilts.synthetic.grammar import Grammar, detokenize, is_mass
 from xstilts.synthetic.world import (
-    CATEGORIES,
-    NP,
-    STATES,
-    Clause,
-    Sentence,
-    World,
-    action_for_state,
-    ent,
-    random_time,
-    single,
-    state_clause,
-    thing,
+    CATEGORIES, NP, STATES, Clause, Sentence, World, action_for_state, ent, random_time, single, state_clause, thing,
 )
 
 

@@ -14,20 +14,8 @@ from dataclasses import dataclass, replace
 from xstilts.synthetic.common import render_text
 from xstilts.synthetic.grammar import Grammar, is_mass
 from xstilts.synthetic.world import (
-    ADJ_CLASS,
-    ADJ_ORDER,
-    ADJECTIVES,
-    CATEGORIES,
-    CATEGORY_OF,
-    NP,
-    Clause,
-    Sentence,
-    World,
-    ent,
-    fact_clause,
-    random_time,
-    single,
-    thing,
+    ADJ_CLASS, ADJ_ORDER, ADJECTIVES, CATEGORIES, CATEGORY_OF, NP, Clause, Sentence, World, ent, fact_clause,
+    random_time, single, thing,
 )
 
 

@@ -12,20 +12,8 @@ from dataclasses import dataclass, replace
 from xstilts.synthetic.common import render_text
 from xstilts.synthetic.grammar import Grammar, is_mass
 from xstilts.synthetic.world import (
-    ADJ_CLASS,
-    ADJECTIVES,
-    CATEGORIES,
-    CATEGORY_OF,
-    NP,
-    OBJECTS,
-    Clause,
-    Sentence,
-    World,
-    ent,
-    fact_clause,
-    random_time,
-    single,
-    thing,
+    ADJ_CLASS, ADJECTIVES, CATEGORIES, CATEGORY_OF, NP, OBJECTS, Clause, Sentence, World, ent, fact_clause, random_time,
+    single, thing,
 )
 
 

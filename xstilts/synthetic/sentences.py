@@ -7,17 +7,7 @@ import random
 from dataclasses import replace
 
 from xstilts.synthetic.world import (
-    NP,
-    STATES,
-    Clause,
-    Sentence,
-    World,
-    action_for_state,
-    ent,
-    fact_clause,
-    generic_knowledge,
-    pick,
-    single,
+    NP, STATES, Clause, Sentence, World, action_for_state, ent, fact_clause, generic_knowledge, pick, single,
     state_clause,
 )
 

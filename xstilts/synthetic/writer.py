@@ -224,29 +224,24 @@ class _Build:
 def _generate(out: str, cfg: SyntheticConfig) -> dict:
     os.makedirs(out, exist_ok=True)
     b = _Build(out, cfg)
-    mnli_train = _write_mnli(b)
-    _write_xnli_translate_train(b, mnli_train)
-    _write_xnli(b)
-    _write_qqp(b)
-    _write_pawsx(b)
-    squad_train = _write_squad_v1(b)
-    _write_squad_v2(b)
-    _write_squad_translate_train(b, squad_train)
-    _write_xquad(b)
-    _write_mlqa(b)
-    _write_tydiqa(b)
+    _write_nli(b)
+    _write_paraphrase(b)
+    _write_qa(b)
     _write_udpos_and_panx(b)
     _write_bucc_and_tatoeba(b)
-    copa = _write_copa(b)
-    _write_xcopa(b, copa)
-    _write_hellaswag(b)
-    _write_commonsenseqa(b)
+    _write_multiple_choice(b)
     _write_ccg(b)
     corpus_stats = _write_corpus(b)
     return _write_manifest(b, corpus_stats)
 
 
 # ---- MNLI (glue) and XNLI ----------------------------------------------------------------
+
+
+def _write_nli(b: _Build) -> None:
+    mnli_train = _write_mnli(b)
+    _write_xnli_translate_train(b, mnli_train)  # XNLI's translate-train renders MNLI's train items
+    _write_xnli(b)
 
 
 def _write_mnli(b: _Build) -> list:
@@ -287,6 +282,11 @@ def _write_xnli(b: _Build) -> None:
 # ---- QQP and PAWS-X ------------------------------------------------------------------------------
 
 
+def _write_paraphrase(b: _Build) -> None:
+    _write_qqp(b)
+    _write_pawsx(b)
+
+
 def _write_qqp(b: _Build) -> None:
     sz = b.sizes
     for sp, k in (("train", sz.intermediate_train), ("validation", sz.intermediate_dev), ("test", sz.intermediate_test)):
@@ -315,6 +315,15 @@ def _write_pawsx(b: _Build) -> None:
 
 
 # ---- SQuAD v1.1 / v2.0, translate-train, XQuAD, MLQA, TyDiQA --------------------------------------
+
+
+def _write_qa(b: _Build) -> None:
+    squad_train = _write_squad_v1(b)
+    _write_squad_v2(b)
+    _write_squad_translate_train(b, squad_train)  # the translate-train sets render SQuAD v1.1's train items
+    _write_xquad(b)
+    _write_mlqa(b)
+    _write_tydiqa(b)
 
 
 def _qa_items(b: _Build, name: str, questions: int, p_unanswerable: float = 0.0) -> list:
@@ -425,7 +434,14 @@ def _write_bucc_and_tatoeba(b: _Build) -> None:
         b.parquet("tatoeba", "google/xtreme", f"tatoeba.{iso3}", "validation", rows, "tatoeba")
 
 
-# ---- COPA and XCOPA ----------------------------------------------------------------------------
+# ---- COPA, XCOPA, HellaSwag and CommonsenseQA --------------------------------------------------
+
+
+def _write_multiple_choice(b: _Build) -> None:
+    copa = _write_copa(b)
+    _write_xcopa(b, copa)  # XCOPA renders COPA's validation and test items
+    _write_hellaswag(b)
+    _write_commonsenseqa(b)
 
 
 def _write_copa(b: _Build) -> dict:
@@ -446,8 +462,6 @@ def _write_xcopa(b: _Build, copa: dict) -> None:
             rows = [{**multiple_choice.render_copa(it, b.G[code]), "label": it.label, "idx": i, "changed": False} for i, it in enumerate(copa[sp])]
             b.parquet("xcopa", "cambridgeltl/xcopa", code, sp, rows, "xcopa")
 
-
-# ---- HellaSwag and CommonsenseQA ---------------------------------------------------------------
 
 
 def _write_hellaswag(b: _Build) -> None:
