@@ -223,313 +223,314 @@ class _Build:
 
 def _generate(out: str, cfg: SyntheticConfig) -> dict:
     os.makedirs(out, exist_ok=True)
-    b = _Build(out, cfg)
-    _write_nli(b)
-    _write_paraphrase(b)
-    _write_qa(b)
-    _write_udpos_and_panx(b)
-    _write_bucc_and_tatoeba(b)
-    _write_multiple_choice(b)
-    _write_ccg(b)
-    corpus_stats = _write_corpus(b)
-    return _write_manifest(b, corpus_stats)
+    build = _Build(out, cfg)
+    _write_nli(build)
+    _write_paraphrase(build)
+    _write_qa(build)
+    _write_udpos_and_panx(build)
+    _write_bucc_and_tatoeba(build)
+    _write_multiple_choice(build)
+    _write_ccg(build)
+    corpus_stats = _write_corpus(build)
+    return _write_manifest(build, corpus_stats)
 
 
 # ---- MNLI (glue) and XNLI ----------------------------------------------------------------
 
 
-def _write_nli(b: _Build) -> None:
-    mnli_train = _write_mnli(b)
-    _write_xnli_translate_train(b, mnli_train)  # XNLI's translate-train renders MNLI's train items
-    _write_xnli(b)
+def _write_nli(build: _Build) -> None:
+    mnli_train = _write_mnli(build)
+    _write_xnli_translate_train(build, mnli_train)  # XNLI's translate-train renders MNLI's train items
+    _write_xnli(build)
 
 
-def _write_mnli(b: _Build) -> list:
+def _write_mnli(build: _Build) -> list:
     """glue/mnli; returns the train items, which XNLI's translate-train renders."""
-    sz = b.sizes
-    mnli = {sp: nli.nli_items(b.world, b.rng(f"mnli:{sp}"), b.n(k), b.en) for sp, k in
+    sz = build.sizes
+    mnli = {sp: nli.nli_items(build.world, build.rng(f"mnli:{sp}"), build.n(k), build.en) for sp, k in
             (("train", sz.intermediate_train), ("validation_matched", sz.intermediate_dev), ("test_matched", sz.intermediate_test))}
     for sp, items in mnli.items():
         rows = []
         for i, it in enumerate(items):
-            p, h = nli.render_nli(it, b.en)
+            p, h = nli.render_nli(it, build.en)
             rows.append({"premise": p, "hypothesis": h, "label": -1 if sp.startswith("test") else it.label, "idx": i})
-        b.parquet("mnli", "nyu-mll/glue", "mnli", sp, rows, "mnli")
+        build.parquet("mnli", "nyu-mll/glue", "mnli", sp, rows, "mnli")
     return mnli["train"]
 
 
-def _write_xnli_translate_train(b: _Build, mnli_train: list) -> None:
-    for code in b.languages:  # facebook/xnli {lang} train = MNLI train "machine-translated"
-        r = b.rng(f"xnli-tt:{code}")
+def _write_xnli_translate_train(build: _Build, mnli_train: list) -> None:
+    for code in build.languages:  # facebook/xnli {lang} train = MNLI train "machine-translated"
+        r = build.rng(f"xnli-tt:{code}")
         rows = []
         for it in mnli_train:
-            p, h = nli.render_nli(it, b.G[code], r, 0.0 if code == "en" else b.cfg.mt_noise)
+            p, h = nli.render_nli(it, build.G[code], r, 0.0 if code == "en" else build.cfg.mt_noise)
             rows.append({"premise": p, "hypothesis": h, "label": it.label})
-        b.parquet("xnli_translate_train", "facebook/xnli", code, "train", rows, "xnli_tt")
+        build.parquet("xnli_translate_train", "facebook/xnli", code, "train", rows, "xnli_tt")
 
 
-def _write_xnli(b: _Build) -> None:
-    for sp, k in (("validation", b.sizes.eval_dev), ("test", b.sizes.eval_test)):
-        items = nli.nli_items(b.world, b.rng(f"xnli:{sp}"), b.n(k), b.en)
+def _write_xnli(build: _Build) -> None:
+    for sp, k in (("validation", build.sizes.eval_dev), ("test", build.sizes.eval_test)):
+        items = nli.nli_items(build.world, build.rng(f"xnli:{sp}"), build.n(k), build.en)
         rows = []
-        for code in b.languages:
+        for code in build.languages:
             for it in items:
-                p, h = nli.render_nli(it, b.G[code])
+                p, h = nli.render_nli(it, build.G[code])
                 rows.append({"language": code, "sentence1": p, "sentence2": h, "gold_label": nli.NLI_NAMES[it.label]})
-        b.parquet("xnli", "google/xtreme", "XNLI", sp, rows, "xnli")
+        build.parquet("xnli", "google/xtreme", "XNLI", sp, rows, "xnli")
 
 
 # ---- QQP and PAWS-X ------------------------------------------------------------------------------
 
 
-def _write_paraphrase(b: _Build) -> None:
-    _write_qqp(b)
-    _write_pawsx(b)
+def _write_paraphrase(build: _Build) -> None:
+    _write_qqp(build)
+    _write_pawsx(build)
 
 
-def _write_qqp(b: _Build) -> None:
-    sz = b.sizes
+def _write_qqp(build: _Build) -> None:
+    sz = build.sizes
     for sp, k in (("train", sz.intermediate_train), ("validation", sz.intermediate_dev), ("test", sz.intermediate_test)):
-        items = paraphrase.qqp_items(b.world, b.rng(f"qqp:{sp}"), b.n(k))
+        items = paraphrase.qqp_items(build.world, build.rng(f"qqp:{sp}"), build.n(k))
         rows = []
         for i, it in enumerate(items):
-            a, c = paraphrase.render_pair(it, b.en)
-            rows.append({"question1": a, "question2": c, "label": -1 if sp == "test" else it.label, "idx": i})
-        b.parquet("qqp", "nyu-mll/glue", "qqp", sp, rows, "qqp")
+            a, b = paraphrase.render_pair(it, build.en)
+            rows.append({"question1": a, "question2": b, "label": -1 if sp == "test" else it.label, "idx": i})
+        build.parquet("qqp", "nyu-mll/glue", "qqp", sp, rows, "qqp")
 
 
-def _write_pawsx(b: _Build) -> None:
-    sz, lex = b.sizes, b.cfg.paws_lexical_fraction
-    paws = {"train": paraphrase.paws_items(b.world, b.rng("paws:train"), b.n(sz.target_train), lex),
-            "validation": paraphrase.paws_items(b.world, b.rng("paws:validation"), b.n(sz.eval_dev), lex),
-            "test": paraphrase.paws_items(b.world, b.rng("paws:test"), b.n(sz.eval_test), lex)}
-    for code in b.languages:
+def _write_pawsx(build: _Build) -> None:
+    sz, lex = build.sizes, build.cfg.paws_lexical_fraction
+    paws = {"train": paraphrase.paws_items(build.world, build.rng("paws:train"), build.n(sz.target_train), lex),
+            "validation": paraphrase.paws_items(build.world, build.rng("paws:validation"), build.n(sz.eval_dev), lex),
+            "test": paraphrase.paws_items(build.world, build.rng("paws:test"), build.n(sz.eval_test), lex)}
+    for code in build.languages:
         for sp, items in paws.items():
-            r = b.rng(f"paws-mt:{code}:{sp}")
-            noise = b.cfg.mt_noise if (sp == "train" and code != "en") else 0.0
+            r = build.rng(f"paws-mt:{code}:{sp}")
+            noise = build.cfg.mt_noise if (sp == "train" and code != "en") else 0.0
             rows = []
             for it in items:
-                a, c = paraphrase.render_pair(it, b.G[code], r, noise)
-                rows.append({"sentence1": a, "sentence2": c, "label": str(it.label)})
-            b.parquet("pawsx", "google/xtreme", f"PAWS-X.{code}", sp, rows, "pawsx")
+                a, b = paraphrase.render_pair(it, build.G[code], r, noise)
+                rows.append({"sentence1": a, "sentence2": b, "label": str(it.label)})
+            build.parquet("pawsx", "google/xtreme", f"PAWS-X.{code}", sp, rows, "pawsx")
 
 
 # ---- SQuAD v1.1 / v2.0, translate-train, XQuAD, MLQA, TyDiQA --------------------------------------
 
 
-def _write_qa(b: _Build) -> None:
-    squad_train = _write_squad_v1(b)
-    _write_squad_v2(b)
-    _write_squad_translate_train(b, squad_train)  # the translate-train sets render SQuAD v1.1's train items
-    _write_xquad(b)
-    _write_mlqa(b)
-    _write_tydiqa(b)
+def _write_qa(build: _Build) -> None:
+    squad_train = _write_squad_v1(build)
+    _write_squad_v2(build)
+    _write_squad_translate_train(build, squad_train)  # the translate-train sets render SQuAD v1.1's train items
+    _write_xquad(build)
+    _write_mlqa(build)
+    _write_tydiqa(build)
 
 
-def _qa_items(b: _Build, name: str, questions: int, p_unanswerable: float = 0.0) -> list:
-    return qa.qa_items(b.world, b.rng(name), questions, p_unanswerable, tuple(b.cfg.qa_context_sentences))
+def _qa_items(build: _Build, name: str, questions: int, p_unanswerable: float = 0.0) -> list:
+    return qa.qa_items(build.world, build.rng(name), questions, p_unanswerable, tuple(build.cfg.qa_context_sentences))
 
 
-def _write_squad_v1(b: _Build) -> list:
+def _write_squad_v1(build: _Build) -> list:
     """rajpurkar/squad; returns the train items, which the translate-train sets render."""
-    squad1 = {sp: _qa_items(b, f"squad1:{sp}", b.n(k)) for sp, k in
-              (("train", b.sizes.intermediate_train), ("validation", b.sizes.intermediate_dev))}
+    squad1 = {sp: _qa_items(build, f"squad1:{sp}", build.n(k)) for sp, k in
+              (("train", build.sizes.intermediate_train), ("validation", build.sizes.intermediate_dev))}
     for sp, items in squad1.items():
-        rows = [row for it in items for row in qa.render_qa(it, b.en)]
-        b.parquet("squad_v1", "rajpurkar/squad", "plain_text", sp, rows, "squad")
+        rows = [row for it in items for row in qa.render_qa(it, build.en)]
+        build.parquet("squad_v1", "rajpurkar/squad", "plain_text", sp, rows, "squad")
     return squad1["train"]
 
 
-def _write_squad_v2(b: _Build) -> None:
-    for sp, k in (("train", b.sizes.intermediate_train), ("validation", b.sizes.intermediate_dev)):
-        items = _qa_items(b, f"squad2:{sp}", b.n(k), b.cfg.squad_v2_unanswerable)
-        rows = [row for it in items for row in qa.render_qa(it, b.en)]
-        b.parquet("squad_v2", "rajpurkar/squad_v2", "squad_v2", sp, rows, "squad")
+def _write_squad_v2(build: _Build) -> None:
+    for sp, k in (("train", build.sizes.intermediate_train), ("validation", build.sizes.intermediate_dev)):
+        items = _qa_items(build, f"squad2:{sp}", build.n(k), build.cfg.squad_v2_unanswerable)
+        rows = [row for it in items for row in qa.render_qa(it, build.en)]
+        build.parquet("squad_v2", "rajpurkar/squad_v2", "squad_v2", sp, rows, "squad")
 
 
-def _write_squad_translate_train(b: _Build, squad_train: list) -> None:
-    for code in b.others:
-        r = b.rng(f"squad-mt:{code}")
-        rows = [row for it in squad_train for row in qa.render_qa(it, b.G[code], r, b.cfg.mt_noise)]
-        b.parquet("squad_translate_train", "facebook/mlqa", f"mlqa-translate-train.{code}", "train", rows, "mlqa")
+def _write_squad_translate_train(build: _Build, squad_train: list) -> None:
+    for code in build.others:
+        r = build.rng(f"squad-mt:{code}")
+        rows = [row for it in squad_train for row in qa.render_qa(it, build.G[code], r, build.cfg.mt_noise)]
+        build.parquet("squad_translate_train", "facebook/mlqa", f"mlqa-translate-train.{code}", "train", rows, "mlqa")
 
 
-def _write_xquad(b: _Build) -> None:
-    xquad = _qa_items(b, "xquad", b.n(b.sizes.eval_test))
-    for code in b.languages:
-        rows = [row for it in xquad for row in qa.render_qa(it, b.G[code])]
-        b.parquet("xquad", "google/xtreme", f"XQuAD.{code}", "validation", rows, "xquad")
+def _write_xquad(build: _Build) -> None:
+    xquad = _qa_items(build, "xquad", build.n(build.sizes.eval_test))
+    for code in build.languages:
+        rows = [row for it in xquad for row in qa.render_qa(it, build.G[code])]
+        build.parquet("xquad", "google/xtreme", f"XQuAD.{code}", "validation", rows, "xquad")
 
 
-def _write_mlqa(b: _Build) -> None:
-    mlqa = {"validation": _qa_items(b, "mlqa:validation", b.n(b.sizes.eval_dev)),
-            "test": _qa_items(b, "mlqa:test", b.n(b.sizes.eval_test))}
-    for code in b.languages:
+def _write_mlqa(build: _Build) -> None:
+    mlqa = {"validation": _qa_items(build, "mlqa:validation", build.n(build.sizes.eval_dev)),
+            "test": _qa_items(build, "mlqa:test", build.n(build.sizes.eval_test))}
+    for code in build.languages:
         for sp, items in mlqa.items():
             rows = []
             for it in items:
-                for row in qa.render_qa(it, b.G[code]):
+                for row in qa.render_qa(it, build.G[code]):
                     row["id"] = _long_id(row["id"])
                     rows.append(row)
-            b.parquet("mlqa", "google/xtreme", f"MLQA.{code}.{code}", sp, rows, "mlqa")
+            build.parquet("mlqa", "google/xtreme", f"MLQA.{code}.{code}", sp, rows, "mlqa")
 
 
-def _write_tydiqa(b: _Build) -> None:
-    counters = {c: 0 for c in b.languages}
-    for sp, k in (("train", b.sizes.target_train), ("validation", b.sizes.eval_test)):  # validation serves as test
+def _write_tydiqa(build: _Build) -> None:
+    counters = {c: 0 for c in build.languages}
+    for sp, k in (("train", build.sizes.target_train), ("validation", build.sizes.eval_test)):  # validation serves as test
         rows = []
-        for code in b.languages:
-            size = b.n(k * b.in_language.get(code, 1.0)) if sp == "train" else b.n(k)
+        for code in build.languages:
+            size = build.n(k * build.in_language.get(code, 1.0)) if sp == "train" else build.n(k)
             prefix = langs.get(code).name.lower()
-            for it in _qa_items(b, f"tydiqa:{sp}:{code}", size):
-                for row in qa.render_qa(it, b.G[code]):
+            for it in _qa_items(build, f"tydiqa:{sp}:{code}", size):
+                for row in qa.render_qa(it, build.G[code]):
                     row["id"] = f"{prefix}-{counters[code]:06d}"
                     counters[code] += 1
                     rows.append(row)
-        b.parquet("tydiqa", "google/xtreme", "tydiqa", sp, rows, "squad")
+        build.parquet("tydiqa", "google/xtreme", "tydiqa", sp, rows, "squad")
 
 
 # ---- UD-POS and PAN-X ------------------------------------------------------------------------
 
 
-def _write_udpos_and_panx(b: _Build) -> None:
-    sz = b.sizes
-    for code in b.languages:
+def _write_udpos_and_panx(build: _Build) -> None:
+    sz = build.sizes
+    for code in build.languages:
         name = langs.get(code).name
-        for sp, k in (("train", b.n(sz.target_train * b.in_language.get(code, 1.0))), ("validation", b.n(sz.eval_dev)), ("test", b.n(sz.eval_test))):
-            r = b.rng(f"udpos:{code}:{sp}")
+        for sp, k in (("train", build.n(sz.target_train * build.in_language.get(code, 1.0))), ("validation", build.n(sz.eval_dev)), ("test", build.n(sz.eval_test))):
+            r = build.rng(f"udpos:{code}:{sp}")
             rows = []
             for _ in range(k):
-                forms, upos, _, _ = tagging.render_tagged(b.G[code], tagging.tagging_sentence(b.world, r, need_entity=False))
+                forms, upos, _, _ = tagging.render_tagged(build.G[code], tagging.tagging_sentence(build.world, r, need_entity=False))
                 rows.append({"tokens": forms, "pos_tags": [UPOS.index(u) for u in upos]})
-            b.parquet("udpos", "google/xtreme", f"udpos.{name}", sp, rows, "udpos")
-            r = b.rng(f"panx:{code}:{sp}")
+            build.parquet("udpos", "google/xtreme", f"udpos.{name}", sp, rows, "udpos")
+            r = build.rng(f"panx:{code}:{sp}")
             rows = []
             for _ in range(k):
-                forms, _, ner, _ = tagging.render_tagged(b.G[code], tagging.tagging_sentence(b.world, r, need_entity=True))
+                forms, _, ner, _ = tagging.render_tagged(build.G[code], tagging.tagging_sentence(build.world, r, need_entity=True))
                 rows.append({"tokens": forms, "ner_tags": [NER_TAGS.index(t) for t in ner], "langs": [code] * len(forms)})
-            b.parquet("panx", "google/xtreme", f"PAN-X.{code}", sp, rows, "panx")
+            build.parquet("panx", "google/xtreme", f"PAN-X.{code}", sp, rows, "panx")
 
 
 # ---- BUCC 2018 and Tatoeba ------------------------------------------------------------------------
 
 
-def _write_bucc_and_tatoeba(b: _Build) -> None:
-    sz, en, W = b.sizes, b.en, b.W
-    for code in b.others:
+def _write_bucc_and_tatoeba(build: _Build) -> None:
+    sz, en, W, world = build.sizes, build.en, build.W, build.world
+    for code in build.others:
         # mteb/BUCC has a test split only (the BUCC training set); the sample set (XTREME dev) is not on
         # the Hub: it goes to bucc2018/ in the layout of XTREME's download script, as a user supplies it.
-        row = bitext.bucc_row(b.world, b.rng(f"bucc:{code}:test"), {code: b.G[code], "en": en}, code, b.n(sz.bucc_test_pairs), sz.bucc_distractors_per_pair)
-        b.parquet("bucc2018", "mteb/BUCC", f"{code}-en", "test", [row], "bucc")
-        row = bitext.bucc_row(b.world, b.rng(f"bucc:{code}:validation"), {code: b.G[code], "en": en}, code, b.n(sz.bucc_dev_pairs), sz.bucc_distractors_per_pair)
+        both = {code: build.G[code], "en": en}  # the grammars of the two sides
+        row = bitext.bucc_row(world, build.rng(f"bucc:{code}:test"), both, code, build.n(sz.bucc_test_pairs), sz.bucc_distractors_per_pair)
+        build.parquet("bucc2018", "mteb/BUCC", f"{code}-en", "test", [row], "bucc")
+        row = bitext.bucc_row(world, build.rng(f"bucc:{code}:validation"), both, code, build.n(sz.bucc_dev_pairs), sz.bucc_distractors_per_pair)
         ids = {side: [f"{lang}-{k + 1:09d}" for k in range(len(row[col]))] for side, lang, col in (("src", code, "sentence1"), ("trg", "en", "sentence2"))}
         stem = f"bucc2018/{code}-en.dev"
         W.text("bucc2018", f"{stem}.{code}", [f"{i}\t{t}" for i, t in zip(ids["src"], row["sentence1"])], split="dev")
         W.text("bucc2018", f"{stem}.en", [f"{i}\t{t}" for i, t in zip(ids["trg"], row["sentence2"])], split="dev")
         W.text("bucc2018", f"{stem}.gold", [f"{ids['src'][i - BUCC_GOLD_INDEX_BASE]}\t{ids['trg'][j - BUCC_GOLD_INDEX_BASE]}" for i, j in row["gold"]], split="dev")
         iso3 = langs.get(code).iso3
-        sents = bitext.unique_sentences(b.world, b.rng(f"tatoeba:{code}"), b.n(sz.tatoeba), {code: b.G[code], "en": en})
-        rows = [{"source_sentence": b.G[code].text(s) + "\n", "target_sentence": en.text(s) + "\n", "source_lang": iso3, "target_lang": "eng"}
+        sents = bitext.unique_sentences(world, build.rng(f"tatoeba:{code}"), build.n(sz.tatoeba), both)
+        rows = [{"source_sentence": build.G[code].text(s) + "\n", "target_sentence": en.text(s) + "\n", "source_lang": iso3, "target_lang": "eng"}
                 for s in sents]
-        b.parquet("tatoeba", "google/xtreme", f"tatoeba.{iso3}", "validation", rows, "tatoeba")
+        build.parquet("tatoeba", "google/xtreme", f"tatoeba.{iso3}", "validation", rows, "tatoeba")
 
 
 # ---- COPA, XCOPA, HellaSwag and CommonsenseQA --------------------------------------------------
 
 
-def _write_multiple_choice(b: _Build) -> None:
-    copa = _write_copa(b)
-    _write_xcopa(b, copa)  # XCOPA renders COPA's validation and test items
-    _write_hellaswag(b)
-    _write_commonsenseqa(b)
+def _write_multiple_choice(build: _Build) -> None:
+    copa = _write_copa(build)
+    _write_xcopa(build, copa)  # XCOPA renders COPA's validation and test items
+    _write_hellaswag(build)
+    _write_commonsenseqa(build)
 
 
-def _write_copa(b: _Build) -> dict:
+def _write_copa(build: _Build) -> dict:
     """aps/super_glue copa; returns the items per split, which XCOPA renders."""
-    sz = b.sizes
-    copa = {"train": multiple_choice.copa_items(b.world, b.rng("copa:train"), b.n(sz.copa_train)),
-            "validation": multiple_choice.copa_items(b.world, b.rng("copa:validation"), b.n(sz.copa_dev)),
-            "test": multiple_choice.copa_items(b.world, b.rng("copa:test"), b.n(sz.copa_test))}
+    sz = build.sizes
+    copa = {"train": multiple_choice.copa_items(build.world, build.rng("copa:train"), build.n(sz.copa_train)),
+            "validation": multiple_choice.copa_items(build.world, build.rng("copa:validation"), build.n(sz.copa_dev)),
+            "test": multiple_choice.copa_items(build.world, build.rng("copa:test"), build.n(sz.copa_test))}
     for sp, items in copa.items():
-        rows = [{**multiple_choice.render_copa(it, b.en), "idx": i, "label": -1 if sp == "test" else it.label} for i, it in enumerate(items)]
-        b.parquet("copa", "aps/super_glue", "copa", sp, rows, "copa")
+        rows = [{**multiple_choice.render_copa(it, build.en), "idx": i, "label": -1 if sp == "test" else it.label} for i, it in enumerate(items)]
+        build.parquet("copa", "aps/super_glue", "copa", sp, rows, "copa")
     return copa
 
 
-def _write_xcopa(b: _Build, copa: dict) -> None:
-    for code in b.others:
+def _write_xcopa(build: _Build, copa: dict) -> None:
+    for code in build.others:
         for sp in ("validation", "test"):
-            rows = [{**multiple_choice.render_copa(it, b.G[code]), "label": it.label, "idx": i, "changed": False} for i, it in enumerate(copa[sp])]
-            b.parquet("xcopa", "cambridgeltl/xcopa", code, sp, rows, "xcopa")
+            rows = [{**multiple_choice.render_copa(it, build.G[code]), "label": it.label, "idx": i, "changed": False} for i, it in enumerate(copa[sp])]
+            build.parquet("xcopa", "cambridgeltl/xcopa", code, sp, rows, "xcopa")
 
 
 
-def _write_hellaswag(b: _Build) -> None:
-    sz = b.sizes
+def _write_hellaswag(build: _Build) -> None:
+    sz = build.sizes
     ind = 0
     for sp, k, tag in (("train", sz.intermediate_train, "train"), ("validation", sz.intermediate_dev, "val"), ("test", sz.intermediate_test, "test")):
-        r = b.rng(f"hellaswag:{sp}")
+        r = build.rng(f"hellaswag:{sp}")
         rows = []
-        count = b.n(k)
+        count = build.n(k)
         for j in range(count):
-            it = multiple_choice.hellaswag_item(b.world, r, label=j % 4)
-            fields = multiple_choice.render_hellaswag(it, b.en)
+            it = multiple_choice.hellaswag_item(build.world, r, label=j % 4)
+            fields = multiple_choice.render_hellaswag(it, build.en)
             rows.append({"ind": ind, **fields, "source_id": f"synthetic~{ind:06d}", "split": tag,
                          "split_type": "indomain" if sp == "train" or j % 2 == 0 else "zeroshot",
                          "label": "" if sp == "test" else str(it.label)})
             ind += 1
-        b.parquet("hellaswag", "Rowan/hellaswag", "default", sp, rows, "hellaswag")
+        build.parquet("hellaswag", "Rowan/hellaswag", "default", sp, rows, "hellaswag")
 
 
-def _write_commonsenseqa(b: _Build) -> None:
-    sz = b.sizes
+def _write_commonsenseqa(build: _Build) -> None:
+    sz = build.sizes
     for sp, k in (("train", sz.intermediate_train), ("validation", sz.intermediate_dev), ("test", sz.intermediate_test)):
         rows = []
-        for it in multiple_choice.csqa_items(b.rng(f"csqa:{sp}"), b.n(k), b.en):
+        for it in multiple_choice.csqa_items(build.rng(f"csqa:{sp}"), build.n(k), build.en):
             rows.append({"id": it.id, "question": it.question, "question_concept": it.concept,
                          "choices": {"label": list("ABCDE"), "text": list(it.choices)},
                          "answerKey": "" if sp == "test" else "ABCDE"[it.answer]})
-        b.parquet("commonsenseqa", "tau/commonsense_qa", "default", sp, rows, "commonsenseqa")
+        build.parquet("commonsenseqa", "tau/commonsense_qa", "default", sp, rows, "commonsenseqa")
 
 
 # ---- CCG (jiant TSV) ---------------------------------------------------------------------------
 
 
-def _write_ccg(b: _Build) -> None:
-    sz = b.sizes
+def _write_ccg(build: _Build) -> None:
+    sz = build.sizes
     ccg_rows = {}
     for sp, k in (("train", sz.intermediate_train), ("dev", sz.intermediate_dev), ("test", sz.intermediate_test)):
-        r = b.rng(f"ccg:{sp}")
+        r = build.rng(f"ccg:{sp}")
         lines = []
-        while len(lines) < b.n(k):
-            s = random_sentence(b.world, r)
+        while len(lines) < build.n(k):
+            s = random_sentence(build.world, r)
             if any(is_question(c) for c in s.clauses):
                 continue
-            forms, _, _, ccg = tagging.render_tagged(b.en, s)
+            forms, _, _, ccg = tagging.render_tagged(build.en, s)
             lines.append((forms, ccg))
         ccg_rows[sp] = lines
     tags = sorted({t for lines in ccg_rows.values() for _, ccg in lines for t in ccg})
     for sp, lines in ccg_rows.items():
-        b.W.text("ccg", f"ccgbank/ccg.{sp}.tsv", [" ".join(f) + "\t" + " ".join(c) for f, c in lines], split=sp)
-    tag_path = os.path.join(b.out, "ccgbank", "tags_to_id.json")
+        build.W.text("ccg", f"ccgbank/ccg.{sp}.tsv", [" ".join(f) + "\t" + " ".join(c) for f, c in lines], split=sp)
+    tag_path = os.path.join(build.out, "ccgbank", "tags_to_id.json")
     with open(tag_path, "w", encoding="utf-8") as f:
         json.dump({t: i for i, t in enumerate(tags)}, f, ensure_ascii=False, indent=0, sort_keys=False)
         f.write("\n")
-    b.W.files["ccg"].append({"path": "ccgbank/tags_to_id.json", "rows": len(tags)})
+    build.W.files["ccg"].append({"path": "ccgbank/tags_to_id.json", "rows": len(tags)})
 
 
 # ---- manifest ----------------------------------------------------------------------------------
 
 
-def _write_manifest(b: _Build, corpus_stats: dict) -> dict:
-    cfg = b.cfg
+def _write_manifest(build: _Build, corpus_stats: dict) -> dict:
+    cfg = build.cfg
     manifest = {
         "version": VERSION,
         "config": jsonable(dataclasses.asdict(cfg)),
         "languages": [{"code": c, "name": langs.get(c).name, "iso3": langs.get(c).iso3, "script": SCRIPT[c],
                        "word_order": WORD_ORDER[c], "resource_class": langs.get(c).resource_class,
-                       "corpus": corpus_stats[c]} for c in b.languages],
-        "tasks": b.W.files,
+                       "corpus": corpus_stats[c]} for c in build.languages],
+        "tasks": build.W.files,
         "notes": {
             "bucc_gold_index_base": BUCC_GOLD_INDEX_BASE,
             "parallel_separator": PARALLEL_SEPARATOR.strip(),
@@ -537,7 +538,7 @@ def _write_manifest(b: _Build, corpus_stats: dict) -> dict:
             "hidden_labels": "glue mnli test_matched / qqp test / copa test: -1; hellaswag test: ''; commonsenseqa test: ''",
         },
     }
-    with open(os.path.join(b.out, "manifest.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(build.out, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, ensure_ascii=False, indent=1, sort_keys=True)
         f.write("\n")
     return manifest
@@ -550,9 +551,9 @@ def _long_id(short: str) -> str:
     return hashlib.sha1(short.encode()).hexdigest()
 
 
-def _write_corpus(b: _Build) -> dict:
+def _write_corpus(build: _Build) -> dict:
     """Monolingual lines (resource-level counts) + code-switched + parallel anchor lines."""
-    W, world, G, cfg, rng, n = b.W, b.world, b.G, b.cfg, b.rng, b.n
+    W, world, G, cfg, rng, n = build.W, build.world, build.G, build.cfg, build.rng, build.n
     sizes = dict(cfg.sizes.corpus)
     en = G["en"]
     codes = list(G)
