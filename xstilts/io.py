@@ -34,6 +34,13 @@ def read_json(path: str):
         return json.load(f)
 
 
+def jsonable(obj):
+    """JSON round trip (tuples -> lists, numpy scalars -> python), so saved and current compare equal."""
+    import numpy as np
+
+    return json.loads(json.dumps(obj, default=lambda o: o.item() if isinstance(o, np.generic) else list(o)))
+
+
 def write_jsonl(path: str, rows) -> None:
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for row in rows:

@@ -33,6 +33,7 @@ import torch
 
 from xstilts import checkpoint, distributed
 from xstilts.formats.base import Format
+from xstilts.io import jsonable
 from xstilts.samplers import TaskSampler, length_grouped_batches
 
 
@@ -257,7 +258,7 @@ def train(
     say = print if (progress and main) else (lambda *a, **k: None)
 
     # ---- resume ---------------------------------------------------------------------------
-    fingerprint = _jsonable({
+    fingerprint = jsonable({
         **{k: v for k, v in asdict(s).items() if k in _TRAJECTORY}, "steps": steps, "world_size": world.world_size,
         "tasks": {n: len(t.features) for n, t in sorted(tasks.items())}, "probabilities": {n: probabilities[n] for n in sorted(probabilities)}, **origin,
     })
@@ -310,7 +311,7 @@ def train(
             weights, best, optim = model.state_dict(), best_state, opt.state_dict()
             if loop["finished"]:  # only the result is needed: the final (best) weights, a third of the size
                 weights, best, optim = best_state or weights, None, {"state": {}, "param_groups": optim["param_groups"]}
-            checkpoint.save(checkpoint_dir, step, model=weights, best=best, optimizer=optim, rng=rng, state=_jsonable(state))
+            checkpoint.save(checkpoint_dir, step, model=weights, best=best, optimizer=optim, rng=rng, state=jsonable(state))
         world.barrier()  # no rank runs ahead of a checkpoint still being written
         return os.path.join(checkpoint_dir, f"step-{step:08d}")
 
@@ -413,13 +414,6 @@ def train(
     if best_state is not None:  # restore the best checkpoint, as jiant does at the end
         model.load_state_dict(best_state)
     return TrainResult(loop["step"], loop["best_score"], loop["best_step"], loop["stopped_early"], loop["tokens"], loop["padded"], loop["seconds"], loop["history"], resumed_from, last_ckpt)
-
-
-def _jsonable(obj):
-    """JSON round trip (tuples -> lists, numpy scalars -> python), so saved and current compare equal."""
-    import json
-
-    return json.loads(json.dumps(obj, default=lambda o: o.item() if isinstance(o, np.generic) else list(o)))
 
 
 def _open_live(live_dir: str, earlier: list[dict]):

@@ -189,10 +189,10 @@ def test_grammar_is_independent_of_world_seed():
 
 
 def test_sentences_are_short(world, G):
-    from xstilts.synthetic import tasks as T
+    from xstilts.synthetic import sentences
 
     rng = random.Random(1)
-    lengths = [len(G["en"].sentence(T.random_sentence(world, rng))) for _ in range(500)]
+    lengths = [len(G["en"].sentence(sentences.random_sentence(world, rng))) for _ in range(500)]
     assert min(lengths) >= 3 and max(lengths) <= 26
     assert 5 <= sum(lengths) / len(lengths) <= 16
 

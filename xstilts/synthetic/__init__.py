@@ -5,7 +5,10 @@ four synthetic languages, written in the Hub schemas of every dataset the pipeli
     manifest = generate("data/embedded", SyntheticConfig(seed=0))
 
 Modules: :mod:`world` (entities, facts, meanings), :mod:`grammar` (languages and rendering),
-:mod:`tasks` (examples per task format), :mod:`writer` (Hub-schema parquet, corpus, manifest).
+one module per task family drawing labelled items from the world and rendering them in a language
+(:mod:`nli`, :mod:`paraphrase`, :mod:`qa`, :mod:`multiple_choice`, :mod:`tagging`, :mod:`bitext`;
+:mod:`sentences` draws the free sentences they and the corpus share, :mod:`common` holds item ids
+and plain-text rendering), :mod:`writer` (Hub-schema parquet, corpus, manifest).
 """
 
 from xstilts.synthetic.writer import VERSION, SyntheticConfig, SyntheticSizes, generate

@@ -615,63 +615,50 @@ class Grammar:
     # -- clauses --
     def clause(self, c: Clause, omit_subject: bool = False, marks: dict | None = None) -> list[Tok]:
         """Tokens of one clause (no final punctuation). ``marks`` receives slot -> (start, end)
-        token spans of the argument NPs (subj = agent, obj = patient, obl:<role>, time)."""
-        want = marks is not None
-        en = self.en
-        func = self.func
-        passive = c.passive
-        obj = c.obj
-        # semantic -> surface roles: a passive promotes the patient and demotes the agent to a PP
-        if passive:
-            surf_subj, surf_subj_slot, agent = obj, "obj", c.subj
-        else:
-            surf_subj, surf_subj_slot, agent = c.subj, "subj", None
-        wh_slot = None
-        if surf_subj.kind == "wh":
-            wh_slot = "surf_subj"
-        elif obj is not None and obj.kind == "wh" and not passive:
-            wh_slot = "obj"
-        elif passive and c.subj.kind == "wh":
-            wh_slot = "obl:agent"
-        elif c.time is not None and c.time[0] == "wh":
-            wh_slot = "time"
-        else:
-            for role, np in c.obl:
-                if np.kind == "wh":
-                    wh_slot = "obl:" + role
-        question = wh_slot is not None
+        token spans of the argument NPs (subj = agent, obj = patient, obl:<role>, time).
 
+        Meaning -> surface roles -> one constituent per role -> the language's word order ->
+        wh-fronting -> tokens."""
+        surf_subj, surf_subj_slot, agent = _surface_roles(c)
+        wh_slot = _questioned_slot(c, surf_subj)
+        question = wh_slot is not None
         parts: dict = {}  # constituent label -> tokens
         spans: dict = {}  # slot -> (label, (start, end) within the constituent)
-        obl_labels: list = []
-
-        # subject
-        k = surf_subj.kind
-        subj_plural = k == "people" or (k in ("thing", "hyper") and (surf_subj.plural or surf_subj.num > 1) and surf_subj.ref not in _MASS)
-        if k == "hyper" and surf_subj.ref == "clothes":
-            subj_plural = True
         if not omit_subject:
-            s_toks, s_skip = self.np_tokens(surf_subj, "nom")
-            if want:
-                spans[surf_subj_slot] = ("S", (s_skip, len(s_toks)))
-            if "SUBJ" in func:
-                s_toks.append(self._ftok("SUBJ", "ADP"))
-            parts["S"] = s_toks
-        # object (active only)
-        en_args = []
-        if obj is not None and not passive:
-            o_toks, o_skip = self.np_tokens(obj, "acc")
-            if want:
-                spans["obj"] = ("O", (o_skip, len(o_toks)))
-            if "OBJ" in func:
-                o_toks.append(self._ftok("OBJ", "ADP"))
-            parts["O"] = o_toks
+            parts["S"], span = self._core_np(surf_subj, "nom", "SUBJ")
+            spans[surf_subj_slot] = ("S", span)
+        en_args = []  # the English verb's complements, which decide its CCG category
+        if c.obj is not None and not c.passive:
+            parts["O"], span = self._core_np(c.obj, "acc", "OBJ")
+            spans["obj"] = ("O", span)
             en_args.append("NP")
-        # obliques in meaning order (the agent of a passive last)
+        obl_labels = self._obliques(c, agent, parts, spans, en_args)
+        if c.time is not None:
+            self._time_phrase(c, parts, spans)
+        parts["V"] = self._verb_group(c, surf_subj, question and wh_slot != "surf_subj", en_args)
+        order = self._order(parts, obl_labels, c, question)
+        if question and self.spec.wh_fronting and wh_slot != "surf_subj":
+            self._front_wh(order, wh_slot)
+        out = _concat(order, spans, marks)
+        if question and "Q" in self.func:
+            out.append(self._ftok("Q", "PART"))
+        return out
+
+    def _core_np(self, np: NP, case: str, marker: str) -> tuple[list[Tok], tuple]:
+        """A subject or object NP, with the language's case particle if it has one, and the NP's span."""
+        toks, skip = self.np_tokens(np, case)
+        span = (skip, len(toks))
+        if marker in self.func:
+            toks.append(self._ftok(marker, "ADP"))
+        return toks, span
+
+    def _obliques(self, c: Clause, agent: NP | None, parts: dict, spans: dict, en_args: list) -> list:
+        """The oblique phrases in meaning order (the agent of a passive last); returns their labels."""
         arg_role = VERBS[c.verb]["arg"]
         obls = c.obl
         if agent is not None and agent.kind != "none":
             obls = obls + (("agent", agent),)
+        obl_labels = []
         for role, np in obls:
             argument = role == arg_role
             if argument:
@@ -679,75 +666,56 @@ class Grammar:
             label = "X:" + role
             obl_labels.append(label)
             if np.kind == "wh" and np.ref == "where":
-                parts[label] = [Tok("where" if en else func["where"], "ADV", key=_F["where"], ccg="S/S")]
+                parts[label] = [Tok("where" if self.en else self.func["where"], "ADV", key=_F["where"], ccg="S/S")]
                 continue
             slot = "subj" if role == "agent" else "obl:" + role
-            if want:
-                m: dict = {}
-                parts[label] = self._adp(role, np, argument, m, slot)
-                if slot in m:
-                    spans[slot] = (label, m[slot])
-            else:
-                parts[label] = self._adp(role, np, argument)
-        if c.time is not None:
-            front = c.front_time or self.spec.order == "SOV"
-            if want:
-                m = {}
-                parts["T"] = self._time(c.time, front and self.code in ("en", "qc"), m)
-                if "time" in m:
-                    spans["time"] = ("T", m["time"])
-            else:
-                parts["T"] = self._time(c.time, front and self.code in ("en", "qc"))
-        # verb group
-        if en:
-            vg = self._en_verb_group(c, subj_plural, question and wh_slot != "surf_subj", en_args)
-            if c.verb == "be":
-                vg.append(Tok(self.word("a", c.adj), "ADJ", key=("w", "a", c.adj, ""), ccg="S[adj]\\NP"))
-        else:
-            vg = self._syn_verb_group(c)
-        parts["V"] = vg
+            m: dict = {}
+            parts[label] = self._adp(role, np, argument, m, slot)
+            if slot in m:
+                spans[slot] = (label, m[slot])
+        return obl_labels
 
-        order = self._order(parts, obl_labels, c, question)
-        # wh fronting
-        if question and self.spec.wh_fronting and wh_slot != "surf_subj":
-            if wh_slot == "obj":
-                wh_label = "O"
-            elif wh_slot == "time":
-                wh_label = "T"
-            else:
-                wh_label = "X:" + wh_slot.split(":", 1)[1]
-            idx = next(i for i, (lab, _) in enumerate(order) if lab == wh_label)
-            lab, toks = order.pop(idx)
-            stranded: list[Tok] = []
-            if en and lab.startswith("X:") and toks[0].upos == "ADP" and toks[-1].upos != "ADV":
-                # English strands the preposition: "Which company does X work for ?"
-                stranded, toks = [toks[0]], toks[1:]
-            order.insert(0, (lab, toks))
-            if en:
-                # subject-aux inversion: the first auxiliary moves before the subject
-                vi = next(i for i, (lab2, _) in enumerate(order) if lab2 == "V")
-                vtoks = order[vi][1]
-                order[vi] = ("V", vtoks[1:])
-                si = next((i for i, (lab2, _) in enumerate(order) if lab2 == "S"), vi)
-                order.insert(si, ("AUX", vtoks[:1]))
-            if stranded:
-                order.append(("STRAND", stranded))
-        out: list[Tok] = []
-        if want:
-            starts = {}
-            for lab, toks in order:
-                starts[lab] = len(out)
-                out += toks
-            for slot, (lab, span) in spans.items():
-                if lab in starts:
-                    off = starts[lab]
-                    marks[slot] = (off + span[0], off + span[1])
+    def _time_phrase(self, c: Clause, parts: dict, spans: dict) -> None:
+        front = c.front_time or self.spec.order == "SOV"
+        m: dict = {}
+        parts["T"] = self._time(c.time, front and self.code in ("en", "qc"), m)
+        if "time" in m:
+            spans["time"] = ("T", m["time"])
+
+    def _verb_group(self, c: Clause, surf_subj: NP, need_aux: bool, en_args: list) -> list[Tok]:
+        if not self.en:
+            return self._syn_verb_group(c)
+        vg = self._en_verb_group(c, _takes_plural_verb(surf_subj), need_aux, en_args)
+        if c.verb == "be":
+            vg.append(Tok(self.word("a", c.adj), "ADJ", key=("w", "a", c.adj, ""), ccg="S[adj]\\NP"))
+        return vg
+
+    def _front_wh(self, order: list, wh_slot: str) -> None:
+        """Move the questioned constituent first (in place); English also strands its preposition
+        and inverts subject and auxiliary."""
+        en = self.en
+        if wh_slot == "obj":
+            wh_label = "O"
+        elif wh_slot == "time":
+            wh_label = "T"
         else:
-            for _, toks in order:
-                out += toks
-        if question and "Q" in func:
-            out.append(self._ftok("Q", "PART"))
-        return out
+            wh_label = "X:" + wh_slot.split(":", 1)[1]
+        idx = next(i for i, (lab, _) in enumerate(order) if lab == wh_label)
+        lab, toks = order.pop(idx)
+        stranded: list[Tok] = []
+        if en and lab.startswith("X:") and toks[0].upos == "ADP" and toks[-1].upos != "ADV":
+            # English strands the preposition: "Which company does X work for ?"
+            stranded, toks = [toks[0]], toks[1:]
+        order.insert(0, (lab, toks))
+        if en:
+            # subject-aux inversion: the first auxiliary moves before the subject
+            vi = next(i for i, (lab2, _) in enumerate(order) if lab2 == "V")
+            vtoks = order[vi][1]
+            order[vi] = ("V", vtoks[1:])
+            si = next((i for i, (lab2, _) in enumerate(order) if lab2 == "S"), vi)
+            order.insert(si, ("AUX", vtoks[:1]))
+        if stranded:
+            order.append(("STRAND", stranded))
 
     def _order(self, parts: dict, obl_labels: list, c: Clause, question: bool) -> list:
         o = self.spec.order
@@ -795,6 +763,53 @@ class Grammar:
 
     def text(self, s: Sentence) -> str:
         return join_forms([t.form for t in self.sentence(s)])
+
+
+def _surface_roles(c: Clause) -> tuple:
+    """(surface subject, its slot, demoted agent or None): a passive promotes the patient and
+    demotes the agent to a PP."""
+    if c.passive:
+        return c.obj, "obj", c.subj
+    return c.subj, "subj", None
+
+
+def _questioned_slot(c: Clause, surf_subj: NP) -> str | None:
+    """The slot a wh-question asks about (``surf_subj`` for a wh-subject), or None."""
+    if surf_subj.kind == "wh":
+        return "surf_subj"
+    if c.obj is not None and c.obj.kind == "wh" and not c.passive:
+        return "obj"
+    if c.passive and c.subj.kind == "wh":
+        return "obl:agent"
+    if c.time is not None and c.time[0] == "wh":
+        return "time"
+    wh_slot = None
+    for role, np in c.obl:
+        if np.kind == "wh":
+            wh_slot = "obl:" + role
+    return wh_slot
+
+
+def _takes_plural_verb(np: NP) -> bool:
+    k = np.kind
+    if k == "hyper" and np.ref == "clothes":
+        return True
+    return k == "people" or (k in ("thing", "hyper") and (np.plural or np.num > 1) and np.ref not in _MASS)
+
+
+def _concat(order: list, spans: dict, marks: dict | None) -> list[Tok]:
+    """The constituents' tokens in order; ``marks`` gets each span shifted to its constituent's start."""
+    out: list[Tok] = []
+    starts = {}
+    for lab, toks in order:
+        starts[lab] = len(out)
+        out += toks
+    if marks is not None:
+        for slot, (lab, span) in spans.items():
+            if lab in starts:
+                off = starts[lab]
+                marks[slot] = (off + span[0], off + span[1])
+    return out
 
 
 def latin_name(e: Entity, fraction: float) -> bool:

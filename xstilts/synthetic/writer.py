@@ -58,12 +58,14 @@ import random
 from dataclasses import dataclass, field
 
 from xstilts import languages as langs
-from xstilts.synthetic import tasks as T
+from xstilts.io import jsonable
+from xstilts.synthetic import bitext, multiple_choice, nli, paraphrase, qa, tagging
+from xstilts.synthetic.bitext import BUCC_GOLD_INDEX_BASE
 from xstilts.synthetic.grammar import NER_TAGS, SCRIPT, SPECS, UPOS, WORD_ORDER, code_switch, grammars, join_forms
+from xstilts.synthetic.sentences import paragraph, random_sentence
 from xstilts.synthetic.world import World, is_question
 
 VERSION = "xstilts-synthetic-1.0"
-BUCC_GOLD_INDEX_BASE = 1  # mteb/BUCC stores 1-based [i, j] (mteb's BUCC loader subtracts 1)
 PARALLEL_SEPARATOR = " </s> "
 
 
@@ -147,9 +149,9 @@ def _features():
     from datasets import ClassLabel, Sequence, Value
 
     s, i32, i64 = Value("string"), Value("int32"), Value("int64")
-    nli = ClassLabel(names=list(T.NLI_NAMES))
+    nli_label = ClassLabel(names=list(nli.NLI_NAMES))
     return {
-        "mnli": {"premise": s, "hypothesis": s, "label": nli, "idx": i32},
+        "mnli": {"premise": s, "hypothesis": s, "label": nli_label, "idx": i32},
         "qqp": {"question1": s, "question2": s, "label": ClassLabel(names=["not_duplicate", "duplicate"]), "idx": i32},
         "squad": {"id": s, "title": s, "context": s, "question": s, "answers": Sequence({"text": s, "answer_start": i32})},
         "mlqa": {"id": s, "title": s, "context": s, "question": s, "answers": Sequence({"answer_start": i32, "text": s})},
@@ -158,7 +160,7 @@ def _features():
                       "source_id": s, "split": s, "split_type": s, "label": s},
         "commonsenseqa": {"id": s, "question": s, "question_concept": s, "choices": Sequence({"label": s, "text": s}), "answerKey": s},
         "xnli": {"language": s, "sentence1": s, "sentence2": s, "gold_label": s},
-        "xnli_tt": {"premise": s, "hypothesis": s, "label": nli},
+        "xnli_tt": {"premise": s, "hypothesis": s, "label": nli_label},
         "pawsx": {"sentence1": s, "sentence2": s, "label": s},
         "udpos": {"tokens": Sequence(s), "pos_tags": Sequence(ClassLabel(names=list(UPOS)))},
         "panx": {"tokens": Sequence(s), "ner_tags": Sequence(ClassLabel(names=list(NER_TAGS))), "langs": Sequence(s)},
@@ -190,216 +192,345 @@ def generate(out_dir: str, config: SyntheticConfig = SyntheticConfig()) -> dict:
             datasets.utils.logging.enable_progress_bar()
 
 
+class _Build:
+    """What every step of one generation shares: the config, the world, its languages and the writer."""
+
+    def __init__(self, out: str, cfg: SyntheticConfig):
+        self.out = out
+        self.cfg = cfg
+        self.sizes = cfg.sizes
+        self.world = World(cfg.seed)
+        self.G = grammars(self.world, cfg.languages, cfg.latin_names)
+        self.en = self.G["en"]
+        self.languages = list(cfg.languages)
+        self.others = [c for c in self.languages if c != "en"]
+        self.in_language = dict(cfg.sizes.in_language_train)
+        self.features = _features()
+        self.W = _Writer(out)
+
+    def n(self, x: int, floor: int = 1) -> int:
+        """An example or line count after ``scale``."""
+        return max(floor, int(round(x * self.cfg.scale)))
+
+    def rng(self, name: str) -> random.Random:
+        """One independent random stream per named part, so parts never shift each other's draws."""
+        return random.Random(f"xstilts-synthetic:{self.cfg.seed}:{name}")
+
+    def parquet(self, task: str, repo: str, config: str, split: str, rows: list[dict], schema: str) -> None:
+        features = self.features[schema]
+        self.W.parquet(task, repo, config, split, _columns(rows, features), features)
+
+
 def _generate(out: str, cfg: SyntheticConfig) -> dict:
     os.makedirs(out, exist_ok=True)
-    sz = cfg.sizes
+    build = _Build(out, cfg)
+    _write_nli(build)
+    _write_paraphrase(build)
+    _write_qa(build)
+    _write_udpos_and_panx(build)
+    _write_bucc_and_tatoeba(build)
+    _write_multiple_choice(build)
+    _write_ccg(build)
+    corpus_stats = _write_corpus(build)
+    return _write_manifest(build, corpus_stats)
 
-    def n(x: int, floor: int = 1) -> int:
-        return max(floor, int(round(x * cfg.scale)))
 
-    def rng(name: str) -> random.Random:
-        return random.Random(f"xstilts-synthetic:{cfg.seed}:{name}")
+# ---- MNLI (glue) and XNLI ----------------------------------------------------------------
 
-    world = World(cfg.seed)
-    G = grammars(world, cfg.languages, cfg.latin_names)
-    en = G["en"]
-    L = list(cfg.languages)
-    others = [c for c in L if c != "en"]
-    frac = dict(sz.in_language_train)
-    F = _features()
-    W = _Writer(out)
 
-    # ---- MNLI (glue) and XNLI ----------------------------------------------------------------
-    mnli = {sp: T.nli_items(world, rng(f"mnli:{sp}"), n(k), en) for sp, k in
+def _write_nli(build: _Build) -> None:
+    mnli_train = _write_mnli(build)
+    _write_xnli_translate_train(build, mnli_train)  # XNLI's translate-train renders MNLI's train items
+    _write_xnli(build)
+
+
+def _write_mnli(build: _Build) -> list:
+    """glue/mnli; returns the train items, which XNLI's translate-train renders."""
+    sz = build.sizes
+    mnli = {sp: nli.nli_items(build.world, build.rng(f"mnli:{sp}"), build.n(k), build.en) for sp, k in
             (("train", sz.intermediate_train), ("validation_matched", sz.intermediate_dev), ("test_matched", sz.intermediate_test))}
     for sp, items in mnli.items():
         rows = []
         for i, it in enumerate(items):
-            p, h = T.render_nli(it, en)
+            p, h = nli.render_nli(it, build.en)
             rows.append({"premise": p, "hypothesis": h, "label": -1 if sp.startswith("test") else it.label, "idx": i})
-        W.parquet("mnli", "nyu-mll/glue", "mnli", sp, _columns(rows, F["mnli"]), F["mnli"])
-    for code in L:  # facebook/xnli {lang} train = MNLI train "machine-translated"
-        r = rng(f"xnli-tt:{code}")
-        rows = []
-        for it in mnli["train"]:
-            p, h = T.render_nli(it, G[code], r, 0.0 if code == "en" else cfg.mt_noise)
-            rows.append({"premise": p, "hypothesis": h, "label": it.label})
-        W.parquet("xnli_translate_train", "facebook/xnli", code, "train", _columns(rows, F["xnli_tt"]), F["xnli_tt"])
-    for sp, k in (("validation", sz.eval_dev), ("test", sz.eval_test)):
-        items = T.nli_items(world, rng(f"xnli:{sp}"), n(k), en)
-        rows = []
-        for code in L:
-            for it in items:
-                p, h = T.render_nli(it, G[code])
-                rows.append({"language": code, "sentence1": p, "sentence2": h, "gold_label": T.NLI_NAMES[it.label]})
-        W.parquet("xnli", "google/xtreme", "XNLI", sp, _columns(rows, F["xnli"]), F["xnli"])
+        build.parquet("mnli", "nyu-mll/glue", "mnli", sp, rows, "mnli")
+    return mnli["train"]
 
-    # ---- QQP -----------------------------------------------------------------------------------
+
+def _write_xnli_translate_train(build: _Build, mnli_train: list) -> None:
+    for code in build.languages:  # facebook/xnli {lang} train = MNLI train "machine-translated"
+        r = build.rng(f"xnli-tt:{code}")
+        rows = []
+        for it in mnli_train:
+            p, h = nli.render_nli(it, build.G[code], r, 0.0 if code == "en" else build.cfg.mt_noise)
+            rows.append({"premise": p, "hypothesis": h, "label": it.label})
+        build.parquet("xnli_translate_train", "facebook/xnli", code, "train", rows, "xnli_tt")
+
+
+def _write_xnli(build: _Build) -> None:
+    for sp, k in (("validation", build.sizes.eval_dev), ("test", build.sizes.eval_test)):
+        items = nli.nli_items(build.world, build.rng(f"xnli:{sp}"), build.n(k), build.en)
+        rows = []
+        for code in build.languages:
+            for it in items:
+                p, h = nli.render_nli(it, build.G[code])
+                rows.append({"language": code, "sentence1": p, "sentence2": h, "gold_label": nli.NLI_NAMES[it.label]})
+        build.parquet("xnli", "google/xtreme", "XNLI", sp, rows, "xnli")
+
+
+# ---- QQP and PAWS-X ------------------------------------------------------------------------------
+
+
+def _write_paraphrase(build: _Build) -> None:
+    _write_qqp(build)
+    _write_pawsx(build)
+
+
+def _write_qqp(build: _Build) -> None:
+    sz = build.sizes
     for sp, k in (("train", sz.intermediate_train), ("validation", sz.intermediate_dev), ("test", sz.intermediate_test)):
-        items = T.qqp_items(world, rng(f"qqp:{sp}"), n(k))
+        items = paraphrase.qqp_items(build.world, build.rng(f"qqp:{sp}"), build.n(k))
         rows = []
         for i, it in enumerate(items):
-            a, b = T.render_pair(it, en)
+            a, b = paraphrase.render_pair(it, build.en)
             rows.append({"question1": a, "question2": b, "label": -1 if sp == "test" else it.label, "idx": i})
-        W.parquet("qqp", "nyu-mll/glue", "qqp", sp, _columns(rows, F["qqp"]), F["qqp"])
+        build.parquet("qqp", "nyu-mll/glue", "qqp", sp, rows, "qqp")
 
-    # ---- PAWS-X ------------------------------------------------------------------------------------
-    lex = cfg.paws_lexical_fraction
-    paws = {"train": T.paws_items(world, rng("paws:train"), n(sz.target_train), lex),
-            "validation": T.paws_items(world, rng("paws:validation"), n(sz.eval_dev), lex),
-            "test": T.paws_items(world, rng("paws:test"), n(sz.eval_test), lex)}
-    for code in L:
+
+def _write_pawsx(build: _Build) -> None:
+    sz, lex = build.sizes, build.cfg.paws_lexical_fraction
+    paws = {"train": paraphrase.paws_items(build.world, build.rng("paws:train"), build.n(sz.target_train), lex),
+            "validation": paraphrase.paws_items(build.world, build.rng("paws:validation"), build.n(sz.eval_dev), lex),
+            "test": paraphrase.paws_items(build.world, build.rng("paws:test"), build.n(sz.eval_test), lex)}
+    for code in build.languages:
         for sp, items in paws.items():
-            r = rng(f"paws-mt:{code}:{sp}")
-            noise = cfg.mt_noise if (sp == "train" and code != "en") else 0.0
+            r = build.rng(f"paws-mt:{code}:{sp}")
+            noise = build.cfg.mt_noise if (sp == "train" and code != "en") else 0.0
             rows = []
             for it in items:
-                a, b = T.render_pair(it, G[code], r, noise)
+                a, b = paraphrase.render_pair(it, build.G[code], r, noise)
                 rows.append({"sentence1": a, "sentence2": b, "label": str(it.label)})
-            W.parquet("pawsx", "google/xtreme", f"PAWS-X.{code}", sp, _columns(rows, F["pawsx"]), F["pawsx"])
+            build.parquet("pawsx", "google/xtreme", f"PAWS-X.{code}", sp, rows, "pawsx")
 
-    # ---- SQuAD v1.1 / v2.0, translate-train, XQuAD, MLQA, TyDiQA --------------------------------------
-    ctx = tuple(cfg.qa_context_sentences)
-    squad1 = {sp: T.qa_items(world, rng(f"squad1:{sp}"), n(k), 0.0, ctx) for sp, k in
-              (("train", sz.intermediate_train), ("validation", sz.intermediate_dev))}
+
+# ---- SQuAD v1.1 / v2.0, translate-train, XQuAD, MLQA, TyDiQA --------------------------------------
+
+
+def _write_qa(build: _Build) -> None:
+    squad_train = _write_squad_v1(build)
+    _write_squad_v2(build)
+    _write_squad_translate_train(build, squad_train)  # the translate-train sets render SQuAD v1.1's train items
+    _write_xquad(build)
+    _write_mlqa(build)
+    _write_tydiqa(build)
+
+
+def _qa_items(build: _Build, name: str, questions: int, p_unanswerable: float = 0.0) -> list:
+    return qa.qa_items(build.world, build.rng(name), questions, p_unanswerable, tuple(build.cfg.qa_context_sentences))
+
+
+def _write_squad_v1(build: _Build) -> list:
+    """rajpurkar/squad; returns the train items, which the translate-train sets render."""
+    squad1 = {sp: _qa_items(build, f"squad1:{sp}", build.n(k)) for sp, k in
+              (("train", build.sizes.intermediate_train), ("validation", build.sizes.intermediate_dev))}
     for sp, items in squad1.items():
-        rows = [row for it in items for row in T.render_qa(it, en)]
-        W.parquet("squad_v1", "rajpurkar/squad", "plain_text", sp, _columns(rows, F["squad"]), F["squad"])
-    for sp, k in (("train", sz.intermediate_train), ("validation", sz.intermediate_dev)):
-        items = T.qa_items(world, rng(f"squad2:{sp}"), n(k), cfg.squad_v2_unanswerable, ctx)
-        rows = [row for it in items for row in T.render_qa(it, en)]
-        W.parquet("squad_v2", "rajpurkar/squad_v2", "squad_v2", sp, _columns(rows, F["squad"]), F["squad"])
-    for code in others:
-        r = rng(f"squad-mt:{code}")
-        rows = [row for it in squad1["train"] for row in T.render_qa(it, G[code], r, cfg.mt_noise)]
-        W.parquet("squad_translate_train", "facebook/mlqa", f"mlqa-translate-train.{code}", "train", _columns(rows, F["mlqa"]), F["mlqa"])
-    xquad = T.qa_items(world, rng("xquad"), n(sz.eval_test), 0.0, ctx)
-    for code in L:
-        rows = [row for it in xquad for row in T.render_qa(it, G[code])]
-        W.parquet("xquad", "google/xtreme", f"XQuAD.{code}", "validation", _columns(rows, F["xquad"]), F["xquad"])
-    mlqa = {"validation": T.qa_items(world, rng("mlqa:validation"), n(sz.eval_dev), 0.0, ctx),
-            "test": T.qa_items(world, rng("mlqa:test"), n(sz.eval_test), 0.0, ctx)}
-    for code in L:
+        rows = [row for it in items for row in qa.render_qa(it, build.en)]
+        build.parquet("squad_v1", "rajpurkar/squad", "plain_text", sp, rows, "squad")
+    return squad1["train"]
+
+
+def _write_squad_v2(build: _Build) -> None:
+    for sp, k in (("train", build.sizes.intermediate_train), ("validation", build.sizes.intermediate_dev)):
+        items = _qa_items(build, f"squad2:{sp}", build.n(k), build.cfg.squad_v2_unanswerable)
+        rows = [row for it in items for row in qa.render_qa(it, build.en)]
+        build.parquet("squad_v2", "rajpurkar/squad_v2", "squad_v2", sp, rows, "squad")
+
+
+def _write_squad_translate_train(build: _Build, squad_train: list) -> None:
+    for code in build.others:
+        r = build.rng(f"squad-mt:{code}")
+        rows = [row for it in squad_train for row in qa.render_qa(it, build.G[code], r, build.cfg.mt_noise)]
+        build.parquet("squad_translate_train", "facebook/mlqa", f"mlqa-translate-train.{code}", "train", rows, "mlqa")
+
+
+def _write_xquad(build: _Build) -> None:
+    xquad = _qa_items(build, "xquad", build.n(build.sizes.eval_test))
+    for code in build.languages:
+        rows = [row for it in xquad for row in qa.render_qa(it, build.G[code])]
+        build.parquet("xquad", "google/xtreme", f"XQuAD.{code}", "validation", rows, "xquad")
+
+
+def _write_mlqa(build: _Build) -> None:
+    mlqa = {"validation": _qa_items(build, "mlqa:validation", build.n(build.sizes.eval_dev)),
+            "test": _qa_items(build, "mlqa:test", build.n(build.sizes.eval_test))}
+    for code in build.languages:
         for sp, items in mlqa.items():
             rows = []
             for it in items:
-                for row in T.render_qa(it, G[code]):
+                for row in qa.render_qa(it, build.G[code]):
                     row["id"] = _long_id(row["id"])
                     rows.append(row)
-            W.parquet("mlqa", "google/xtreme", f"MLQA.{code}.{code}", sp, _columns(rows, F["mlqa"]), F["mlqa"])
-    counters = {c: 0 for c in L}
-    for sp, k in (("train", sz.target_train), ("validation", sz.eval_test)):  # validation serves as test
+            build.parquet("mlqa", "google/xtreme", f"MLQA.{code}.{code}", sp, rows, "mlqa")
+
+
+def _write_tydiqa(build: _Build) -> None:
+    counters = {c: 0 for c in build.languages}
+    for sp, k in (("train", build.sizes.target_train), ("validation", build.sizes.eval_test)):  # validation serves as test
         rows = []
-        for code in L:
-            size = n(k * frac.get(code, 1.0)) if sp == "train" else n(k)
+        for code in build.languages:
+            size = build.n(k * build.in_language.get(code, 1.0)) if sp == "train" else build.n(k)
             prefix = langs.get(code).name.lower()
-            for it in T.qa_items(world, rng(f"tydiqa:{sp}:{code}"), size, 0.0, ctx):
-                for row in T.render_qa(it, G[code]):
+            for it in _qa_items(build, f"tydiqa:{sp}:{code}", size):
+                for row in qa.render_qa(it, build.G[code]):
                     row["id"] = f"{prefix}-{counters[code]:06d}"
                     counters[code] += 1
                     rows.append(row)
-        W.parquet("tydiqa", "google/xtreme", "tydiqa", sp, _columns(rows, F["squad"]), F["squad"])
+        build.parquet("tydiqa", "google/xtreme", "tydiqa", sp, rows, "squad")
 
-    # ---- UD-POS and PAN-X ------------------------------------------------------------------------
-    for code in L:
+
+# ---- UD-POS and PAN-X ------------------------------------------------------------------------
+
+
+def _write_udpos_and_panx(build: _Build) -> None:
+    sz = build.sizes
+    for code in build.languages:
         name = langs.get(code).name
-        for sp, k in (("train", n(sz.target_train * frac.get(code, 1.0))), ("validation", n(sz.eval_dev)), ("test", n(sz.eval_test))):
-            r = rng(f"udpos:{code}:{sp}")
+        for sp, k in (("train", build.n(sz.target_train * build.in_language.get(code, 1.0))), ("validation", build.n(sz.eval_dev)), ("test", build.n(sz.eval_test))):
+            r = build.rng(f"udpos:{code}:{sp}")
             rows = []
             for _ in range(k):
-                forms, upos, _, _ = T.render_tagged(G[code], T.tagging_sentence(world, r, need_entity=False))
+                forms, upos, _, _ = tagging.render_tagged(build.G[code], tagging.tagging_sentence(build.world, r, need_entity=False))
                 rows.append({"tokens": forms, "pos_tags": [UPOS.index(u) for u in upos]})
-            W.parquet("udpos", "google/xtreme", f"udpos.{name}", sp, _columns(rows, F["udpos"]), F["udpos"])
-            r = rng(f"panx:{code}:{sp}")
+            build.parquet("udpos", "google/xtreme", f"udpos.{name}", sp, rows, "udpos")
+            r = build.rng(f"panx:{code}:{sp}")
             rows = []
             for _ in range(k):
-                forms, _, ner, _ = T.render_tagged(G[code], T.tagging_sentence(world, r, need_entity=True))
+                forms, _, ner, _ = tagging.render_tagged(build.G[code], tagging.tagging_sentence(build.world, r, need_entity=True))
                 rows.append({"tokens": forms, "ner_tags": [NER_TAGS.index(t) for t in ner], "langs": [code] * len(forms)})
-            W.parquet("panx", "google/xtreme", f"PAN-X.{code}", sp, _columns(rows, F["panx"]), F["panx"])
+            build.parquet("panx", "google/xtreme", f"PAN-X.{code}", sp, rows, "panx")
 
-    # ---- BUCC 2018 and Tatoeba ------------------------------------------------------------------------
-    for code in others:
+
+# ---- BUCC 2018 and Tatoeba ------------------------------------------------------------------------
+
+
+def _write_bucc_and_tatoeba(build: _Build) -> None:
+    sz, en, W, world = build.sizes, build.en, build.W, build.world
+    for code in build.others:
         # mteb/BUCC has a test split only (the BUCC training set); the sample set (XTREME dev) is not on
         # the Hub: it goes to bucc2018/ in the layout of XTREME's download script, as a user supplies it.
-        row = _bucc(world, rng(f"bucc:{code}:test"), {code: G[code], "en": en}, code, n(sz.bucc_test_pairs), sz.bucc_distractors_per_pair)
-        W.parquet("bucc2018", "mteb/BUCC", f"{code}-en", "test", _columns([row], F["bucc"]), F["bucc"])
-        row = _bucc(world, rng(f"bucc:{code}:validation"), {code: G[code], "en": en}, code, n(sz.bucc_dev_pairs), sz.bucc_distractors_per_pair)
+        both = {code: build.G[code], "en": en}  # the grammars of the two sides
+        row = bitext.bucc_row(world, build.rng(f"bucc:{code}:test"), both, code, build.n(sz.bucc_test_pairs), sz.bucc_distractors_per_pair)
+        build.parquet("bucc2018", "mteb/BUCC", f"{code}-en", "test", [row], "bucc")
+        row = bitext.bucc_row(world, build.rng(f"bucc:{code}:validation"), both, code, build.n(sz.bucc_dev_pairs), sz.bucc_distractors_per_pair)
         ids = {side: [f"{lang}-{k + 1:09d}" for k in range(len(row[col]))] for side, lang, col in (("src", code, "sentence1"), ("trg", "en", "sentence2"))}
         stem = f"bucc2018/{code}-en.dev"
         W.text("bucc2018", f"{stem}.{code}", [f"{i}\t{t}" for i, t in zip(ids["src"], row["sentence1"])], split="dev")
         W.text("bucc2018", f"{stem}.en", [f"{i}\t{t}" for i, t in zip(ids["trg"], row["sentence2"])], split="dev")
         W.text("bucc2018", f"{stem}.gold", [f"{ids['src'][i - BUCC_GOLD_INDEX_BASE]}\t{ids['trg'][j - BUCC_GOLD_INDEX_BASE]}" for i, j in row["gold"]], split="dev")
         iso3 = langs.get(code).iso3
-        sents = T.unique_sentences(world, rng(f"tatoeba:{code}"), n(sz.tatoeba), {code: G[code], "en": en})
-        rows = [{"source_sentence": G[code].text(s) + "\n", "target_sentence": en.text(s) + "\n", "source_lang": iso3, "target_lang": "eng"}
+        sents = bitext.unique_sentences(world, build.rng(f"tatoeba:{code}"), build.n(sz.tatoeba), both)
+        rows = [{"source_sentence": build.G[code].text(s) + "\n", "target_sentence": en.text(s) + "\n", "source_lang": iso3, "target_lang": "eng"}
                 for s in sents]
-        W.parquet("tatoeba", "google/xtreme", f"tatoeba.{iso3}", "validation", _columns(rows, F["tatoeba"]), F["tatoeba"])
+        build.parquet("tatoeba", "google/xtreme", f"tatoeba.{iso3}", "validation", rows, "tatoeba")
 
-    # ---- COPA and XCOPA ----------------------------------------------------------------------------
-    copa = {"train": T.copa_items(world, rng("copa:train"), n(sz.copa_train)),
-            "validation": T.copa_items(world, rng("copa:validation"), n(sz.copa_dev)),
-            "test": T.copa_items(world, rng("copa:test"), n(sz.copa_test))}
+
+# ---- COPA, XCOPA, HellaSwag and CommonsenseQA --------------------------------------------------
+
+
+def _write_multiple_choice(build: _Build) -> None:
+    copa = _write_copa(build)
+    _write_xcopa(build, copa)  # XCOPA renders COPA's validation and test items
+    _write_hellaswag(build)
+    _write_commonsenseqa(build)
+
+
+def _write_copa(build: _Build) -> dict:
+    """aps/super_glue copa; returns the items per split, which XCOPA renders."""
+    sz = build.sizes
+    copa = {"train": multiple_choice.copa_items(build.world, build.rng("copa:train"), build.n(sz.copa_train)),
+            "validation": multiple_choice.copa_items(build.world, build.rng("copa:validation"), build.n(sz.copa_dev)),
+            "test": multiple_choice.copa_items(build.world, build.rng("copa:test"), build.n(sz.copa_test))}
     for sp, items in copa.items():
-        rows = [{**T.render_copa(it, en), "idx": i, "label": -1 if sp == "test" else it.label} for i, it in enumerate(items)]
-        W.parquet("copa", "aps/super_glue", "copa", sp, _columns(rows, F["copa"]), F["copa"])
-    for code in others:
-        for sp in ("validation", "test"):
-            rows = [{**T.render_copa(it, G[code]), "label": it.label, "idx": i, "changed": False} for i, it in enumerate(copa[sp])]
-            W.parquet("xcopa", "cambridgeltl/xcopa", code, sp, _columns(rows, F["xcopa"]), F["xcopa"])
+        rows = [{**multiple_choice.render_copa(it, build.en), "idx": i, "label": -1 if sp == "test" else it.label} for i, it in enumerate(items)]
+        build.parquet("copa", "aps/super_glue", "copa", sp, rows, "copa")
+    return copa
 
-    # ---- HellaSwag and CommonsenseQA ---------------------------------------------------------------
+
+def _write_xcopa(build: _Build, copa: dict) -> None:
+    for code in build.others:
+        for sp in ("validation", "test"):
+            rows = [{**multiple_choice.render_copa(it, build.G[code]), "label": it.label, "idx": i, "changed": False} for i, it in enumerate(copa[sp])]
+            build.parquet("xcopa", "cambridgeltl/xcopa", code, sp, rows, "xcopa")
+
+
+
+def _write_hellaswag(build: _Build) -> None:
+    sz = build.sizes
     ind = 0
     for sp, k, tag in (("train", sz.intermediate_train, "train"), ("validation", sz.intermediate_dev, "val"), ("test", sz.intermediate_test, "test")):
-        r = rng(f"hellaswag:{sp}")
+        r = build.rng(f"hellaswag:{sp}")
         rows = []
-        count = n(k)
+        count = build.n(k)
         for j in range(count):
-            it = T.hellaswag_item(world, r, label=j % 4)
-            fields = T.render_hellaswag(it, en)
+            it = multiple_choice.hellaswag_item(build.world, r, label=j % 4)
+            fields = multiple_choice.render_hellaswag(it, build.en)
             rows.append({"ind": ind, **fields, "source_id": f"synthetic~{ind:06d}", "split": tag,
                          "split_type": "indomain" if sp == "train" or j % 2 == 0 else "zeroshot",
                          "label": "" if sp == "test" else str(it.label)})
             ind += 1
-        W.parquet("hellaswag", "Rowan/hellaswag", "default", sp, _columns(rows, F["hellaswag"]), F["hellaswag"])
+        build.parquet("hellaswag", "Rowan/hellaswag", "default", sp, rows, "hellaswag")
+
+
+def _write_commonsenseqa(build: _Build) -> None:
+    sz = build.sizes
     for sp, k in (("train", sz.intermediate_train), ("validation", sz.intermediate_dev), ("test", sz.intermediate_test)):
         rows = []
-        for it in T.csqa_items(rng(f"csqa:{sp}"), n(k), en):
+        for it in multiple_choice.csqa_items(build.rng(f"csqa:{sp}"), build.n(k), build.en):
             rows.append({"id": it.id, "question": it.question, "question_concept": it.concept,
                          "choices": {"label": list("ABCDE"), "text": list(it.choices)},
                          "answerKey": "" if sp == "test" else "ABCDE"[it.answer]})
-        W.parquet("commonsenseqa", "tau/commonsense_qa", "default", sp, _columns(rows, F["commonsenseqa"]), F["commonsenseqa"])
+        build.parquet("commonsenseqa", "tau/commonsense_qa", "default", sp, rows, "commonsenseqa")
 
-    # ---- CCG (jiant TSV) ---------------------------------------------------------------------------
+
+# ---- CCG (jiant TSV) ---------------------------------------------------------------------------
+
+
+def _write_ccg(build: _Build) -> None:
+    sz = build.sizes
     ccg_rows = {}
     for sp, k in (("train", sz.intermediate_train), ("dev", sz.intermediate_dev), ("test", sz.intermediate_test)):
-        r = rng(f"ccg:{sp}")
+        r = build.rng(f"ccg:{sp}")
         lines = []
-        while len(lines) < n(k):
-            s = T.random_sentence(world, r)
+        while len(lines) < build.n(k):
+            s = random_sentence(build.world, r)
             if any(is_question(c) for c in s.clauses):
                 continue
-            forms, _, _, ccg = T.render_tagged(en, s)
+            forms, _, _, ccg = tagging.render_tagged(build.en, s)
             lines.append((forms, ccg))
         ccg_rows[sp] = lines
     tags = sorted({t for lines in ccg_rows.values() for _, ccg in lines for t in ccg})
     for sp, lines in ccg_rows.items():
-        W.text("ccg", f"ccgbank/ccg.{sp}.tsv", [" ".join(f) + "\t" + " ".join(c) for f, c in lines], split=sp)
-    tag_path = os.path.join(out, "ccgbank", "tags_to_id.json")
+        build.W.text("ccg", f"ccgbank/ccg.{sp}.tsv", [" ".join(f) + "\t" + " ".join(c) for f, c in lines], split=sp)
+    tag_path = os.path.join(build.out, "ccgbank", "tags_to_id.json")
     with open(tag_path, "w", encoding="utf-8") as f:
         json.dump({t: i for i, t in enumerate(tags)}, f, ensure_ascii=False, indent=0, sort_keys=False)
         f.write("\n")
-    W.files["ccg"].append({"path": "ccgbank/tags_to_id.json", "rows": len(tags)})
+    build.W.files["ccg"].append({"path": "ccgbank/tags_to_id.json", "rows": len(tags)})
 
-    # ---- MLM corpus ------------------------------------------------------------------------------
-    corpus_stats = _corpus(W, world, G, cfg, rng, n)
 
+# ---- manifest ----------------------------------------------------------------------------------
+
+
+def _write_manifest(build: _Build, corpus_stats: dict) -> dict:
+    cfg = build.cfg
     manifest = {
         "version": VERSION,
-        "config": _jsonable(dataclasses.asdict(cfg)),
+        "config": jsonable(dataclasses.asdict(cfg)),
         "languages": [{"code": c, "name": langs.get(c).name, "iso3": langs.get(c).iso3, "script": SCRIPT[c],
                        "word_order": WORD_ORDER[c], "resource_class": langs.get(c).resource_class,
-                       "corpus": corpus_stats[c]} for c in L],
-        "tasks": W.files,
+                       "corpus": corpus_stats[c]} for c in build.languages],
+        "tasks": build.W.files,
         "notes": {
             "bucc_gold_index_base": BUCC_GOLD_INDEX_BASE,
             "parallel_separator": PARALLEL_SEPARATOR.strip(),
@@ -407,7 +538,7 @@ def _generate(out: str, cfg: SyntheticConfig) -> dict:
             "hidden_labels": "glue mnli test_matched / qqp test / copa test: -1; hellaswag test: ''; commonsenseqa test: ''",
         },
     }
-    with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(build.out, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, ensure_ascii=False, indent=1, sort_keys=True)
         f.write("\n")
     return manifest
@@ -420,38 +551,9 @@ def _long_id(short: str) -> str:
     return hashlib.sha1(short.encode()).hexdigest()
 
 
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    return x
-
-
-def _bucc(world: World, r: random.Random, gs: dict, code: str, pairs: int, per_pair: int) -> dict:
-    """One mteb/BUCC row: both sides shuffled, gold = 1-based [src, trg] positions."""
-    seen: set = set()
-    parallel = T.unique_sentences(world, r, pairs, gs, seen)
-    src_only, trg_only = [], []
-    for side in (src_only, trg_only):
-        while len(side) < pairs * per_pair:
-            s = T.near_variant(world, r, r.choice(parallel)) if r.random() < 0.5 else T.random_sentence(world, r)
-            keys = tuple((c, g.text(s)) for c, g in sorted(gs.items()))
-            if any(k in seen for k in keys):
-                continue
-            seen.update(keys)
-            side.append(s)
-    src = [(gs[code].text(s), k) for k, s in enumerate(parallel)] + [(gs[code].text(s), None) for s in src_only]
-    trg = [(gs["en"].text(s), k) for k, s in enumerate(parallel)] + [(gs["en"].text(s), None) for s in trg_only]
-    r.shuffle(src)
-    r.shuffle(trg)
-    where_trg = {k: j for j, (_, k) in enumerate(trg) if k is not None}
-    gold = sorted([i + BUCC_GOLD_INDEX_BASE, where_trg[k] + BUCC_GOLD_INDEX_BASE] for i, (_, k) in enumerate(src) if k is not None)
-    return {"sentence1": [t for t, _ in src], "sentence2": [t for t, _ in trg], "gold": gold}
-
-
-def _corpus(W: _Writer, world: World, G: dict, cfg: SyntheticConfig, rng, n) -> dict:
+def _write_corpus(build: _Build) -> dict:
     """Monolingual lines (resource-level counts) + code-switched + parallel anchor lines."""
+    W, world, G, cfg, rng, n = build.W, build.world, build.G, build.cfg, build.rng, build.n
     sizes = dict(cfg.sizes.corpus)
     en = G["en"]
     codes = list(G)
@@ -464,13 +566,13 @@ def _corpus(W: _Writer, world: World, G: dict, cfg: SyntheticConfig, rng, n) -> 
         packed = 0
         for _ in range(mono_n):
             if r.random() < cfg.paragraph_fraction:
-                lines.append(" ".join(g.text(s) for s in T.paragraph(world, r, r.randint(3, 6))))
+                lines.append(" ".join(g.text(s) for s in paragraph(world, r, r.randint(3, 6))))
             elif cfg.packed_fraction and r.random() < cfg.packed_fraction:
-                a, b = T.random_sentence(world, r), T.random_sentence(world, r)
+                a, b = random_sentence(world, r), random_sentence(world, r)
                 lines.append(g.text(a) + PARALLEL_SEPARATOR + g.text(b))
                 packed += 1
             else:
-                lines.append(g.text(T.random_sentence(world, r)))
+                lines.append(g.text(random_sentence(world, r)))
         others = [G[c] for c in ["en"] + [c for c in codes if c not in ("en", code)] if c != code]
         if code == "en":
             cs_n = n(cfg.anchor_min) if len(codes) > 1 else 0
@@ -479,11 +581,11 @@ def _corpus(W: _Writer, world: World, G: dict, cfg: SyntheticConfig, rng, n) -> 
             cs_n = max(n(cfg.anchor_min), int(round(cfg.code_switch_fraction * mono_n)))
             par_n = max(n(cfg.anchor_min), int(round(cfg.parallel_fraction * mono_n)))
         for _ in range(cs_n):
-            s = T.random_sentence(world, r)
+            s = random_sentence(world, r)
             toks = code_switch(g.sentence(s), others, r, cfg.code_switch_prob, cfg.code_switch_function_words)
             lines.append(join_forms([t.form for t in toks]))
         for _ in range(par_n):
-            s = T.random_sentence(world, r)
+            s = random_sentence(world, r)
             if cfg.parallel_english_first and r.random() < cfg.parallel_english_first:
                 lines.append(en.text(s) + PARALLEL_SEPARATOR + g.text(s))
             else:
