@@ -147,7 +147,7 @@ class BatchStream:
 
 def total_steps(tasks: dict[str, TrainTask], s: LoopSettings, cap: int | None = None, world_size: int = 1) -> int:
     """jiant's rule: sum over tasks of epochs x batches per epoch (sizes capped), in optimiser steps.
-    ``cap`` is for mixtures only (see ``pipeline.phase2_mixture``): a task trained alone gets its full epochs."""
+    ``cap`` is for mixtures only (see ``plan.phase2_mixture``): a task trained alone gets its full epochs."""
     return planned_steps({n: len(t.features) for n, t in tasks.items()}, s, cap, world_size)
 
 
