@@ -105,25 +105,25 @@ class TrainResult:
 class BatchStream:
     """Endless length-grouped batches of one task; (epoch, position) is its resumable state.
 
-    Under data parallelism every rank builds the same global batches of ``batch_size x world``
-    examples (length-grouped over the global batch) and keeps every world-th example from its rank
+    Under data parallelism every rank builds the same global batches of ``batch_size x world_size``
+    examples (length-grouped over the global batch) and keeps every world_size-th example from its rank
     on: ranks see distinct examples of similar lengths, and together exactly the batch that one
     process with the global batch size would see."""
 
-    def __init__(self, task: TrainTask, batch_size: int, seed: int, group: bool, pad_id: int, rank: int = 0, world: int = 1, name: str | None = None):
-        if len(task.features) < world:
-            raise ValueError(f"task {task.head} has {len(task.features)} examples, fewer than the {world} ranks")
+    def __init__(self, task: TrainTask, batch_size: int, seed: int, group: bool, pad_id: int, rank: int = 0, world_size: int = 1, name: str | None = None):
+        if len(task.features) < world_size:
+            raise ValueError(f"task {task.head} has {len(task.features)} examples, fewer than the {world_size} ranks")
         self.task, self.batch_size, self.seed, self.group, self.pad_id = task, batch_size, seed, group, pad_id
         self.name = name or task.head  # seeds the batch order: parts sharing a head (ANLI+) get their own
-        self.rank, self.world = rank, world
+        self.rank, self.world_size = rank, world_size
         self.lengths = [task.fmt.num_tokens(f) for f in task.features]
         self.epoch, self.position = 0, 0
         self._batches = self._epoch_batches()
 
     def _epoch_batches(self):
         seed = zlib.crc32(f"{self.seed}/{self.name}/{self.epoch}".encode())
-        batches = length_grouped_batches(self.lengths, self.batch_size * self.world, seed=seed, group=self.group)
-        return [b for b in batches if len(b) >= self.world]  # a tail smaller than the world would starve a rank
+        batches = length_grouped_batches(self.lengths, self.batch_size * self.world_size, seed=seed, group=self.group)
+        return [b for b in batches if len(b) >= self.world_size]  # a tail with fewer examples than ranks would starve a rank
 
     def next(self) -> tuple[dict, float]:
         """This rank's next batch, and the weight of its mean loss: its share of the global batch x
@@ -134,8 +134,8 @@ class BatchStream:
             self._batches = self._epoch_batches()
         idx = self._batches[self.position]
         self.position += 1
-        mine = idx[self.rank :: self.world]
-        return self.task.fmt.collate([self.task.features[i] for i in mine], self.pad_id), len(mine) * self.world / len(idx)
+        mine = idx[self.rank :: self.world_size]
+        return self.task.fmt.collate([self.task.features[i] for i in mine], self.pad_id), len(mine) * self.world_size / len(idx)
 
     def state_dict(self):
         return {"epoch": self.epoch, "position": self.position}
