@@ -378,7 +378,7 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
         "dvc_cache_gib": n_enc * 4 * shape.parameters / GiB,  # a second copy unless the cache links (dvc cache.type reflink/hardlink/symlink)
         # per running stage: two checkpoints (old kept until the new is complete) of fp32 weights,
         # AdamW moments and best weights (16 bytes/parameter), plus each finished seed's result weights
-        "checkpoints_peak_gib": (2 * 16 + 4 * max(len(t.seeds) - 1, 0)) * shape.parameters / GiB,
+        "checkpoints_peak_gib": (2 * 16 + 4 * max(len(target_params.seeds) - 1, 0)) * shape.parameters / GiB,
     }
     assumptions = [
         f"efficiency: MFU {eff.mfu:g} ({eff.source}{'' if eff.source.startswith('measured') else '; no GPU measurement yet, issue 14'}) for micro-batches of >= {eff.saturation_tokens} tokens; "
