@@ -13,6 +13,7 @@ import yaml
 
 from xstilts import analysis, config, features, io, pipeline, plan
 from xstilts.model import load_encoder
+from xstilts.tasks import TASKS
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tiny_world import tiny_raw  # noqa: E402
@@ -199,7 +200,6 @@ def test_stale_features_are_refused(world, tmp_path):
     tok = json.loads((tmp_path / "tokenizer" / "tokenizer.json").read_text())
     tok["model"]["vocab"][5][1] += 0.5  # a different tokenizer
     (tmp_path / "tokenizer" / "tokenizer.json").write_text(json.dumps(tok))
-    from xstilts.tasks import TASKS
 
     with pytest.raises(features.StaleFeaturesError, match="rebuild"):
         features.load_features(params, str(out / "features"), str(tmp_path / "tokenizer"), TASKS["xnli"], "test", "qa")
@@ -210,9 +210,9 @@ def test_languages_without_a_dev_split_are_evaluated_on_test_only():
     need = set(plan.needed_splits(params))
     assert {("udpos", "dev", "de"), ("udpos", "test", "de"), ("udpos", "test", "th"), ("udpos", "test", "yo")} <= need
     assert not {("udpos", "dev", lang) for lang in ("kk", "th", "tl", "yo")} & need
-    udpos = plan.TASKS["udpos"]
+    udpos = TASKS["udpos"]
     assert plan.eval_splits(udpos, "lt") == ["test"] and plan.eval_splits(udpos, "en") == ["dev", "test"]
-    assert plan.eval_splits(plan.TASKS["xquad"], "de") == ["test"]  # one Hub split serves both
+    assert plan.eval_splits(TASKS["xquad"], "de") == ["test"]  # one Hub split serves both
 
 
 def test_seed_subsets_at_or_below_chance_counts_subsets_whose_mean_fails():
