@@ -1,4 +1,4 @@
-"""One function per DVC stage. The notebooks call these; all logic lives here, where it is tested.
+"""One function per DVC stage; the notebooks call these, so what they run is tested here.
 
 benchmark -> phase1 -> features -> phase2@setting -> phase3@setting-group -> retrieval -> analysis
 
@@ -57,11 +57,11 @@ CHECKPOINT_ROOT = "checkpoints"  # resumable training state; git- and DVC-ignore
 def _engine_args(params: cfg.Params, run: str, live_dir: str | None) -> dict:
     """Checkpointing (every ``engine.checkpoint_every`` steps and/or ``engine.checkpoint_minutes``
     of training, and at the end of each run; both 0 = no checkpoints) and DVCLive curves."""
-    e = params.engine
+    engine = params.engine
     return {
-        "checkpoint_dir": os.path.join(CHECKPOINT_ROOT, run) if (e.checkpoint_every or e.checkpoint_minutes) else None,
-        "checkpoint_every": e.checkpoint_every,
-        "checkpoint_seconds": e.checkpoint_minutes * 60,
+        "checkpoint_dir": os.path.join(CHECKPOINT_ROOT, run) if (engine.checkpoint_every or engine.checkpoint_minutes) else None,
+        "checkpoint_every": engine.checkpoint_every,
+        "checkpoint_seconds": engine.checkpoint_minutes * 60,
         "live_dir": live_dir,
         "desc": run,
     }
