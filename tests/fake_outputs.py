@@ -121,7 +121,7 @@ def make_phase3(phase3_root: Path, params, correct=None, hidden=(), n: int = 20)
     (setting, target) of ``params``, ``metrics.json`` and ``seed<k>/predictions/test.<lang>.jsonl``
     (n examples, label 0/1). ``correct(setting, target, seed, lang)`` -> examples right (default
     10 + 2 per setting index); ``hidden``: languages whose test labels are withheld (scores None)."""
-    from xstilts.pipeline import languages_for
+    from xstilts.plan import languages_for
     from xstilts.tasks import TASKS
 
     correct = correct or (lambda setting, target, seed, lang: 10 + 2 * list(params.intermediate.settings).index(setting))

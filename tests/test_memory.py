@@ -107,12 +107,12 @@ def _phase2_dir(tmp_path):
 def test_phase3_runs_sharing_a_gpu_are_refused_when_they_do_not_fit(tmp_path, monkeypatch):
     import dataclasses
 
-    from xstilts import config, pipeline
+    from xstilts import config, pipeline, plan
 
     params = config.load("params.yaml")
     params = dataclasses.replace(params, engine=dataclasses.replace(params.engine, parallel_runs=3))
     phase2 = _phase2_dir(tmp_path)
-    one = max((pipeline.phase3_memory(params, phase2, u, config.target_hparams(params, u[0]).batch_size) for u in pipeline.training_units(params, params.target.groups["all"])), key=lambda r: r.total)
+    one = max((plan.phase3_memory(params, phase2, u, config.target_hparams(params, u[0]).batch_size) for u in plan.shared_trainings(params, params.target.groups["all"])), key=lambda r: r.total)
     monkeypatch.setattr(pipeline, "device_for", lambda p: torch.device("cuda"))
     monkeypatch.setattr(memory, "free_memory", lambda device: 2 * one.total + 1)
     with pytest.raises(ConfigError, match="engine.parallel_runs=3: .*at most 2 fit"):
@@ -123,16 +123,16 @@ def test_phase3_runs_sharing_a_gpu_are_refused_when_they_do_not_fit(tmp_path, mo
 def test_phase3_takes_the_global_batch_in_one_micro_batch_where_it_fits(tmp_path):
     import dataclasses
 
-    from xstilts import config, pipeline
+    from xstilts import config, plan
 
     params = config.load("params.yaml")
     per_task = {**params.target.per_task, "xnli": config.TargetTaskConfig(epochs=1.0, batch_size=8, grad_accum=4)}
     params = dataclasses.replace(params, target=dataclasses.replace(params.target, per_task=per_task))
     phase2 = _phase2_dir(tmp_path)
-    assert pipeline.phase3_micro_batch(params, phase2, ["xnli"], free=100 * GiB, runs=2) == (8, 4)  # merge off: as configured
+    assert plan.phase3_micro_batch(params, phase2, ["xnli"], free=100 * GiB, runs=2) == (8, 4)  # merge off: as configured
     params = dataclasses.replace(params, engine=dataclasses.replace(params.engine, merge_micro_batches=True))
-    assert pipeline.phase3_micro_batch(params, phase2, ["xnli"], free=100 * GiB, runs=2) == (32, 1)
-    sixteen = pipeline.phase3_memory(params, phase2, ["xnli"], 16).total
-    assert pipeline.phase3_micro_batch(params, phase2, ["xnli"], free=2 * sixteen, runs=2) == (16, 2)
+    assert plan.phase3_micro_batch(params, phase2, ["xnli"], free=100 * GiB, runs=2) == (32, 1)
+    sixteen = plan.phase3_memory(params, phase2, ["xnli"], 16).total
+    assert plan.phase3_micro_batch(params, phase2, ["xnli"], free=2 * sixteen, runs=2) == (16, 2)
     shape = memory.encoder_shape(str(tmp_path / "encoder"))
     assert shape.parameters == sum(p.numel() for p in build_encoder(encoder_config(3000, 96, 4, 4, 384)).parameters())

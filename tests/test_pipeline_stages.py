@@ -11,8 +11,9 @@ import pytest
 import torch
 import yaml
 
-from xstilts import analysis, config, io, pipeline
+from xstilts import analysis, config, features, io, pipeline, plan
 from xstilts.model import load_encoder
+from xstilts.tasks import TASKS
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tiny_world import tiny_raw  # noqa: E402
@@ -79,7 +80,7 @@ def test_mlm_and_translated_variants_train_extra_data(world):
     params, _, out = world
     m = io.read_json(str(out / "phase2" / "multi_mlm_mt" / "metrics.json"))
     assert set(m["probabilities"]) == {"mnli", "squad_v2", "ccg", "hellaswag", "mlm"}
-    assert [x for x in pipeline.translated_train_splits(params, "multi_mlm_mt")] == [("mnli", "mnli_translated", "qa"), ("mnli", "mnli_translated", "qb")]
+    assert [x for x in plan.translated_train_splits(params, "multi_mlm_mt")] == [("mnli", "mnli_translated", "qa"), ("mnli", "mnli_translated", "qb")]
 
 
 def test_phase3_scores_every_language_and_keeps_predictions(world):
@@ -115,11 +116,11 @@ def test_parallel_phase3_runs_match_serial_runs(world, tmp_path, monkeypatch, st
 
 def test_targets_sharing_english_training_data_and_hparams_train_once():
     params = config.load("params.yaml")
-    units = pipeline.training_units(params, ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa"])
-    assert units == [["xnli"], ["pawsx"], ["udpos"], ["panx"], ["xquad", "mlqa"], ["tydiqa"]]
+    trainings = plan.shared_trainings(params, ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa"])
+    assert trainings == [["xnli"], ["pawsx"], ["udpos"], ["panx"], ["xquad", "mlqa"], ["tydiqa"]]
     raw = config.to_dict(params)
     raw["target"]["per_task"]["mlqa"]["epochs"] = 2.0
-    assert ["mlqa"] in pipeline.training_units(config.from_dict(raw), ["xquad", "mlqa"])
+    assert ["mlqa"] in plan.shared_trainings(config.from_dict(raw), ["xquad", "mlqa"])
     with pytest.raises(ValueError, match="do not share one training run"):
         pipeline.run_phase3(params, "none", ["xnli", "mlqa"], "p2", "p1", "f", "out")
 
@@ -147,12 +148,12 @@ def test_target_regimes_add_translated_or_in_language_training_data(world):
         r["target"]["regime"] = regime
         params = config.from_dict(r)
         target = "xnli" if regime == "translate_train" else "panx"
-        splits = pipeline.target_train_splits(params, target)
+        splits = plan.target_train_splits(params, target)
         assert splits[0][1] == "en" and expected in splits
     r = copy.deepcopy(raw)
     r["target"]["regime"] = "in_language"
     with pytest.raises(config.ConfigError, match="xnli has no in-language training data"):
-        pipeline.target_train_splits(config.from_dict(r), "xnli")
+        plan.target_train_splits(config.from_dict(r), "xnli")
 
 
 def test_in_language_training_skips_languages_without_a_train_split():
@@ -160,7 +161,7 @@ def test_in_language_training_skips_languages_without_a_train_split():
     in_language they are evaluated zero-shot instead of failing the stage on a missing split."""
     raw = yaml.safe_load(open("configs/paper.yaml"))
     raw["target"]["regime"] = "in_language"
-    langs = {lang for _, lang in pipeline.target_train_splits(config.from_dict(raw), "udpos")}
+    langs = {lang for _, lang in plan.target_train_splits(config.from_dict(raw), "udpos")}
     assert {"en", "kk", "de"} <= langs  # Kazakh has a (small) train split
     assert not langs & {"th", "tl", "yo"}
 
@@ -199,20 +200,19 @@ def test_stale_features_are_refused(world, tmp_path):
     tok = json.loads((tmp_path / "tokenizer" / "tokenizer.json").read_text())
     tok["model"]["vocab"][5][1] += 0.5  # a different tokenizer
     (tmp_path / "tokenizer" / "tokenizer.json").write_text(json.dumps(tok))
-    from xstilts.tasks import TASKS
 
-    with pytest.raises(pipeline.StaleFeaturesError, match="rebuild"):
-        pipeline.load_features(params, str(out / "features"), str(tmp_path / "tokenizer"), TASKS["xnli"], "test", "qa")
+    with pytest.raises(features.StaleFeaturesError, match="rebuild"):
+        features.load_features(params, str(out / "features"), str(tmp_path / "tokenizer"), TASKS["xnli"], "test", "qa")
 
 
 def test_languages_without_a_dev_split_are_evaluated_on_test_only():
     params = config.load("configs/paper.yaml")
-    need = set(pipeline.needed_splits(params))
+    need = set(plan.needed_splits(params))
     assert {("udpos", "dev", "de"), ("udpos", "test", "de"), ("udpos", "test", "th"), ("udpos", "test", "yo")} <= need
     assert not {("udpos", "dev", lang) for lang in ("kk", "th", "tl", "yo")} & need
-    udpos = pipeline.TASKS["udpos"]
-    assert pipeline.eval_splits(udpos, "lt") == ["test"] and pipeline.eval_splits(udpos, "en") == ["dev", "test"]
-    assert pipeline.eval_splits(pipeline.TASKS["xquad"], "de") == ["test"]  # one Hub split serves both
+    udpos = TASKS["udpos"]
+    assert plan.eval_splits(udpos, "lt") == ["test"] and plan.eval_splits(udpos, "en") == ["dev", "test"]
+    assert plan.eval_splits(TASKS["xquad"], "de") == ["test"]  # one Hub split serves both
 
 
 def test_seed_subsets_at_or_below_chance_counts_subsets_whose_mean_fails():
@@ -381,9 +381,9 @@ def test_stages_declare_every_param_they_read(world, tmp_path, monkeypatch):
     assert not uncovered, f"xstilts code a stage runs but not in its dvc.yaml deps: {uncovered}"
     # the feature-cache key hashes every module that shaped the cached features
     shaping = stage_code(code["features"], "features", with_notebook=False)  # the walkthrough shapes no feature
-    assert shaping <= pipeline.feature_code_files(), sorted(shaping - pipeline.feature_code_files())
+    assert shaping <= features.feature_code_files(), sorted(shaping - features.feature_code_files())
     walkthrough = {f for f in code_deps(stages, "features") if f.startswith("xstilts/explore/")}
-    assert code_deps(stages, "features") - walkthrough == pipeline.feature_code_files()  # dvc.yaml and the key agree
+    assert code_deps(stages, "features") - walkthrough == features.feature_code_files()  # dvc.yaml and the key agree
 
 
 # config.py only parses params.yaml: the values a stage reads are DVC params (the test above).

@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tiny_world import tiny_raw  # noqa: E402
 
-from xstilts import config, pipeline, planner  # noqa: E402
+from xstilts import config, features, pipeline, plan, planner  # noqa: E402
 
 LARGE = planner.MODELS["xlm-roberta-large"]
 
@@ -68,11 +68,11 @@ def test_the_mixture_caps_each_task_and_each_anli_plus_part():
     assert _run(p, "phase2/multi").steps == 3 * per_epoch
 
 
-def test_paper_phase3_is_every_setting_unit_and_seed_with_squad_v1_trained_once():
+def test_paper_phase3_is_every_setting_shared_training_and_seed_with_squad_v1_trained_once():
     params = _paper()
     p = planner.plan(params, planner.PaperSizes(), "h100")
     phase3 = [r for r in p.runs if r.stage == "phase3"]
-    assert len(phase3) == 11 * 6 * 3  # settings x training units (XQuAD and MLQA share one) x seeds
+    assert len(phase3) == 11 * 6 * 3  # settings x shared trainings (XQuAD and MLQA share one) x seeds
     assert {r.group for r in phase3} == {"xnli", "pawsx", "udpos", "panx", "xquad+mlqa", "tydiqa"}
     xnli = _run(p, "phase3/mnli/xnli/seed0")
     # 2 epochs of MNLI at 4 x 8, merged into one micro-batch of 32 on an 80 GB H100
@@ -138,7 +138,7 @@ def test_the_embedded_plan_takes_the_steps_the_stages_took(tiny_run):
     for target in ("xnli", "udpos"):
         run = _run(p, f"phase3/multi/{target}/seed0")
         assert run.steps == phase3[target]["seeds"]["0"]["steps"]
-        assert run.examples == len(pipeline.load_features(params, str(out / "features"), str(out / "phase1" / "tokenizer"), pipeline.target_train_task(params, target), "train", "en"))
+        assert run.examples == len(features.load_features(params, str(out / "features"), str(out / "phase1" / "tokenizer"), plan.target_train_task(params, target), "train", "en"))
     # phase 2's trained tokens: the sampler's expectation, near what the loop counted
     assert _run(p, "phase2/multi").tokens == pytest.approx(phase2["tokens"], rel=0.25)
     assert [r.name for r in p.runs if r.stage == "retrieval"] == [f"retrieval/{s}/{t}" for s in ("none", "multi") for t in ("bucc2018", "tatoeba")]

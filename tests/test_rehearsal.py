@@ -150,7 +150,7 @@ def test_make_rehearse_runs_every_stage_of_the_paper_profile(tmp_path):
 
 def test_a_language_subset_reads_each_task_only_in_its_own_languages():
     """data.languages [en, de] asked TyDi QA for German (it has none) and the features stage failed."""
-    from xstilts.pipeline import languages_for
+    from xstilts.plan import languages_for
     from xstilts.tasks import TASKS
 
     paper = config.from_dict(overlay.compose(str(PAPER), str(OVERLAY)))

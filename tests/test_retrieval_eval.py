@@ -1,4 +1,4 @@
-"""xstilts.retrieval.evaluate_task with hand-built embeddings (``embed`` monkeypatched), so every
+"""xstilts.embedding_retrieval.evaluate_task with hand-built embeddings (``embed`` monkeypatched), so every
 expected score is known: LAReQA / Mewsli-X mAP@20 and its chance level, Tatoeba in XTREME's
 order, BUCC ids above the dev-tuned threshold."""
 
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from xstilts.rehearsal.fixtures import write_fixtures
-from xstilts import retrieval
+from xstilts import embedding_retrieval
 from xstilts.metrics.retrieval import average_precision_at_k, mean_average_precision_at_k
 from xstilts.stores import LocalStore
 from xstilts.tasks import TASKS
@@ -35,7 +35,7 @@ def vectors(monkeypatch):
         assert not missing, f"no hand-built vector for {missing}"
         return np.stack([table[s] for s in sentences])
 
-    monkeypatch.setattr(retrieval, "embed", fake_embed)
+    monkeypatch.setattr(embedding_retrieval, "embed", fake_embed)
     return table
 
 
@@ -68,7 +68,7 @@ def lareqa_vectors(vectors):
 
 def test_lareqa_map_at_20_hand_computed(lareqa_vectors):
     task = fake_task("lareqa", {"test": lareqa_example()})
-    res = retrieval.evaluate_task(task, None, "de", **KW)
+    res = embedding_retrieval.evaluate_task(task, None, "de", **KW)
     assert res["scores"]["map@20"] == pytest.approx(100 * (0.5 + 0.2) / 2)
     assert res["scores"]["queries"] == 2 and res["scores"]["queries_without_gold"] == 1 and res["scores"]["candidates"] == 5
     p0, p1 = res["predictions"]
@@ -78,28 +78,28 @@ def test_lareqa_map_at_20_hand_computed(lareqa_vectors):
     # the saved rows recompute the score
     assert mean_average_precision_at_k([p["prediction"] for p in res["predictions"]], [p["gold"] for p in res["predictions"]]) == pytest.approx(res["scores"]["map@20"])
     # chance: mean over the scored queries of E[AP@20] for 5 candidates with 2 and 1 relevant
-    expected_chance = 100 * (retrieval.expected_average_precision_at_k(5, 2) + retrieval.expected_average_precision_at_k(5, 1)) / 2
+    expected_chance = 100 * (embedding_retrieval.expected_average_precision_at_k(5, 2) + embedding_retrieval.expected_average_precision_at_k(5, 1)) / 2
     assert res["chance"] == pytest.approx(expected_chance)
 
 
 def test_candidate_pool_cache_embeds_the_pool_once(lareqa_vectors, monkeypatch):
     calls = []
-    fake = retrieval.embed
-    monkeypatch.setattr(retrieval, "embed", lambda *a, **kw: calls.append(list(a[2])) or fake(*a, **kw))
+    fake = embedding_retrieval.embed
+    monkeypatch.setattr(embedding_retrieval, "embed", lambda *a, **kw: calls.append(list(a[2])) or fake(*a, **kw))
     task = fake_task("lareqa", {"test": lareqa_example()})
     cache: dict = {}
-    first = retrieval.evaluate_task(task, None, "de", cache=cache, **KW)
-    second = retrieval.evaluate_task(task, None, "ar", cache=cache, **KW)
+    first = embedding_retrieval.evaluate_task(task, None, "de", cache=cache, **KW)
+    second = embedding_retrieval.evaluate_task(task, None, "ar", cache=cache, **KW)
     assert first["scores"] == second["scores"]
     assert [c for c in calls if c[0] == "c0"] == [[f"c{j}" for j in range(5)]]  # pool once, queries twice
     assert sum(c[0] == "q0" for c in calls) == 2
-    retrieval.evaluate_task(task, None, "de", cache=cache, **{**KW, "layer": 1})  # another layer: not reused
+    embedding_retrieval.evaluate_task(task, None, "de", cache=cache, **{**KW, "layer": 1})  # another layer: not reused
     assert sum(c[0] == "c0" for c in calls) == 2
 
 
 def test_map_cutoff_is_applied(lareqa_vectors):
     task = fake_task("lareqa", {"test": lareqa_example()})
-    res = retrieval.evaluate_task(task, None, "de", map_k=3, **KW)
+    res = embedding_retrieval.evaluate_task(task, None, "de", map_k=3, **KW)
     # k=3: q0 hits only at rank 2 -> (1/2) / min(2, 3) = 0.25; q1 gets nothing in the top 3
     assert res["scores"]["map@3"] == pytest.approx(100 * 0.25 / 2)
     assert all(len(p["prediction"]) == 3 for p in res["predictions"])
@@ -113,18 +113,18 @@ def test_mewslix_one_gold_entity_is_reciprocal_rank(vectors):
     vectors["m2"] = np.array([0.4, 0.3, 0.2, 0.1])
     ex = BitextExample(id="mewslix-en-test", sources=["m0", "m1", "m2"], targets=[f"ent{j}" for j in range(4)], gold=[(0, 2), (1, 0), (2, 3)],
                        source_ids=["en-1", "en-2", "en-3"], target_ids=["Q90", "Q64", "Q2", "Q1490"])
-    res = retrieval.evaluate_task(fake_task("mewslix", {"test": ex}), None, "en", **KW)
+    res = embedding_retrieval.evaluate_task(fake_task("mewslix", {"test": ex}), None, "en", **KW)
     assert res["scores"]["map@20"] == pytest.approx(100 * (0.5 + 1.0 + 0.25) / 3)
     assert [p["gold"] for p in res["predictions"]] == [["Q2"], ["Q90"], ["Q1490"]]
     assert res["predictions"][0]["prediction"] == ["Q90", "Q2", "Q64", "Q1490"]
-    assert res["chance"] == pytest.approx(100 * retrieval.expected_average_precision_at_k(4, 1))
+    assert res["chance"] == pytest.approx(100 * embedding_retrieval.expected_average_precision_at_k(4, 1))
 
 
 def test_no_query_with_gold_refuses(vectors):
     vectors.update({"a": e(0, 2), "b": e(1, 2)})
     ex = BitextExample(id="x", sources=["a"], targets=["b"], gold=[])
     with pytest.raises(ValueError, match="no query has a relevant candidate"):
-        retrieval.evaluate_task(fake_task("lareqa", {"test": ex}), None, "de", **KW)
+        embedding_retrieval.evaluate_task(fake_task("lareqa", {"test": ex}), None, "de", **KW)
 
 
 # ---- chance level of mAP@k ---------------------------------------------------------------------
@@ -134,21 +134,21 @@ def test_no_query_with_gold_refuses(vectors):
 def test_expected_ap_matches_every_permutation(n, r, k):
     relevant = set(range(r))
     aps = [average_precision_at_k(list(p), relevant, k) for p in itertools.permutations(range(n))]
-    assert retrieval.expected_average_precision_at_k(n, r, k) == pytest.approx(float(np.mean(aps)))
+    assert embedding_retrieval.expected_average_precision_at_k(n, r, k) == pytest.approx(float(np.mean(aps)))
 
 
 def test_expected_ap_matches_seeded_simulation_at_scale():
     rng = np.random.default_rng(0)
     n, r = 300, 11  # an LAReQA-like query: one answer sentence per language
     aps = [average_precision_at_k(list(rng.permutation(n)), set(range(r)), 20) for _ in range(4000)]
-    assert retrieval.expected_average_precision_at_k(n, r, 20) == pytest.approx(float(np.mean(aps)), rel=0.05)
-    assert retrieval.expected_average_precision_at_k(1000, 1, 20) == pytest.approx(sum(1 / i for i in range(1, 21)) / 1000)
+    assert embedding_retrieval.expected_average_precision_at_k(n, r, 20) == pytest.approx(float(np.mean(aps)), rel=0.05)
+    assert embedding_retrieval.expected_average_precision_at_k(1000, 1, 20) == pytest.approx(sum(1 / i for i in range(1, 21)) / 1000)
 
 
 def test_expected_ap_rejects_impossible_counts():
     for n, r in [(0, 1), (3, 0), (3, 4)]:
         with pytest.raises(ValueError):
-            retrieval.expected_average_precision_at_k(n, r)
+            embedding_retrieval.expected_average_precision_at_k(n, r)
 
 
 # ---- Tatoeba in XTREME's order -----------------------------------------------------------------
@@ -156,14 +156,14 @@ def test_expected_ap_rejects_impossible_counts():
 
 def test_xtreme_tatoeba_order_sorts_stripped_lines_stably():
     # stripped: "b", "a", "c", "a" -> sorted: a(1), a(3), b(0), c(2)
-    assert retrieval.xtreme_tatoeba_order(["b", "a", "c", "a "]) == [2, 0, 3, 1]
+    assert embedding_retrieval.xtreme_tatoeba_order(["b", "a", "c", "a "]) == [2, 0, 3, 1]
 
 
 def test_tatoeba_english_side_searches_in_xtreme_order(vectors):
     targets = ["zebra", "apple", "mango"]  # XTREME order: apple(1) mango(2) zebra(0) -> positions [2, 0, 1]
     vectors.update({"zebra": e(0, 3), "apple": e(1, 3), "mango": e(2, 3), "s0": e(0, 3), "s1": e(1, 3), "s2": e(1, 3) + 0.1 * e(2, 3)})
     ex = BitextExample(id="tatoeba-de", sources=["s0", "s1", "s2"], targets=targets, gold=[(0, 0), (1, 1), (2, 2)])
-    res = retrieval.evaluate_task(fake_task("tatoeba", {"test": ex}), None, "de", **KW)
+    res = embedding_retrieval.evaluate_task(fake_task("tatoeba", {"test": ex}), None, "de", **KW)
     # English queries: apple -> s1 (1 > 0.995), mango -> s2 (the only non-zero cosine), zebra -> s0.
     # Searching from the other side instead, s2 would retrieve apple: 66.7.
     assert res["scores"]["accuracy"] == 100.0 and res["chance"] == pytest.approx(100 / 3)
@@ -177,7 +177,7 @@ def test_tatoeba_wrong_retrievals_are_recorded(vectors):
     # s1 and s2 are both nearest to apple; English "mango" is nearest to s2, so only zebra is wrong
     vectors.update({"zebra": e(0, 3) + e(1, 3), "apple": e(1, 3), "mango": e(2, 3), "s0": e(1, 3) + 0.2 * e(2, 3), "s1": e(1, 3), "s2": e(2, 3)})
     ex = BitextExample(id="tatoeba-de", sources=["s0", "s1", "s2"], targets=["zebra", "apple", "mango"], gold=[(0, 0), (1, 1), (2, 2)])
-    res = retrieval.evaluate_task(fake_task("tatoeba", {"test": ex}), None, "de", **KW)
+    res = embedding_retrieval.evaluate_task(fake_task("tatoeba", {"test": ex}), None, "de", **KW)
     wrong = [p for p in res["predictions"] if p["prediction"] != p["gold"]]
     assert [(p["english"], p["prediction"]) for p in wrong] == [(0, 1)]  # zebra retrieves s1 (0.707 > 0.693)
     assert res["scores"]["accuracy"] == pytest.approx(200 / 3)
@@ -196,7 +196,7 @@ def test_bucc_keeps_pairs_above_the_dev_threshold_with_ids(vectors):
                     "t_t0": e(8, d) + 0.1 * e(9, d), "t_t1": e(4, d) + 0.2 * e(6, d), "t_t2": e(6, d) + 0.3 * e(5, d), "t_t3": e(9, d) + 0.1 * e(7, d)})
     dev = BitextExample(id="dev", sources=["d_s0", "d_s1", "d_s2"], targets=["d_t0", "d_t1", "d_t2"], gold=[(0, 0), (1, 2)])
     test = BitextExample(id="test", sources=["t_s0", "t_s1", "t_s2"], targets=["t_t0", "t_t1", "t_t2", "t_t3"], gold=[(0, 1)])
-    res = retrieval.evaluate_task(fake_task("bucc2018", {"dev": dev, "test": test}), None, "de", **KW)
+    res = embedding_retrieval.evaluate_task(fake_task("bucc2018", {"dev": dev, "test": test}), None, "de", **KW)
     s = res["scores"]
 
     def emb(texts):
@@ -215,7 +215,7 @@ def test_bucc_keeps_pairs_above_the_dev_threshold_with_ids(vectors):
 
 def test_unknown_task_is_refused():
     with pytest.raises(ValueError, match="no retrieval evaluation"):
-        retrieval.evaluate_task(SimpleNamespace(name="xnli"), None, "de", **KW)
+        embedding_retrieval.evaluate_task(SimpleNamespace(name="xnli"), None, "de", **KW)
 
 
 # ---- the real readers, on the fixture mirror -------------------------------------------------------
@@ -242,7 +242,7 @@ def test_fixture_readers_with_oracle_embeddings(name, lang, store, vectors):
     task = TASKS[name]
     (ex,) = task.load(store, "test", lang)
     vectors.update(oracle_vectors(ex))
-    res = retrieval.evaluate_task(task, store, lang, **KW)
+    res = embedding_retrieval.evaluate_task(task, store, lang, **KW)
     gold_ids = {}
     for i, j in ex.gold:
         gold_ids.setdefault(ex.source_ids[i], set()).add(ex.target_ids[j])
@@ -253,7 +253,7 @@ def test_fixture_readers_with_oracle_embeddings(name, lang, store, vectors):
         assert all(len(p["gold"]) == 11 for p in res["predictions"])
         assert res["scores"]["map@20"] > 90.0
     n_relevant = [sum(1 for s, _ in ex.gold if s == i) for i in range(len(ex.sources))]
-    expected = np.mean([retrieval.expected_average_precision_at_k(len(ex.targets), r) for r in n_relevant if r])
+    expected = np.mean([embedding_retrieval.expected_average_precision_at_k(len(ex.targets), r) for r in n_relevant if r])
     assert res["chance"] == pytest.approx(100 * expected)
 
 
@@ -282,7 +282,7 @@ def test_embedding_stops_at_the_layer_and_equals_the_full_models_hidden_state(la
     tok = CharTokenizer()
     ran = []
     hooks = [block.register_forward_hook(lambda *_, i=i: ran.append(i)) for i, block in enumerate(encoder.encoder.layer)]
-    got = retrieval.embed(encoder, tok, sentences, layer=layer, max_length=32, device="cpu", batch_size=2)
+    got = embedding_retrieval.embed(encoder, tok, sentences, layer=layer, max_length=32, device="cpu", batch_size=2)
     assert set(ran) == set(range(layer))  # no layer above the retrieval layer was computed
     for h in hooks:
         h.remove()

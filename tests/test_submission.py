@@ -1,7 +1,7 @@
 """XTREME submission export (xstilts.submission) from a small fake outputs tree.
 
-Phase-3 rows are written with the pipeline's own ``save_predictions`` (so the export reads exactly
-what the pipeline saves); retrieval rows in the shape ``xstilts.retrieval.evaluate_task`` returns.
+Phase-3 rows are written with the pipeline's own ``evaluation.save_predictions`` (so the export reads exactly
+what the pipeline saves); retrieval rows in the shape ``xstilts.embedding_retrieval.evaluate_task`` returns.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from xstilts import io
-from xstilts.pipeline import save_predictions
+from xstilts.evaluation import save_predictions
 from xstilts.submission import (
     SUBMISSION_TASKS,
     MissingPredictionsError,
@@ -27,7 +27,7 @@ from xstilts.tasks.base import HIDDEN, PairExample, SpanExample, TagExample
 
 SMALL = {"xnli": ["de", "en"], "pawsx": ["de"], "udpos": ["de", "th"], "panx": ["de"], "xquad": ["de"], "mlqa": ["de"],
          "tydiqa": ["ar", "en"], "bucc2018": ["de", "zh"], "tatoeba": ["de"]}
-SPLIT = {"xquad": "test", "tydiqa": "test"}  # pipeline.eval_splits: one Hub split serves dev and test -> saved as test
+SPLIT = {"xquad": "test", "tydiqa": "test"}  # plan.eval_splits: one Hub split serves dev and test -> saved as test
 
 
 def pred_shift(setting: str) -> int:
@@ -249,19 +249,19 @@ def test_bad_rows_are_refused(tmp_path):
 
 
 def test_exports_real_retrieval_rows(tmp_path, monkeypatch):
-    """Rows straight from xstilts.retrieval.evaluate_task (hand-built embeddings) export as XTREME expects."""
+    """Rows straight from xstilts.embedding_retrieval.evaluate_task (hand-built embeddings) export as XTREME expects."""
     from types import SimpleNamespace
 
     import numpy as np
 
-    from xstilts import retrieval
+    from xstilts import embedding_retrieval
     from xstilts.tasks.base import BitextExample
 
     table = {"s0": np.array([1.0, 0.0, 0.0]), "s1": np.array([0.0, 1.0, 0.1]), "s2": np.array([0.0, 0.0, 1.0]), "zebra": np.array([1.0, 0.0, 0.0]),
              "apple": np.array([0.0, 1.0, 0.0]), "mango": np.array([0.0, 0.0, 1.0])}
-    monkeypatch.setattr(retrieval, "embed", lambda enc, tok, sents, **kw: np.stack([table[s] for s in sents]))
+    monkeypatch.setattr(embedding_retrieval, "embed", lambda enc, tok, sents, **kw: np.stack([table[s] for s in sents]))
     ex = BitextExample(id="t", sources=["s0", "s1", "s2"], targets=["zebra", "apple", "mango"], gold=[(0, 0), (1, 1), (2, 2)])
-    res = retrieval.evaluate_task(SimpleNamespace(name="tatoeba", load=lambda *a: [ex]), None, "de", None, None, layer=0, max_length=8, k=4, device="cpu", batch_size=2)
+    res = embedding_retrieval.evaluate_task(SimpleNamespace(name="tatoeba", load=lambda *a: [ex]), None, "de", None, None, layer=0, max_length=8, k=4, device="cpu", batch_size=2)
     root = make_tree(tmp_path)
     io.write_jsonl(str(root / "retrieval" / "none" / "tatoeba" / "de.jsonl"), res["predictions"])
     export(root, tmp_path / "out")

@@ -5,7 +5,7 @@ split (of the task's ``train_task`` for targets) -> ``format_for(task).featurize
 tokenizer -> tiny XLM-R encoder + ``MultiTaskModel`` head -> 2 optimizer steps with
 ``xstilts.training.train`` -> ``predict`` + ``format.predict`` + ``format.score`` on every
 dev/test split and language the fixture has (hidden-label splits must refuse to be scored), and
-the per-example predictions the pipeline saves. Retrieval tasks run ``xstilts.retrieval.evaluate_task``.
+the per-example predictions the pipeline saves. Retrieval tasks run ``xstilts.embedding_retrieval.evaluate_task``.
 Finally every XTREME / XTREME-R target task must validate in a params dict.
 """
 
@@ -22,12 +22,12 @@ import yaml
 from xstilts.rehearsal.fixtures import write_fixtures
 from xstilts import config as cfg
 from xstilts import io
-from xstilts import retrieval
+from xstilts import embedding_retrieval
 from xstilts.formats import format_for, major_score, num_labels
 from xstilts.metrics.classification import HiddenLabelsError
 from xstilts.metrics.retrieval import mean_average_precision_at_k
 from xstilts.model import MultiTaskModel, build_encoder, encoder_config
-from xstilts.pipeline import save_predictions
+from xstilts.evaluation import save_predictions
 from xstilts.stores import LocalStore, MissingDataError
 from xstilts.tasks import TASKS, TRANSLATION_OF, XTREME_R_LANGUAGES, XTREME_R_TASKS, XTREME_TASKS, with_labels
 from xstilts.tasks import base as tb
@@ -213,7 +213,7 @@ def test_retrieval_task_runs_from_the_encoder(name, store, tokenizer, tmp_path):
     langs = [lang for lang in fixture_examples(task, store, split) if task.name in ("lareqa", "mewslix") or lang != "en"]
     assert langs, f"{name}: no fixture language"
     for lang in langs:
-        res = retrieval.evaluate_task(task, store, lang, encoder, tokenizer, layer=1, max_length=64, k=4, device=CPU, batch_size=8)
+        res = embedding_retrieval.evaluate_task(task, store, lang, encoder, tokenizer, layer=1, max_length=64, k=4, device=CPU, batch_size=8)
         assert set(res) == {"scores", "chance", "predictions"}
         scores, preds = res["scores"], res["predictions"]
         assert 0.0 <= res["chance"] <= 100.0

@@ -161,7 +161,7 @@ def significance(params, phase3_root: str, split: str = "test", unscored: pd.Dat
     comparisons. English is excluded: the claim is about zero-shot transfer; so are ``unscored``
     cells (no gold labels), as in the results table."""
     from xstilts import stats
-    from xstilts.pipeline import languages_for
+    from xstilts.plan import languages_for
 
     baseline = params.analysis.baseline
     rows = []

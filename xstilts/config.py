@@ -127,6 +127,7 @@ class TargetConfig:
     tasks: list[str] = field(default_factory=lambda: ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa"])
     # DVC runs one phase-3 stage per (setting, group): one group per task at paper scale (each cell
     # is GPU-hours), all tasks in one group on a CPU (a notebook start costs more than a tiny run).
+    # Inside a group, targets with one and the same training share it (plan.shared_trainings).
     groups: dict[str, list[str]] = field(default_factory=dict)
     seeds: list[int] = field(default_factory=lambda: [0])
     regime: str = "zero_shot"  # zero_shot | translate_train | in_language

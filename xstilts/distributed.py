@@ -6,7 +6,7 @@
 How the training loop uses it (xstilts.training.train picks the process group up by itself):
 
 * every rank builds the same task sampler and the same global batches; rank r keeps every
-  world-th example of each global batch from position r on (``BatchStream``), so the ranks see
+  world_size-th example of each global batch from position r on (``BatchStream``), so the ranks see
   distinct examples and together exactly the batch one process would see with the global batch;
 * DDP averages gradients; the per-step loss/token counters are all-reduced in one collective;
 * only rank 0 evaluates (the score is broadcast so every rank takes the same early-stopping
@@ -92,9 +92,9 @@ def setup(device: str = "auto", timeout_minutes: int = 30) -> tuple[DistInfo, to
     MASTER_ADDR, MASTER_PORT) and pick this rank's device: ``cuda:LOCAL_RANK`` with nccl, or the
     CPU with gloo. Without WORLD_SIZE (plain ``python``) nothing is initialised."""
     cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if world == 1:
+    if world_size == 1:
         return DistInfo(), torch.device("cuda" if cuda else "cpu")
     if cuda:
         torch.cuda.set_device(local_rank)

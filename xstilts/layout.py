@@ -93,7 +93,7 @@ def note_unexpected(params, phase3_root: str) -> list[str]:
 
 def read_target_metrics(params, out: TargetOutput) -> dict:
     """The phase-3 ``metrics.json`` of one expected folder, checked against the params."""
-    from xstilts.pipeline import languages_for
+    from xstilts.plan import languages_for
     from xstilts.tasks import TASKS
 
     path = os.path.join(out.path, "metrics.json")
@@ -134,7 +134,7 @@ def read_retrieval_metrics(params, retrieval_dir: str) -> dict:
     path = os.path.join(retrieval_dir, "metrics.json")
     if not os.path.isfile(path):
         raise MissingResultsError(f"{path} is missing: run `dvc repro retrieval`")
-    from xstilts.pipeline import languages_for
+    from xstilts.plan import languages_for
     from xstilts.tasks import TASKS
 
     metrics = io.read_json(path)

@@ -1,8 +1,8 @@
 """What a params file costs before anything runs: every training and evaluation run it implies,
 priced in optimiser steps, trained tokens, FLOPs, GPU-hours and disk (`python -m xstilts.cli plan`).
 
-The runs and their steps come from the pipeline's own planning functions (``training_units``,
-``target_train_splits``, ``phase2_mixture``, ``micro_batch_for_shape``, ``training.planned_steps``),
+The runs and their steps come from the stages' own planning functions (xstilts/plan.py: ``shared_trainings``,
+``target_train_splits``, ``phase2_mixture``, ``micro_batch_for_shape``; ``training.planned_steps``),
 so the plan is what `dvc repro` runs. Sizes come from the featurised data (embedded profile: the
 features stage's output) or, for the paper profile, from the ``PAPER_SIZES`` table beside each
 task's reader (xstilts/tasks/<task>.py, with its source; unknown numbers are marked ASSUMED there).
@@ -204,11 +204,11 @@ class DataSizes:
         self._cache: dict = {}
 
     def _features(self, task: str, split: str, lang: str) -> list[dict]:
-        from xstilts import pipeline
+        from xstilts.features import load_features
 
         key = (task, split, lang)
         if key not in self._cache:
-            self._cache[key] = pipeline.load_features(self.params, self.features_dir, self.tokenizer_dir, TASKS[task], split, lang)
+            self._cache[key] = load_features(self.params, self.features_dir, self.tokenizer_dir, TASKS[task], split, lang)
         return self._cache[key]
 
     def split(self, task: str, split: str, lang: str) -> Split:
@@ -230,10 +230,10 @@ class DataSizes:
         return Split(len(sents), mean, mean)
 
     def parts(self, task: str) -> dict[str, int]:
-        from xstilts import pipeline
+        from xstilts import plan
 
-        ids = [e.id for e in pipeline._limit(TASKS[task].load(self.store, "train", "en"), self.params.data.max_train_examples)]
-        return {k: len(v) for k, v in pipeline.task_parts(task, self._features(task, "train", "en"), ids).items()}
+        ids = [e.id for e in plan.limit_train(self.params, TASKS[task].load(self.store, "train", "en"))]
+        return {k: len(v) for k, v in plan.task_parts(task, self._features(task, "train", "en"), ids).items()}
 
     def mlm(self, params: cfg.Params, lines: int) -> Split:
         from xstilts import pipeline
@@ -252,7 +252,7 @@ class DataSizes:
 class Run:
     stage: str  # phase1 | phase2 | phase3 | retrieval
     name: str
-    group: str  # phase 2: the setting; phase 3: the training unit (e.g. xquad+mlqa); retrieval: the task
+    group: str  # phase 2: the setting; phase 3: the targets trained together (e.g. xquad+mlqa); retrieval: the task
     examples: int  # training features (retrieval: sentences embedded)
     steps: int  # optimiser steps
     batch: tuple[int, int]  # (micro-batch, accumulation)
@@ -304,8 +304,8 @@ class _Pricer:
 
 def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | None = None) -> Plan:
     """Every run ``params`` implies, priced on ``gpu`` (a key of :data:`GPUS`)."""
-    from xstilts import pipeline
-    from xstilts.pipeline import DEV, TRAIN
+    from xstilts.plan import (DEV, TASK_PARTS, TRAIN, eval_splits, languages_for, loop_settings, micro_batch_for_shape, phase2_mixture, shared_trainings,
+                              target_train_splits, target_train_task, translated_train_splits)
     from xstilts.training import planned_steps
 
     if gpu not in GPUS:
@@ -329,47 +329,47 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
         mixture = len(names) > 1 or setting in inter.mlm_settings
         train: dict[str, Split] = {}
         for name in names:
-            sp = combine([sizes.split(name, TRAIN, "en")] + [sizes.split(trans, TRAIN, lang) for head, trans, lang in pipeline.translated_train_splits(params, setting) if head == name])
-            if mixture and name in pipeline.TASK_PARTS:
-                train.update({part: Split(n, sp.tokens, sp.seq) for part, n in sizes.parts(name).items()})
+            task_data = combine([sizes.split(name, TRAIN, "en")] + [sizes.split(translated, TRAIN, lang) for head, translated, lang in translated_train_splits(params, setting) if head == name])
+            if mixture and name in TASK_PARTS:
+                train.update({part: Split(n, task_data.tokens, task_data.seq) for part, n in sizes.parts(name).items()})
             else:
-                train[name] = sp
+                train[name] = task_data
         if setting in inter.mlm_settings:  # as run_phase2: mlm_lines, else as many lines as the largest task
             train["mlm"] = sizes.mlm(params, inter.mlm_lines or max(s.features for s in train.values()))
-        probs, cap = pipeline.phase2_mixture(params, {n: s.features for n, s in train.items()})
-        loop = pipeline._loop_settings(inter.optim, params.engine, inter.seed)
+        probs, cap = phase2_mixture(params, {n: s.features for n, s in train.items()})
+        loop = loop_settings(inter.optim, params.engine, inter.seed)
         steps = planned_steps({n: s.features for n, s in train.items()}, loop, cap)
         mean = Split(sum(s.features for s in train.values()), sum(probs[n] * s.tokens for n, s in train.items()), sum(probs[n] * s.seq for n, s in train.items()))
         dev = [(sizes.split(name, DEV, "en"), 1) for name in names]
         runs.append(price.run("phase2", f"phase2/{setting}", setting, mean.features, steps, (loop.batch_size, loop.grad_accum), mean, dev, eb))
 
-    # phase 3: per setting x training unit x seed
-    t = params.target
+    # phase 3: per setting x group x targets trained together (plan.shared_trainings) x seed
+    target_params = params.target
     for setting in inter.settings:
-        for targets in t.groups.values():
-            units = pipeline.training_units(params, targets)
-            workers = min(params.engine.parallel_runs, len(units))
-            for unit in units:
-                hp = cfg.target_hparams(params, unit[0])
-                train_split = combine([sizes.split(name, TRAIN, lang) for name, lang in pipeline.target_train_splits(params, unit[0])])
-                batch = (hp.batch_size, hp.grad_accum)
+        for targets in target_params.groups.values():
+            trainings = shared_trainings(params, targets)
+            workers = min(params.engine.parallel_runs, len(trainings))
+            for together in trainings:
+                hparams = cfg.target_hparams(params, together[0])
+                train_split = combine([sizes.split(name, TRAIN, lang) for name, lang in target_train_splits(params, together[0])])
+                batch = (hparams.batch_size, hparams.grad_accum)
                 if params.engine.merge_micro_batches:  # on CUDA, as run_phase3_group does with the GPU's memory
-                    batch = pipeline.micro_batch_for_shape(params, shape.encoder_shape(), unit, g.memory_gib * GiB, workers)
-                loop = pipeline._loop_settings(cfg.OptimConfig(batch_size=batch[0], grad_accum=batch[1], epochs=hp.epochs), params.engine, 0)
-                head = pipeline.target_train_task(params, unit[0]).name
+                    batch = micro_batch_for_shape(params, shape.encoder_shape(), together, g.memory_gib * GiB, workers)
+                loop = loop_settings(cfg.OptimConfig(batch_size=batch[0], grad_accum=batch[1], epochs=hparams.epochs), params.engine, 0)
+                head = target_train_task(params, together[0]).name
                 steps = planned_steps({head: train_split.features}, loop)
                 dev = sizes.split(head, DEV, "en")
-                dev_sub = Split(min(dev.features, t.eval_subset), dev.tokens, dev.seq)
-                checks = (steps // t.eval_every if t.eval_every else 0) + 1  # every eval_every steps and at the end
-                evals = [(dev_sub, checks)] + [(sizes.split(target, split, lang), 1) for target in unit for lang in pipeline.languages_for(params, TASKS[target]) for split in pipeline.eval_splits(TASKS[target], lang)]
-                for seed in t.seeds:
-                    runs.append(price.run("phase3", f"phase3/{setting}/{'+'.join(unit)}/seed{seed}", "+".join(unit), train_split.features, steps, batch, train_split, evals, eb))
+                dev_sub = Split(min(dev.features, target_params.eval_subset), dev.tokens, dev.seq)
+                checks = (steps // target_params.eval_every if target_params.eval_every else 0) + 1  # every eval_every steps and at the end
+                evals = [(dev_sub, checks)] + [(sizes.split(target, split, lang), 1) for target in together for lang in languages_for(params, TASKS[target]) for split in eval_splits(TASKS[target], lang)]
+                for seed in target_params.seeds:
+                    runs.append(price.run("phase3", f"phase3/{setting}/{'+'.join(together)}/seed{seed}", "+".join(together), train_split.features, steps, batch, train_split, evals, eb))
 
     # retrieval: every phase-2 encoder embeds each retrieval task's sentences
     for setting in inter.settings:
         for name in params.retrieval.tasks:
             task = TASKS[name]
-            splits = [(sizes.split(name, split, lang), 1) for lang in pipeline.languages_for(params, task) for split in pipeline.eval_splits(task, lang)]
+            splits = [(sizes.split(name, split, lang), 1) for lang in languages_for(params, task) for split in eval_splits(task, lang)]
             runs.append(price.run("retrieval", f"retrieval/{setting}/{name}", name, sum(s.features for s, _ in splits), 0, (eb, 1), None, splits, eb))
 
     n_enc = 1 + len(inter.settings)  # phase 1's encoder and one per phase-2 setting (none: a copy)
@@ -378,7 +378,7 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
         "dvc_cache_gib": n_enc * 4 * shape.parameters / GiB,  # a second copy unless the cache links (dvc cache.type reflink/hardlink/symlink)
         # per running stage: two checkpoints (old kept until the new is complete) of fp32 weights,
         # AdamW moments and best weights (16 bytes/parameter), plus each finished seed's result weights
-        "checkpoints_peak_gib": (2 * 16 + 4 * max(len(t.seeds) - 1, 0)) * shape.parameters / GiB,
+        "checkpoints_peak_gib": (2 * 16 + 4 * max(len(target_params.seeds) - 1, 0)) * shape.parameters / GiB,
     }
     assumptions = [
         f"efficiency: MFU {eff.mfu:g} ({eff.source}{'' if eff.source.startswith('measured') else '; no GPU measurement yet, issue 14'}) for micro-batches of >= {eff.saturation_tokens} tokens; "
@@ -404,7 +404,7 @@ def _num(x: float) -> str:
 
 
 def breakdown(p: Plan) -> dict[str, dict[str, float]]:
-    """GPU-hours by stage, phase 3 by training unit."""
+    """GPU-hours by stage, phase 3 by shared training (the targets trained together)."""
     out: dict[str, dict[str, float]] = {}
     for r in p.runs:
         out.setdefault(r.stage, {}).setdefault(r.group, 0.0)

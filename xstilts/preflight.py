@@ -140,13 +140,13 @@ class _RecordingStore:
 
 def task_reads(params: cfg.Params) -> list[tuple[str, str, str]]:
     """Every (task, split, language) the pipeline reads: the features stage's, and retrieval's."""
-    from xstilts import pipeline
+    from xstilts import plan
     from xstilts.tasks import TASKS
 
-    need = set(pipeline.needed_splits(params))
+    need = set(plan.needed_splits(params))
     for name in params.retrieval.tasks:
         task = TASKS[name]
-        need |= {(name, split, lang) for lang in pipeline.languages_for(params, task) for split in ("dev", "test") if split in task.splits}
+        need |= {(name, split, lang) for lang in plan.languages_for(params, task) for split in ("dev", "test") if split in task.splits}
     return sorted(need)
 
 

@@ -14,7 +14,7 @@ bucc2018 tatoeba``, each holding ``test-{lang}.{tsv|json}`` for every XTREME lan
 Inputs are what the pipeline saves: ``<phase3_root>/<setting>/[<group>/]<target>/seed<k>/
 predictions/<split>.<lang>.jsonl`` rows ``{"id", "prediction", "gold"}`` (``<group>``: the
 ``target.groups`` entry holding the target, found by looking) and ``<retrieval_dir>/<setting>/
-<task>/<lang>.jsonl`` (see :mod:`xstilts.retrieval`). The split read is the one XTREME calls test:
+<task>/<lang>.jsonl`` (see :mod:`xstilts.embedding_retrieval`). The split read is the one XTREME calls test:
 our ``test``, which for XQuAD and TyDiQA-GoldP is the Hub ``validation`` split (the task's
 ``splits`` mapping); when the pipeline saved it under ``dev`` (same Hub split) that file is used.
 
@@ -23,7 +23,7 @@ intermediate task per target, as the paper submitted. Nothing is written unless 
 be built; then :func:`validate_submission` checks the folder is complete.
 
 Caveats (docs/tasks.md): BUCC ids are positions in mteb/BUCC formatted as LIMSI ids
-(:func:`xstilts.retrieval.bucc_sentence_id`); XTREME's test labels for some tasks are
+(:func:`xstilts.embedding_retrieval.bucc_sentence_id`); XTREME's test labels for some tasks are
 placeholders (google-research/xtreme issue #24), so test scores come only from the leaderboard.
 """
 
@@ -194,7 +194,7 @@ def format_qa(task: str, lang: str, rows: list[dict], path: str) -> str:
 
 
 def format_bucc(task: str, lang: str, rows: list[dict], path: str) -> str:
-    from xstilts.retrieval import bucc_sentence_id
+    from xstilts.embedding_retrieval import bucc_sentence_id
 
     lines = []
     for i, r in enumerate(rows):

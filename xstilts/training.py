@@ -106,25 +106,25 @@ class TrainResult:
 class BatchStream:
     """Endless length-grouped batches of one task; (epoch, position) is its resumable state.
 
-    Under data parallelism every rank builds the same global batches of ``batch_size x world``
-    examples (length-grouped over the global batch) and keeps every world-th example from its rank
+    Under data parallelism every rank builds the same global batches of ``batch_size x world_size``
+    examples (length-grouped over the global batch) and keeps every world_size-th example from its rank
     on: ranks see distinct examples of similar lengths, and together exactly the batch that one
     process with the global batch size would see."""
 
-    def __init__(self, task: TrainTask, batch_size: int, seed: int, group: bool, pad_id: int, rank: int = 0, world: int = 1, name: str | None = None):
-        if len(task.features) < world:
-            raise ValueError(f"task {task.head} has {len(task.features)} examples, fewer than the {world} ranks")
+    def __init__(self, task: TrainTask, batch_size: int, seed: int, group: bool, pad_id: int, rank: int = 0, world_size: int = 1, name: str | None = None):
+        if len(task.features) < world_size:
+            raise ValueError(f"task {task.head} has {len(task.features)} examples, fewer than the {world_size} ranks")
         self.task, self.batch_size, self.seed, self.group, self.pad_id = task, batch_size, seed, group, pad_id
         self.name = name or task.head  # seeds the batch order: parts sharing a head (ANLI+) get their own
-        self.rank, self.world = rank, world
+        self.rank, self.world_size = rank, world_size
         self.lengths = [task.fmt.num_tokens(f) for f in task.features]
         self.epoch, self.position = 0, 0
         self._batches = self._epoch_batches()
 
     def _epoch_batches(self):
         seed = zlib.crc32(f"{self.seed}/{self.name}/{self.epoch}".encode())
-        batches = length_grouped_batches(self.lengths, self.batch_size * self.world, seed=seed, group=self.group)
-        return [b for b in batches if len(b) >= self.world]  # a tail smaller than the world would starve a rank
+        batches = length_grouped_batches(self.lengths, self.batch_size * self.world_size, seed=seed, group=self.group)
+        return [b for b in batches if len(b) >= self.world_size]  # a tail with fewer examples than ranks would starve a rank
 
     def next(self) -> tuple[dict, float]:
         """This rank's next batch, and the weight of its mean loss: its share of the global batch x
@@ -135,8 +135,8 @@ class BatchStream:
             self._batches = self._epoch_batches()
         idx = self._batches[self.position]
         self.position += 1
-        mine = idx[self.rank :: self.world]
-        return self.task.fmt.collate([self.task.features[i] for i in mine], self.pad_id), len(mine) * self.world / len(idx)
+        mine = idx[self.rank :: self.world_size]
+        return self.task.fmt.collate([self.task.features[i] for i in mine], self.pad_id), len(mine) * self.world_size / len(idx)
 
     def state_dict(self):
         return {"epoch": self.epoch, "position": self.position}
@@ -148,7 +148,7 @@ class BatchStream:
 
 def total_steps(tasks: dict[str, TrainTask], s: LoopSettings, cap: int | None = None, world_size: int = 1) -> int:
     """jiant's rule: sum over tasks of epochs x batches per epoch (sizes capped), in optimiser steps.
-    ``cap`` is for mixtures only (see ``pipeline.phase2_mixture``): a task trained alone gets its full epochs."""
+    ``cap`` is for mixtures only (see ``plan.phase2_mixture``): a task trained alone gets its full epochs."""
     return planned_steps({n: len(t.features) for n, t in tasks.items()}, s, cap, world_size)
 
 
@@ -241,25 +241,25 @@ def train(
     progress: print a plain line every ``progress_interval(steps, log_every)`` steps (rank 0 only).
     Under ``torchrun`` (after :func:`xstilts.distributed.setup`) training is data-parallel.
     """
-    world = distributed.current()
-    main = world.is_main
+    ddp = distributed.current()  # the data-parallel process group (world size 1 in a plain run)
+    main = ddp.is_main
     # what this run starts from, hashed before anything trains or loads a checkpoint
     origin = {"start_weights": digest_state(model.state_dict()), "features": {n: digest_features(t.features) for n, t in sorted(tasks.items())}, **(inputs or {})} if checkpoint_dir else {}
     model.to(device).train()
-    steps = total_steps(tasks, s, cap, world.world_size)
+    steps = total_steps(tasks, s, cap, ddp.world_size)
     print_every = progress_interval(steps, s.log_every)
     opt, sched = make_optimizer(model, s, steps, device)
     probabilities = probabilities or {name: 1.0 / len(tasks) for name in tasks}
     # Identical on every rank: all ranks train the same task at each micro-step (DDP needs the same graph).
     sampler = TaskSampler(probabilities, seed=s.seed)
-    streams = {name: BatchStream(t, s.batch_size, s.seed, s.length_grouping, pad_id, world.rank, world.world_size, name) for name, t in tasks.items()}
+    streams = {name: BatchStream(t, s.batch_size, s.seed, s.length_grouping, pad_id, ddp.rank, ddp.world_size, name) for name, t in tasks.items()}
     generators = _format_generators(tasks)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (s.bf16 and device.type == "cuda") else contextlib.nullcontext()
     say = print if (progress and main) else (lambda *a, **k: None)
 
     # ---- resume ---------------------------------------------------------------------------
     fingerprint = jsonable({
-        **{k: v for k, v in asdict(s).items() if k in _TRAJECTORY}, "steps": steps, "world_size": world.world_size,
+        **{k: v for k, v in asdict(s).items() if k in _TRAJECTORY}, "steps": steps, "world_size": ddp.world_size,
         "tasks": {n: len(t.features) for n, t in sorted(tasks.items())}, "probabilities": {n: probabilities[n] for n in sorted(probabilities)}, **origin,
     })
     # everything about the loop's progress that a checkpoint carries (JSON)
@@ -277,7 +277,7 @@ def train(
         for name, st in ck.state["streams"].items():
             streams[name].load_state_dict(st)
         loop, best_state = ck.state["loop"], ck.best
-        rng_to_restore = {k.rsplit(".rank", 1)[0]: v for k, v in ck.rng.items() if k.endswith(f".rank{world.rank}")}
+        rng_to_restore = {k.rsplit(".rank", 1)[0]: v for k, v in ck.rng.items() if k.endswith(f".rank{ddp.rank}")}
         resumed_from, last_ckpt = loop["step"], path
         say(f"{desc}: resuming from {path} (step {loop['step']}/{steps})", flush=True)
         if log and main:  # replay, so the caller's curve covers the steps before the interruption
@@ -289,7 +289,7 @@ def train(
         # In place on the encoder: heads stay eager (small), state-dict keys keep their names.
         getattr(model, "encoder", model).compile(backend=s.compile_backend)
     net = model
-    if world.enabled:
+    if ddp.enabled:
         # Other tasks' heads get no gradient in a step: DDP must look for unused parameters.
         net = distributed.wrap(model, device, find_unused_parameters=len(getattr(model, "heads", ())) != 1)
 
@@ -297,22 +297,22 @@ def train(
     if rng_to_restore is not None:
         checkpoint.set_rng_state(rng_to_restore, generators)
     else:
-        torch.manual_seed(s.seed + world.rank)  # rank 0 == a single process; other ranks get their own dropout
+        torch.manual_seed(s.seed + ddp.rank)  # rank 0 == a single process; other ranks get their own dropout
         for name, g in generators.items():
-            if world.rank:  # and their own MLM masks
-                g.manual_seed(zlib.crc32(f"{s.seed}/{name}/rank{world.rank}".encode()))
+            if ddp.rank:  # and their own MLM masks
+                g.manual_seed(zlib.crc32(f"{s.seed}/{name}/rank{ddp.rank}".encode()))
 
     live = _open_live(live_dir, loop["logs"]) if (live_dir and main) else None
 
     def save_checkpoint(step: int) -> str:
-        rng = world.gather_uint8(checkpoint.rng_state(generators))  # collective: every rank's RNG
+        rng = ddp.gather_uint8(checkpoint.rng_state(generators))  # collective: every rank's RNG
         if main:
             state = {"fingerprint": fingerprint, "loop": loop, "scheduler": sched.state_dict(), "sampler": sampler.state_dict(), "streams": {n: st.state_dict() for n, st in streams.items()}}
             weights, best, optim = model.state_dict(), best_state, opt.state_dict()
             if loop["finished"]:  # only the result is needed: the final (best) weights, a third of the size
                 weights, best, optim = best_state or weights, None, {"state": {}, "param_groups": optim["param_groups"]}
             checkpoint.save(checkpoint_dir, step, model=weights, best=best, optimizer=optim, rng=rng, state=jsonable(state))
-        world.barrier()  # no rank runs ahead of a checkpoint still being written
+        ddp.barrier()  # no rank runs ahead of a checkpoint still being written
         return os.path.join(checkpoint_dir, f"step-{step:08d}")
 
     # ---- the loop -------------------------------------------------------------------------
@@ -334,7 +334,7 @@ def train(
                 step_tokens += int(cpu_batch["attention_mask"].sum())  # counted on the CPU: no device sync
                 step_padded += cpu_batch["attention_mask"].numel()
                 batch = to_device(cpu_batch, device)
-                sync = not world.enabled or micro == s.grad_accum - 1
+                sync = not ddp.enabled or micro == s.grad_accum - 1
                 with contextlib.nullcontext() if sync else net.no_sync():
                     with autocast:
                         logits = net(task.head, batch)
@@ -345,8 +345,8 @@ def train(
             #    the run here, before the optimiser can write it into the weights; every rank sees
             #    the same value, so all stop together.
             counts = torch.tensor([step_tokens, step_padded], device=device, dtype=torch.float64)
-            loss_value, tok, pad = world.all_reduce_sum(torch.cat([loss_sum.view(1), counts])).tolist()
-            loss_value /= world.world_size
+            loss_value, tok, pad = ddp.all_reduce_sum(torch.cat([loss_sum.view(1), counts])).tolist()
+            loss_value /= ddp.world_size
             if not math.isfinite(loss_value):
                 raise NonFiniteLossError(
                     f"non-finite loss {loss_value} at step {step + 1}/{steps} (tasks {sorted(set(names))}); the weights were not updated. "
@@ -371,7 +371,7 @@ def train(
                 say(f"{desc} step {step + 1}/{steps} | loss {loss_value:.4f} | lr {sched.get_last_lr()[0]:.2e} | {rate:,.0f} tok/s | padding {1 - loop['tokens'] / max(loop['padded'], 1):.0%} | {_clock(seconds_before + now - start)} elapsed, eta {_clock(eta)}", flush=True)
             # 5. periodic evaluation on rank 0, best weights kept (on the CPU), early stopping
             if evaluate and s.eval_every and ((step + 1) % s.eval_every == 0 or step == steps - 1):
-                score = world.broadcast_float(evaluate(model) if main else None)  # the others wait here
+                score = ddp.broadcast_float(evaluate(model) if main else None)  # the others wait here
                 model.train()
                 if not math.isfinite(score):
                     raise NonFiniteScoreError(
@@ -401,7 +401,7 @@ def train(
             due = bool(checkpoint_every and (step + 1) % checkpoint_every == 0)
             if checkpoint_dir and checkpoint_seconds and not due:  # rank 0's clock decides for every rank
                 late = time.perf_counter() - last_save >= checkpoint_seconds
-                due = bool(world.broadcast_float(float(late) if main else None)) if world.enabled else late
+                due = bool(ddp.broadcast_float(float(late) if main else None)) if ddp.enabled else late
             if checkpoint_dir and (loop["finished"] or due):
                 last_ckpt = save_checkpoint(step + 1)
                 last_save = time.perf_counter()

@@ -240,7 +240,7 @@ def test_misaligned_gold_is_dropped(tok):
 
 
 def test_dropped_qa_training_examples_are_counted_and_fail_above_one_percent(tok):
-    from xstilts import config, pipeline
+    from xstilts import config, features
     from xstilts.formats.span_qa import UnlocatedAnswersError
     from xstilts.tasks import TASKS
 
@@ -252,13 +252,13 @@ def test_dropped_qa_training_examples_are_counted_and_fail_above_one_percent(tok
             ex[i] = SpanExample(ex[i].id, ex[i].context, ex[i].question, ex[i].answers_text, [ex[i].answers_start[0] + 1])
         return ex
 
-    feats, entry = pipeline.featurize_split(params, TASKS["squad_v1"], with_misaligned(2), tok, "train", "en")
+    feats, entry = features.featurize_split(params, TASKS["squad_v1"], with_misaligned(2), tok, "train", "en")
     assert entry == {"examples": 200, "features": len(feats), "dropped": 2}  # 1%: allowed, reported
     assert {f["example_index"] for f in feats} == set(range(2, 200))
     with pytest.raises(UnlocatedAnswersError, match=r"task squad_v1, split train\.en: 3 of 200 training examples \(1\.5%\)"):
-        pipeline.featurize_split(params, TASKS["squad_v1"], with_misaligned(3), tok, "train", "en")
+        features.featurize_split(params, TASKS["squad_v1"], with_misaligned(3), tok, "train", "en")
     # evaluation splits keep every example (nothing is located there)
-    assert "dropped" not in pipeline.featurize_split(params, TASKS["squad_v1"], with_misaligned(3), tok, "dev", "en")[1]
+    assert "dropped" not in features.featurize_split(params, TASKS["squad_v1"], with_misaligned(3), tok, "dev", "en")[1]
 
 
 def test_max_length_too_small_raises(tok):

@@ -76,11 +76,11 @@ def example_fields(task: tb.Task, example) -> dict[str, str]:
 def examples_across_languages(params, task_name: str, split: str = "test", index: int = 0, store=None) -> pd.DataFrame:
     """Example ``index`` of one task split in each of its configured languages, side by side
     (XTREME's evaluation sets are translations of each other: the same index, the same example)."""
-    from xstilts import pipeline
+    from xstilts import pipeline, plan
 
     store = store or pipeline.store_for(params)
     task = with_labels(task_name, store)
-    languages = pipeline.languages_for(params, task)
+    languages = plan.languages_for(params, task)
     rows = {}
     for lang in languages:
         examples = task.load(store, split, lang)

@@ -17,14 +17,14 @@ from xstilts.tasks import base as tb
 def parallel_sentences(params, store=None) -> dict[str, str]:
     """The first premise of the first sentence-pair target (XNLI, PAWS-X) in each language: one
     sentence and its translations, so segmentations compare like with like."""
-    from xstilts import pipeline
+    from xstilts import pipeline, plan
 
     store = store or pipeline.store_for(params)
     for name in params.target.tasks:
         task = TASKS[name]
         if task.format == tb.PAIR:
             out = {}
-            for lang in pipeline.languages_for(params, task):
+            for lang in plan.languages_for(params, task):
                 examples = task.load(store, "test", lang)
                 if examples:
                     out[lang] = examples[0].text_a

@@ -28,7 +28,7 @@ def mined_candidates(params, setting: str, lang: str, phase2_root: str, phase1_d
     """Every candidate pair ratio-margin mining proposes for one BUCC language with one phase-2
     encoder (the stage keeps only those above the threshold): source, target, margin score, gold."""
     from xstilts import pipeline
-    from xstilts import retrieval as xr
+    from xstilts.embedding_retrieval import embed
     from xstilts.metrics import retrieval as rm
     from xstilts.model import load_encoder
     from xstilts.tasks import TASKS
@@ -44,7 +44,7 @@ def mined_candidates(params, setting: str, lang: str, phase2_root: str, phase1_d
     max_length = min(r.max_length, encoder.config.max_position_embeddings - 2)
 
     def emb(sents):
-        return xr.embed(encoder, tokenizer, sents, layer=r.layer, max_length=max_length, device=device, batch_size=params.engine.eval_batch_size)
+        return embed(encoder, tokenizer, sents, layer=r.layer, max_length=max_length, device=device, batch_size=params.engine.eval_batch_size)
 
     gold = set(map(tuple, ex.gold))
     candidates = rm.mine_bitext(emb(ex.sources), emb(ex.targets), k=r.k, src_texts=ex.sources, trg_texts=ex.targets, device=device)

@@ -253,7 +253,7 @@ class Arm:
         return target in self.params.target.tasks and setting in self.params.intermediate.settings and os.path.isdir(self.target_dir(setting, target))
 
     def langs(self, target: str, english: bool = False) -> list[str]:
-        from xstilts.pipeline import languages_for
+        from xstilts.plan import languages_for
 
         return [lang for lang in languages_for(self.params, TASKS[target]) if english or lang != "en"]
 

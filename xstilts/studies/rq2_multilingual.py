@@ -40,7 +40,7 @@ def _opts(options: dict) -> dict:
 
 
 def _low(arm_or_params, target: str, max_class: int) -> list[str]:
-    from xstilts.pipeline import languages_for
+    from xstilts.plan import languages_for
     from xstilts.tasks import TASKS
 
     params = getattr(arm_or_params, "params", arm_or_params)

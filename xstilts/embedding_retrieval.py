@@ -34,7 +34,7 @@ import hashlib
 import numpy as np
 import torch
 
-from xstilts.metrics import retrieval as rm
+from xstilts.metrics import retrieval as retrieval_metrics
 
 MAP_K = 20  # XTREME-R scores LAReQA and Mewsli-X by mAP@20
 MAP_KEY = "map@20"  # the metric key xstilts.metrics.aggregate.TASK_METRIC reads
@@ -121,14 +121,14 @@ def rank_candidates(queries: np.ndarray, candidates: np.ndarray, gold: list[tupl
     relevant: list[set[int]] = [set() for _ in range(len(queries))]
     for i, j in gold:
         relevant[i].add(j)
-    _, nearest = rm.cosine_knn(queries, candidates, min(k, len(candidates)), device)
+    _, nearest = retrieval_metrics.cosine_knn(queries, candidates, min(k, len(candidates)), device)
     rankings, relevant_ids, rows, chances = [], [], [], []
     for i in range(len(queries)):
         if not relevant[i]:
             continue  # a question whose answer sentence the reader could not locate (LAReQA re-split)
         ranking = [candidate_ids[j] for j in nearest[i]]
         rel = sorted({candidate_ids[j] for j in relevant[i]})
-        ap = rm.average_precision_at_k(ranking, set(rel), k)
+        ap = retrieval_metrics.average_precision_at_k(ranking, set(rel), k)
         rankings.append(ranking)
         relevant_ids.append(rel)
         chances.append(expected_average_precision_at_k(len(candidates), len(relevant[i]), k))
@@ -136,7 +136,7 @@ def rank_candidates(queries: np.ndarray, candidates: np.ndarray, gold: list[tupl
     if not rows:
         raise ValueError("no query has a relevant candidate: mAP is undefined")
     scores = {
-        f"map@{k}": rm.mean_average_precision_at_k(rankings, relevant_ids, k),
+        f"map@{k}": retrieval_metrics.mean_average_precision_at_k(rankings, relevant_ids, k),
         "queries": len(rows),
         "queries_without_gold": len(queries) - len(rows),
         "candidates": len(candidates),
@@ -176,8 +176,8 @@ def evaluate_task(task, store, lang, encoder, tokenizer, *, layer, max_length, k
         (ex,) = task.load(store, split, lang)
         src, trg = emb(ex.sources), emb(ex.targets)
         gold = [j for _, j in sorted(ex.gold)]  # English index of source i
-        accuracy = rm.tatoeba_accuracy(src, trg, gold, device)  # English side searches (XTREME)
-        nearest = rm.tatoeba_search(src, trg, device)
+        accuracy = retrieval_metrics.tatoeba_accuracy(src, trg, gold, device)  # English side searches (XTREME)
+        nearest = retrieval_metrics.tatoeba_search(src, trg, device)
         source_of = {j: i for i, j in enumerate(gold)}
         position = xtreme_tatoeba_order(ex.targets)
         # one row per English query, in XTREME's English file order; the source side keeps its order
@@ -191,11 +191,11 @@ def evaluate_task(task, store, lang, encoder, tokenizer, *, layer, max_length, k
         mined = {}
         for part in ("dev", "test"):
             (ex,) = task.load(store, part, lang)
-            candidates = rm.mine_bitext(emb(ex.sources), emb(ex.targets), k=k, src_texts=ex.sources, trg_texts=ex.targets, device=device)
+            candidates = retrieval_metrics.mine_bitext(emb(ex.sources), emb(ex.targets), k=k, src_texts=ex.sources, trg_texts=ex.targets, device=device)
             mined[part] = (candidates, ex.gold, ex)
-        threshold = rm.tune_bucc_threshold(*mined["dev"][:2])  # tuned on dev, reused on test (XTREME)
+        threshold = retrieval_metrics.tune_bucc_threshold(*mined["dev"][:2])  # tuned on dev, reused on test (XTREME)
         candidates, gold_pairs, ex = mined["test"]
-        p, r, f = rm.bucc_f1_at(candidates, gold_pairs, threshold)
+        p, r, f = retrieval_metrics.bucc_f1_at(candidates, gold_pairs, threshold)
         gold = set(map(tuple, gold_pairs))
 
         def sid(ids, side_lang, i):
