@@ -320,6 +320,25 @@ class ParamReads:
         return self.reads
 
 
+def undeclared_outputs(stage: dict, folder, subst: dict) -> list[str]:
+    """Files written under ``folder`` (the run's ``-p out_dir``) that none of the stage's outs,
+    metrics or plots covers, as dvc.yaml paths."""
+    import re
+
+    stage = stage.get("do", stage)
+
+    def sub(text: str) -> str:
+        for k, v in subst.items():
+            text = text.replace("${" + k + "}", v)
+        return text
+
+    out_dir = sub(re.search(r"-p out_dir (\S+)", stage["cmd"]).group(1))
+    declared = [sub(next(iter(o)) if isinstance(o, dict) else o) for kind in ("outs", "metrics", "plots") for o in stage.get(kind, [])]
+    files = [f"{out_dir}/{f.relative_to(folder).as_posix()}" for f in folder.rglob("*") if f.is_file()]
+    assert files, f"{folder}: nothing written"
+    return sorted(f for f in files if not any(f == d or f.startswith(d + "/") for d in declared))
+
+
 def _covered(path: str, declared: list[str]) -> bool:
     # reading target.groups covers a stage that declares target.groups.<its group> and vice versa
     return any(path == d or path.startswith(d + ".") or d.startswith(path + ".") for d in declared)
@@ -375,6 +394,14 @@ def test_stages_declare_every_param_they_read(world, tmp_path, monkeypatch):
         code.setdefault(stage, set()).update(rec.files)
     missing = {k: sorted(v) for k, v in missing.items() if v}
     assert not missing, f"params read by a stage but not in its dvc.yaml params: {missing}"
+    # every file a stage writes into its out_dir is a declared out: an undeclared one is missing
+    # from a `dvc pull` and changes the hash of any stage that depends on the whole folder
+    written = [("phase1", tmp_path / "p1", {}), ("features", tmp_path / "features", {}), ("retrieval", tmp_path / "retrieval", {}),
+               ("analysis", tmp_path / "analysis", {}), ("verify", tmp_path / "verify", {})]
+    for s in ("mnli", "multi_mlm_mt"):
+        written += [("phase2", tmp_path / "p2" / s, {"key": s}), ("phase3", tmp_path / "p3" / s, {"item.setting": s, "item.group": "all"})]
+    undeclared = {str(folder): files for stage, folder, subst in written if (files := undeclared_outputs(stages[stage], folder, subst))}
+    assert not undeclared, f"files a stage writes but dvc.yaml does not declare: {undeclared}"
     # the same runs give the code each stage executes: dvc.yaml must list it (file or folder)
     uncovered = {stage: sorted(stage_code(files, stage) - code_deps(stages, stage)) for stage, files in code.items() if stage not in CODE_DEPS_ELSEWHERE}
     uncovered = {k: v for k, v in uncovered.items() if v}
