@@ -12,6 +12,7 @@ report; never model weights, features or executed notebooks), within a 10 MB bud
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import json
 import os
@@ -173,7 +174,7 @@ def dvc_pull(root: Path, targets: list[str]) -> None:
 
     dvc.dvcfile.load_file = load_once
     try:
-        with Repo(str(root)) as repo:
+        with contextlib.chdir(root), Repo(str(root)) as repo:  # DVC reads targets from the working directory
             repo.pull(targets=targets, remote=REMOTE)
     except DvcException as err:
         raise ReferenceError(f"dvc pull -r {REMOTE} <{len(targets)} targets of {REMOTE}/{TARGETS}> failed: {err}") from err
