@@ -113,6 +113,32 @@ def test_make_verify_on_a_fresh_clone_offline(published, tmp_path):
     assert not (clone / "outputs" / "notebooks").exists()  # only the published outputs were pulled
 
 
+def test_pull_leaves_what_the_dvc_command_leaves(published, tmp_path, monkeypatch):
+    """tools/reference.py pulls in-process, DVC's reading of dvc.yaml and dvc.lock memoized for the
+    pull (the command line re-reads both for every target: minutes for the real reference): the
+    workspace and the DVC cache end up byte for byte as after `dvc pull -r reference <targets>`."""
+    repo, _ = published
+    targets = (repo / "reference" / "targets.txt").read_text().split()
+    trees = {}
+    for how in ("command", "tools"):
+        clone = tmp_path / how
+        git("clone", "-q", str(repo), str(clone), cwd=tmp_path)
+        if how == "command":
+            sh([str(BIN / "dvc"), "pull", "-r", reference.REMOTE, *targets], clone, **OFFLINE)
+        else:
+            import dvc.dvcfile
+
+            loads, load_file = [], dvc.dvcfile.load_file
+            monkeypatch.setattr(dvc.dvcfile, "load_file", lambda repo, path, **kw: loads.append(path) or load_file(repo, path, **kw))
+            assert reference.pull(clone) == targets
+            assert 0 < len(loads) == len(set(loads)) < len(targets)  # each DVC file read once, not once per target
+        files = [p for p in clone.rglob("*") if p.is_file() and p.relative_to(clone).parts[0] != ".git" and ".dvc/tmp" not in p.as_posix()]
+        trees[how] = {p.relative_to(clone).as_posix(): p.read_bytes() for p in files}
+    assert trees["tools"] == trees["command"]
+    assert all(t in trees["tools"] or any(f.startswith(t + "/") for f in trees["tools"]) for t in targets)  # files and folders
+    assert any(f.startswith(".dvc/cache/files/md5/") for f in trees["tools"])
+
+
 def test_ci_compares_the_deterministic_published_files(published, tmp_path):
     """What tests/test_pipeline_e2e.py checks after its run: a changed output shows up."""
     repo, _ = published

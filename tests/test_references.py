@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from xstilts import references as R
-from xstilts import verify
+from xstilts.verify import rules
 
 RESEARCH = Path(__file__).resolve().parents[2] / "shared" / "research"
 
@@ -65,7 +65,7 @@ def test_every_numeric_entry_states_a_tolerance(refs):
 
 
 def test_every_rule_type_is_implemented_by_verify():
-    assert set(R.RULES) == set(verify.RULES)
+    assert set(R.RULES) == set(rules.RULES)
 
 
 @pytest.mark.skipif(not RESEARCH.exists(), reason="research notes not present in this checkout")

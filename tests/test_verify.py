@@ -1,6 +1,8 @@
 """verify: claim-by-claim comparison on small synthetic outputs folders (no training)."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -240,6 +242,18 @@ def test_cli_main(tmp_path, capsys):
     assert "reproduced" in capsys.readouterr().out
     assert verify.main(["--results", str(tmp_path / "missing"), "--params", str(ROOT / "params.yaml"), "--out", str(tmp_path / "v")]) == 2
     assert "run the analysis stage first" in capsys.readouterr().err
+
+
+def test_module_cli_compares_without_loading_torch(tmp_path):
+    """`python -m xstilts.verify` (and `make verify`) read tables only: torch, seconds to load, comes
+    with the retrieval metrics and never on this path (python -X importtime lists every import)."""
+    make_outputs(tmp_path / "outputs")
+    res = subprocess.run([sys.executable, "-X", "importtime", "-m", "xstilts.verify", "--results", str(tmp_path / "outputs"),
+                          "--params", str(ROOT / "params.yaml"), "--out", str(tmp_path / "v")], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "reproduced" in res.stdout and (tmp_path / "v" / "claims.csv").exists()
+    imported = {line.rsplit("|", 1)[-1].strip() for line in res.stderr.splitlines() if line.startswith("import time:")}
+    assert "xstilts.verify.rules" in imported and not {m for m in imported if m.split(".")[0] in ("torch", "transformers", "matplotlib")}
 
 
 def test_cli_strict_fails_on_a_not_reproduced_claim(tmp_path, embedded_params):

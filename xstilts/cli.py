@@ -12,7 +12,7 @@ from xstilts import config
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] in (["verify"], ["report"]):  # own parsers: xstilts/verify.py, xstilts/report.py
+    if argv[:1] in (["verify"], ["report"]):  # own parsers: xstilts/verify/cli.py, xstilts/report.py
         from xstilts import report, verify
 
         return (verify if argv[0] == "verify" else report).main(argv[1:])

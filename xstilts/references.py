@@ -22,7 +22,7 @@ EVIDENCE = ("[V]", "[V-code]", "[V-2nd]", "[UNVERIFIED]", "[I]", "[U]")
 UNVERIFIED_EVIDENCE = ("[UNVERIFIED]", "[I]", "[U]")  # never a pass/fail reference
 SPLITS = ("test", "dev", "n/a")
 
-# rule type -> (required parameters, optional parameters); verify.py implements each type.
+# rule type -> (required parameters, optional parameters); xstilts/verify/rules.py implements each type.
 RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "top_families": (("families",), ()),
     "largest_gain_tasks": (("tasks",), ()),

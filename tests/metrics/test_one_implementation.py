@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from tests.test_verify import paper_outputs, paper_params  # noqa: F401  (fixture)
-from xstilts import analysis, verify
+from xstilts import analysis
+from xstilts.verify import rules
+from xstilts.verify.results import load_results
 from xstilts.metrics import aggregate, mlqa_scores, seqeval_f1, squad_scores
 from xstilts.tasks import TASKS
 
@@ -61,8 +63,8 @@ def test_verify_xtreme_gain_is_the_aggregate_xtreme_score(tmp_path, paper_params
         return real(task_scores, tasks)
 
     monkeypatch.setattr(aggregate, "tasks_mean", recording)
-    res = verify.load_results(str(tmp_path), paper_params)
-    gain, n_tasks, _ = verify._xtreme_gain(res, "dev")
+    res = load_results(str(tmp_path), paper_params)
+    gain, n_tasks, _ = rules._xtreme_gain(res, "dev")
     (best, tasks), (base, _) = calls
     assert n_tasks == 9 and set(tasks) == set(aggregate.XTREME_TASKS)
     assert gain == pytest.approx(aggregate.xtreme_score(best) - aggregate.xtreme_score(base))
@@ -70,12 +72,12 @@ def test_verify_xtreme_gain_is_the_aggregate_xtreme_score(tmp_path, paper_params
 
 def test_verify_category_needs_all_its_tasks(tmp_path, paper_params):  # noqa: F811
     paper_outputs(tmp_path, paper_params)
-    res = verify.load_results(str(tmp_path), paper_params)
+    res = load_results(str(tmp_path), paper_params)
     cats = {"classification": ["xnli", "pawsx"], "other": ["xnli", "xcopa"]}  # no xcopa results
     ref = SimpleNamespace(rule={"categories": cats}, values={"classification": 0.0, "other": 0.0}, scale=1.0, tolerance={"abs": 1000.0})
-    status, observed, _ = verify.rule_category_scores(ref, res)
+    status, observed, _ = rules.rule_category_scores(ref, res)
     assert "classification" in observed and "other" not in observed  # no partial category mean
-    chosen, _ = verify._best_per_target(res)
+    chosen, _ = rules._best_per_target(res)
     test = res.table("test").set_index(["setting", "task"]).avg
     expected = aggregate.category_scores({t: test[(s, t)] for t, s in chosen.items()})["classification"]
     assert f"classification {expected:.2f}" in observed

@@ -6,6 +6,8 @@ Modules: ``classification`` (accuracy, macro-F1), ``tagging`` (seqeval 0.0.12 ch
 ``aggregate`` (task, category and benchmark averages).
 """
 
+import importlib
+
 from xstilts.metrics.aggregate import (
     TASK_METRIC,
     XTREME_CATEGORIES,
@@ -18,16 +20,20 @@ from xstilts.metrics.aggregate import (
 )
 from xstilts.metrics.classification import HiddenLabelsError, accuracy, macro_f1
 from xstilts.metrics.mlqa import mlqa_scores
-from xstilts.metrics.retrieval import (
-    bucc_f1_at,
-    cosine_knn,
-    mean_average_precision_at_k,
-    mine_bitext,
-    tatoeba_accuracy,
-    tune_bucc_threshold,
-)
 from xstilts.metrics.squad import MissingPredictionsWarning, squad_scores
 from xstilts.metrics.tagging import get_entities, seqeval_f1, token_accuracy
+
+# The retrieval metrics load torch (seconds): only when one is used, so that reading tables
+# (analysis, verify, `make verify`) does not pay for it.
+_RETRIEVAL = ("bucc_f1_at", "cosine_knn", "mean_average_precision_at_k", "mine_bitext", "tatoeba_accuracy", "tune_bucc_threshold")
+
+
+def __getattr__(name):
+    if name == "retrieval" or name in _RETRIEVAL:
+        retrieval = importlib.import_module("xstilts.metrics.retrieval")
+        return retrieval if name == "retrieval" else getattr(retrieval, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "TASK_METRIC",
