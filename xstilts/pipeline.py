@@ -173,10 +173,12 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
         save_encoder(encoder, os.path.join(out_dir, "encoder"), model.provenance())  # the snapshot's commit, not "main"
         # XLM-R's own LM head, for the MLM variant of phase 2 (jiant's from_transformers_with_mlm)
         io.save_state(load_pretrained_mlm_head(model.path), os.path.join(out_dir, "mlm_head.safetensors"))
-        # no MLM step is trained here: an empty curve and an empty DVCLive plots folder
+        # no MLM step is trained here: an empty curve, an empty DVCLive plots folder and the summary
+        # DVCLive writes for a run of no step ({}), so that every declared out exists
         io.write_json(os.path.join(out_dir, "curve.json"), {"mlm": []})
         shutil.rmtree(os.path.join(out_dir, "live"), ignore_errors=True)
         os.makedirs(os.path.join(out_dir, "live", "plots", "metrics"))
+        io.write_json(os.path.join(out_dir, "live", "metrics.json"), {})
         metrics = {"steps": 0, "source": "hub", "model": model_params.name_or_path, "revision": model_params.revision, "commit": model.commit, "vocab_size": len(tokenizer), "parameters": sum(p.numel() for p in encoder.parameters())}
         io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
         return metrics
