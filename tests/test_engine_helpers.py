@@ -67,20 +67,23 @@ def run(cfg: dict) -> None:
     s = LoopSettings(**cfg["settings"])
     hang_at = cfg.get("hang_at")
 
+    curve = []  # the records the caller gets, as the stages write them to curve.json
+
     def log(record):
+        curve.append(record)
         if record["step"] == hang_at and "loss" in record:  # mid-training, waiting for the test's SIGKILL
             open(os.path.join(cfg["out"] + ".hanging"), "w").close()
             time.sleep(600)
 
     result = train(
         model, toy_tasks(heads, cfg.get("n", 96)), s, device=device, pad_id=PAD, evaluate=dev_accuracy if s.eval_every else None, log=log,
-        checkpoint_dir=cfg.get("checkpoint_dir"), checkpoint_every=cfg.get("checkpoint_every", 0), checkpoint_seconds=cfg.get("checkpoint_seconds", 0), live_dir=cfg.get("live_dir"), progress=False,
+        checkpoint_dir=cfg.get("checkpoint_dir"), checkpoint_every=cfg.get("checkpoint_every", 0), checkpoint_seconds=cfg.get("checkpoint_seconds", 0), log_path=cfg.get("log_path"), progress=bool(cfg.get("log_path")),
     )
     if info.is_main:
         os.makedirs(cfg["out"], exist_ok=True)
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(cfg["out"], "weights.safetensors"))
         with open(os.path.join(cfg["out"], "result.json"), "w") as f:
-            json.dump({"steps": result.steps, "history": result.history, "best_step": result.best_step, "resumed_from": result.resumed_from, "tokens": result.tokens}, f)
+            json.dump({"steps": result.steps, "history": result.history, "best_step": result.best_step, "resumed_from": result.resumed_from, "tokens": result.tokens, "curve": curve}, f)
     distributed.teardown()
 
 

@@ -57,6 +57,20 @@ def test_plot_tables_skip_empty_series_and_remove_stale_ones(tmp_path):
     assert pd.read_csv(tmp_path / "loss.csv").columns.tolist() == ["step", "loss"]
 
 
+def test_run_summary_one_row_per_run_with_its_log(tmp_path):
+    """Steps and seconds from metrics.json, the last loss and the best dev from curve.json, the log
+    only when the run wrote one (an empty log: nothing trained)."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    _write_curve(a / "curve.json", loss=("loss", [(0, 2.0), (9, 0.51234)]), dev=("score", [(5, 40.0), (10, 55.5), (15, 50.0)]))
+    (a / "train.log").write_text("a step 1/10 | loss 2.0\n")
+    _write_curve(b / "curve.json", loss=("loss", []))
+    (b / "train.log").write_text("")
+    table = curves.run_summary({"a": (str(a), {"steps": 10, "seconds": 3.5}), "b": (str(b), {})})
+    assert table.loc["a"].to_dict() == {"steps": 10, "seconds": 3.5, "final_loss": 0.5123, "best_dev": 55.5, "log": str(a / "train.log")}
+    assert table.loc["b", "steps"] == 0 and pd.isna(table.loc["b", "final_loss"]) and pd.isna(table.loc["b", "log"])
+
+
 # ---- data ------------------------------------------------------------------------------------
 
 
@@ -133,6 +147,17 @@ def test_mlm_curve_figure_and_missing_records(tmp_path):
         pretraining.mlm_curve(str(tmp_path))
 
 
+def test_phase1_plot_table_and_summary_read_curve_json(tmp_path):
+    """Phase 1's curve goes through curve.json like phases 2 and 3: `dvc plots` gets mlm.csv, a Hub
+    checkpoint (no step trained, an empty series) gets an empty folder."""
+    _write_curve(tmp_path / "curve.json", mlm=("loss", [(0, 6.0), (25, 4.0)]))
+    assert pretraining.plot_tables(str(tmp_path), str(tmp_path / "plots")) == [str(tmp_path / "plots" / "mlm.csv")]
+    assert pd.read_csv(tmp_path / "plots" / "mlm.csv").to_dict("list") == {"step": [0, 25], "loss": [6.0, 4.0]}
+    assert pretraining.training(str(tmp_path), {"steps": 26, "seconds": 1.5}).loc["phase1", "final_loss"] == 4.0
+    _write_curve(tmp_path / "curve.json", mlm=("loss", []))
+    assert pretraining.plot_tables(str(tmp_path), str(tmp_path / "plots")) == [] and not list((tmp_path / "plots").iterdir())
+
+
 # ---- phase 2 ---------------------------------------------------------------------------------
 
 
@@ -155,6 +180,7 @@ def test_phase2_curve_and_plot_tables_baseline_has_none(tmp_path):
     assert intermediate.plot_tables(str(trained), str(tmp_path / "plots" / "multi"))[0].endswith("loss.csv")
     assert intermediate.plot_tables(str(baseline), str(tmp_path / "plots" / "none")) == []
     assert (tmp_path / "plots" / "none").is_dir()  # the stage's declared plots folder exists, empty
+    assert intermediate.training(str(trained), {"setting": "multi", "steps": 11, "seconds": 2.0}).loc["multi", "final_loss"] == 0.5
 
 
 # ---- phase 3 ---------------------------------------------------------------------------------
@@ -199,12 +225,34 @@ def test_language_table_scores_qa_as_the_analysis_does(tmp_path):
     assert table.loc["qa", "mean"] == 50.0 and table.loc["qa", "above_chance"] is None
 
 
-def test_dev_curve_one_line_per_seed(phase3):
+def test_dev_curve_of_one_point_per_seed_is_a_table(phase3):
     target_dir, _ = phase3
-    fig = target.dev_curve(str(target_dir))
-    dev_ax, loss_ax = fig.axes
-    assert [line.get_ydata().tolist() for line in dev_ax.lines] == [[50.0], [60.0]]
-    assert len(loss_ax.lines) == 2
+    table = target.dev_curve(str(target_dir))
+    assert isinstance(table, pd.DataFrame) and table.to_dict("index") == {"seed0": {"step": 4, "score": 50.0}, "seed1": {"step": 4, "score": 60.0}}
+    assert len(target.loss_curve(str(target_dir)).axes[0].lines) == 2
+
+
+def test_dev_curve_one_line_per_seed(tmp_path):
+    for seed in (0, 1):
+        _write_curve(tmp_path / f"seed{seed}" / "curve.json", loss=("loss", [(0, 1.0)]), dev=("score", [(4, 50.0 + seed), (8, 55.0)]))
+    fig = target.dev_curve(str(tmp_path))
+    assert isinstance(fig, Figure) and [line.get_ydata().tolist() for line in fig.axes[0].lines] == [[50.0, 55.0], [51.0, 55.0]]
+    with pytest.raises(FileNotFoundError, match="has phase 3 run"):
+        target.dev_curve(str(tmp_path / "nowhere"))
+
+
+def test_phase3_training_summary_per_seed(phase3, tmp_path):
+    import shutil
+
+    target_dir, m = phase3
+    shutil.copytree(target_dir, tmp_path / "xnli")
+    m = copy.deepcopy(m)
+    for seed, run in m["seeds"].items():
+        run.update(steps=10 + int(seed), seconds=2.5)
+    io.write_json(str(tmp_path / "xnli" / "metrics.json"), m)
+    table = target.training(str(tmp_path / "xnli"))
+    assert list(table.index) == ["seed0", "seed1"] and table.best_dev.tolist() == [50.0, 60.0] and table.final_loss.tolist() == [0.9, 1.9]
+    assert table.steps.tolist() == [10, 11] and table.seconds.tolist() == [2.5, 2.5]
 
 
 def test_predictions_beside_gold_with_label_names(world, phase3):

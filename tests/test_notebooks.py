@@ -1,8 +1,7 @@
-"""The stage notebooks as a user meets them: generated from tools/make_notebooks.py, on the
-package's kernel, executed through a real Jupyter server, their curves in `dvc plots`, and the
+"""The stage notebooks as a user meets them: text sources (notebooks/*.py, jupytext percent
+scripts) paired with the .ipynb the lab opens, on the package's kernel, executed through a real Jupyter server, their curves in `dvc plots`, and the
 checks every executed notebook of the end-to-end run must pass (tests/notebook_checks.py)."""
 
-import importlib.util
 import json
 import os
 import secrets
@@ -27,18 +26,41 @@ from tests.notebook_checks import check_all, problems
 KERNEL = "xstilts"
 
 
-def _make_notebooks():
-    spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "tools" / "make_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _cells(nb) -> list[tuple[str, str, list[str]]]:
+    return [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in nb.cells]
 
 
-def test_committed_notebooks_are_what_the_generator_writes():
-    gen = _make_notebooks()
-    for name, spec in gen.NB.items():
-        committed = (ROOT / "notebooks" / f"{name}.ipynb").read_text()
-        assert committed == nbformat.writes(gen.build(name, *spec)) + "\n", f"notebooks/{name}.ipynb is stale: run python tools/make_notebooks.py"
+def test_each_notebook_source_and_its_ipynb_agree():
+    """One source of truth in two files: the .py (what the stages run, what a review diffs) and the
+    .ipynb (what JupyterLab opens); `jupytext --sync notebooks/*.py` pairs them after an edit."""
+    import jupytext
+
+    sources = sorted((ROOT / "notebooks").glob("*.py"))
+    assert {p.stem for p in sources} == {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}, "a notebook without its pair"
+    for source in sources:
+        text, ipynb = jupytext.read(source), nbformat.read(str(source.with_suffix(".ipynb")), as_version=4)
+        assert _cells(text) == _cells(ipynb), f"{source.name} and {source.with_suffix('.ipynb').name} disagree: run `jupytext --sync {source.relative_to(ROOT)}`"
+        assert text.metadata["kernelspec"] == ipynb.metadata["kernelspec"], source.name
+        assert not any(c.get("outputs") for c in ipynb.cells if c.cell_type == "code"), f"{ipynb} holds outputs: the committed notebooks stay output-free"
+    assert (ROOT / "notebooks" / "jupytext.toml").read_text().count('formats = "ipynb,py:percent"') == 1  # the lab saves both
+
+
+def test_the_pairing_check_fails_on_a_stale_ipynb(tmp_path):
+    import jupytext
+
+    source = ROOT / "notebooks" / "07_verify.py"
+    nb = jupytext.read(source)
+    nb.cells[-1].source += "\nprint('edited in an editor')"
+    assert _cells(nb) != _cells(nbformat.read(str(source.with_suffix(".ipynb")), as_version=4))
+
+
+def test_every_stage_runs_its_notebook_source():
+    """dvc.yaml's commands run notebooks/<name>.py (jupytext to papermill), each a dependency."""
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    for name, stage in stages.items():
+        spec = stage.get("do", stage)
+        source = next(d for d in spec["deps"] if d.startswith("notebooks/"))
+        assert source.endswith(".py") and (ROOT / source).exists() and f"${{nb}} {source} | ${{pm}} " in spec["cmd"], name
 
 
 def test_every_notebook_narrates_and_runs_on_the_package_kernel():
@@ -49,7 +71,8 @@ def test_every_notebook_narrates_and_runs_on_the_package_kernel():
         assert "parameters" in nb.cells[2].metadata.get("tags", []) and "work_from_repo_root()" in nb.cells[1].source, path
         assert "from xstilts.explore import" in "".join(c.source for c in nb.cells), f"{path.name} has no walkthrough"
         assert sum(c.cell_type == "markdown" for c in nb.cells) >= 2, f"{path.name}: the walkthrough is not narrated"
-    assert f"-k {KERNEL}" in yaml.safe_load((ROOT / "dvc.yaml").read_text())["vars"][0]["pm"]
+    pm = next(v["pm"] for v in yaml.safe_load((ROOT / "dvc.yaml").read_text())["vars"] if "pm" in v)
+    assert f"-k {KERNEL}" in pm
     assert f"ipykernel install --sys-prefix --name {KERNEL}" in (ROOT / "Dockerfile").read_text()  # the image runs the same papermill command
     makefile = (ROOT / "Makefile").read_text()
     assert f"ipykernel install --sys-prefix --name {KERNEL}" in makefile and "jupyter lab --ServerApp.root_dir=. --FileContentsManager.preferred_dir=notebooks" in makefile
@@ -117,7 +140,8 @@ def test_check_all_knows_which_stages_show_figures(tmp_path):
 
 
 def test_dvc_plots_show_every_curve_without_warnings(tmp_path):
-    """dvc.yaml's plot definitions against curve files as the notebooks write them: the baseline's
+    """dvc.yaml's plot definitions against curve files as the notebooks write them, all three phases
+    from curve.json through the same CSV tables: the baseline's
     empty phase-2 folder raises no warning (an empty curve.json list did: 'nonetype' object has no
     attribute 'keys') and every phase-3 target's loss and dev curves are plots."""
     from xstilts.explore import curves
@@ -127,9 +151,8 @@ def test_dvc_plots_show_every_curve_without_warnings(tmp_path):
         (tmp_path / name).write_text((ROOT / name).read_text())
     out = tmp_path / "outputs"
     step = pd.DataFrame({"step": [0, 10]})
-    (out / "phase1" / "live" / "plots" / "metrics" / "train").mkdir(parents=True)
-    (out / "phase1" / "live" / "plots" / "metrics" / "train" / "loss.tsv").write_text("step\tloss\n1\t6.0\n2\t5.0\n")
-    expected = {"outputs/phase1/live/plots/metrics/train/loss.tsv"}
+    assert curves.write_plot_tables({"mlm": step.assign(loss=[6.0, 5.0])}, str(out / "curves" / "phase1"))
+    expected = {"outputs/curves/phase1/mlm.csv"}
     for setting, tasks in params["intermediate"]["settings"].items():
         loss = step.assign(loss=[1.0, 0.5]) if tasks else pd.DataFrame(columns=["step", "loss"])
         expected |= {f"outputs/curves/phase2/{setting}/loss.csv" for _ in curves.write_plot_tables({"loss": loss}, str(out / "curves" / "phase2" / setting))}

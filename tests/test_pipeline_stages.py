@@ -433,11 +433,12 @@ def stage_code(files: set[str], stage: str, with_notebook: bool = True) -> set[s
         spec = yaml.safe_load(f)["stages"][stage]
     if not with_notebook:
         return rel - NOT_CODE_DEPS
-    notebook = next(d for d in spec.get("do", spec)["deps"] if d.endswith(".ipynb"))
+    notebook = next(d for d in spec.get("do", spec)["deps"] if d.startswith("notebooks/"))
     # the notebook's code as Python (IPython magics such as %matplotlib become calls)
+    import jupytext
     from IPython.core.inputtransformer2 import TransformerManager
 
-    cells = ["".join(c["source"]) for c in json.load(open(notebook))["cells"] if c["cell_type"] == "code"]
+    cells = [c.source for c in jupytext.read(notebook).cells if c.cell_type == "code"]
     source = "\n".join(TransformerManager().transform_cell(c) for c in cells)
 
     def module_file(dotted: str) -> Path | None:

@@ -51,20 +51,27 @@ def store_for(params: cfg.Params):
     return LocalStore(params.data.root, repos=params.data.repos, local_dirs=params.data.local_dirs)
 
 
+TRAIN_LOG = "train.log"  # a training run's progress lines, beside its curve.json
 CHECKPOINT_ROOT = "checkpoints"  # resumable training state; git- and DVC-ignored, removed when a stage completes
 
 
-def _engine_args(params: cfg.Params, run: str, live_dir: str | None) -> dict:
+def _engine_args(params: cfg.Params, run: str, log_path: str) -> dict:
     """Checkpointing (every ``engine.checkpoint_every`` steps and/or ``engine.checkpoint_minutes``
-    of training, and at the end of each run; both 0 = no checkpoints) and DVCLive curves."""
+    of training, and at the end of each run; both 0 = no checkpoints) and the run's progress log
+    (``log_path``, a declared stage output: the notebook shows a summary, not every line)."""
     engine = params.engine
     return {
         "checkpoint_dir": os.path.join(CHECKPOINT_ROOT, run) if (engine.checkpoint_every or engine.checkpoint_minutes) else None,
         "checkpoint_every": engine.checkpoint_every,
         "checkpoint_seconds": engine.checkpoint_minutes * 60,
-        "live_dir": live_dir,
+        "log_path": log_path,
         "desc": run,
     }
+
+
+def _empty_log(path: str) -> None:
+    with io.atomic_path(path) as tmp:
+        open(tmp, "w").close()
 
 
 def _drop_checkpoints(run: str) -> None:
@@ -173,12 +180,9 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
         save_encoder(encoder, os.path.join(out_dir, "encoder"), model.provenance())  # the snapshot's commit, not "main"
         # XLM-R's own LM head, for the MLM variant of phase 2 (jiant's from_transformers_with_mlm)
         io.save_state(load_pretrained_mlm_head(model.path), os.path.join(out_dir, "mlm_head.safetensors"))
-        # no MLM step is trained here: an empty curve, an empty DVCLive plots folder and the summary
-        # DVCLive writes for a run of no step ({}), so that every declared out exists
+        # no MLM step is trained here: an empty curve and an empty log, so that every declared out exists
         io.write_json(os.path.join(out_dir, "curve.json"), {"mlm": []})
-        shutil.rmtree(os.path.join(out_dir, "live"), ignore_errors=True)
-        os.makedirs(os.path.join(out_dir, "live", "plots", "metrics"))
-        io.write_json(os.path.join(out_dir, "live", "metrics.json"), {})
+        _empty_log(os.path.join(out_dir, TRAIN_LOG))
         metrics = {"steps": 0, "source": "hub", "model": model_params.name_or_path, "revision": model_params.revision, "commit": model.commit, "vocab_size": len(tokenizer), "parameters": sum(p.numel() for p in encoder.parameters())}
         io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
         return metrics
@@ -198,7 +202,7 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
     phase1 = params.phase1
     settings = LoopSettings(lr=phase1.lr, batch_size=phase1.batch_size, max_steps=phase1.steps, warmup=phase1.warmup, weight_decay=0.01, seed=params.seed, length_grouping=params.engine.length_grouping, bf16=params.engine.bf16, fused_adamw=params.engine.fused_adamw, compile=params.engine.compile, log_every=25)
     curve = []
-    result = train(model, {"mlm": TrainTask("mlm", fmt, mlm_features)}, settings, device=device, pad_id=tokenizer.pad_token_id, log=curve.append, **_engine_args(params, "phase1", os.path.join(out_dir, "live")))
+    result = train(model, {"mlm": TrainTask("mlm", fmt, mlm_features)}, settings, device=device, pad_id=tokenizer.pad_token_id, log=curve.append, **_engine_args(params, "phase1", os.path.join(out_dir, TRAIN_LOG)))
     save_encoder(model.encoder, os.path.join(out_dir, "encoder"), {"source": "scratch", "steps": result.steps})
     io.save_state(model.heads["mlm"].state_dict(), os.path.join(out_dir, "mlm_head.safetensors"))
     io.write_json(os.path.join(out_dir, "curve.json"), {"mlm": curve})
@@ -242,6 +246,7 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
         save_encoder(encoder, os.path.join(out_dir, "encoder"), {"setting": setting, "phase1": phase1_dir})
         io.write_json(os.path.join(out_dir, "metrics.json"), metrics)
         io.write_json(os.path.join(out_dir, "curve.json"), {"loss": []})
+        _empty_log(os.path.join(out_dir, TRAIN_LOG))  # a declared out: nothing trained, nothing logged
         return metrics
 
     torch.manual_seed(params.intermediate.seed)  # fresh heads: their init must not depend on what ran before
@@ -269,7 +274,7 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
     probs, cap = plan.phase2_mixture(params, {n: len(train_task.features) for n, train_task in train_tasks.items()})
     settings = loop_settings(params.intermediate.optim, params.engine, params.intermediate.seed)
     curve: list[dict] = []
-    result = train(model, train_tasks, settings, device=device, pad_id=tokenizer.pad_token_id, probabilities=probs, log=curve.append, cap=cap, **_engine_args(params, f"phase2/{setting}", None))
+    result = train(model, train_tasks, settings, device=device, pad_id=tokenizer.pad_token_id, probabilities=probs, log=curve.append, cap=cap, **_engine_args(params, f"phase2/{setting}", os.path.join(out_dir, TRAIN_LOG)))
     for name in task_names:  # intermediate-task dev scores, as their own benchmarks report them
         task = with_labels(name, store)
         examples = task.load(store, DEV, "en")
@@ -345,7 +350,7 @@ def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir:
         loop = loop_settings(optim, params.engine, seed, eval_every=target_params.eval_every, patience=target_params.patience)
         curve: list[dict] = []
         # the early-stopping dev set decides the best weights: a checkpoint is resumed only with the same
-        result = train(model, {head: TrainTask(head, fmt, train_feats)}, loop, device=device, pad_id=pad_id, evaluate=dev_score, log=curve.append, inputs={"dev": digest_features(dev_feats)}, **_engine_args(params, f"phase3/{setting}-{targets[0]}/seed{seed}", None))
+        result = train(model, {head: TrainTask(head, fmt, train_feats)}, loop, device=device, pad_id=pad_id, evaluate=dev_score, log=curve.append, inputs={"dev": digest_features(dev_feats)}, **_engine_args(params, f"phase3/{setting}-{targets[0]}/seed{seed}", os.path.join(out_root, targets[0], f"seed{seed}", TRAIN_LOG)))
         for target in targets:
             run = {"steps": result.steps, "best_dev": result.best_score, "best_step": result.best_step, "stopped_early": result.stopped_early, "seconds": round(result.seconds, 1), "scores": {}}
             if (batch_size, grad_accum) != (hparams.batch_size, hparams.grad_accum):
@@ -355,6 +360,8 @@ def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir:
                 save_predictions(os.path.join(out_root, target, f"seed{seed}", "predictions", f"{split}.{lang}.jsonl"), examples, preds)
                 run["scores"].setdefault(split, {})[lang] = scores
             io.write_json(os.path.join(out_root, target, f"seed{seed}", "curve.json"), {"loss": [r for r in curve if "loss" in r], "dev": result.history})
+            if target != targets[0]:  # targets trained together share one run, hence its log
+                shutil.copyfile(os.path.join(out_root, targets[0], f"seed{seed}", TRAIN_LOG), os.path.join(out_root, target, f"seed{seed}", TRAIN_LOG))
             runs[target][str(seed)] = run
     out = {}
     for target in targets:

@@ -226,7 +226,7 @@ def train(
     checkpoint_every: int = 0,
     checkpoint_seconds: float = 0.0,
     inputs: dict[str, str] | None = None,
-    live_dir: str | None = None,
+    log_path: str | None = None,
     progress: bool = True,
     desc: str = "train",
 ) -> TrainResult:
@@ -237,8 +237,9 @@ def train(
         end. Only the newest is kept. None: no checkpoints.
     inputs: hashes of what else the trajectory depends on (e.g. the early-stopping dev set), added
         to the resume fingerprint with the starting weights and the training features.
-    live_dir: DVCLive directory for per-step metrics (``dvc plots``); None: no DVCLive.
-    progress: print a plain line every ``progress_interval(steps, log_every)`` steps (rank 0 only).
+    log_path: the file the progress lines go to instead of stdout (a notebook then shows a summary,
+        the full log stays in the file); a fresh run starts it anew, a resumed run appends.
+    progress: a plain line every ``progress_interval(steps, log_every)`` steps (rank 0 only).
     Under ``torchrun`` (after :func:`xstilts.distributed.setup`) training is data-parallel.
     """
     ddp = distributed.current()  # the data-parallel process group (world size 1 in a plain run)
@@ -255,7 +256,7 @@ def train(
     streams = {name: BatchStream(t, s.batch_size, s.seed, s.length_grouping, pad_id, ddp.rank, ddp.world_size, name) for name, t in tasks.items()}
     generators = _format_generators(tasks)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (s.bf16 and device.type == "cuda") else contextlib.nullcontext()
-    say = print if (progress and main) else (lambda *a, **k: None)
+    say = (_file_printer(log_path) if log_path else print) if (progress and main) else (lambda *a, **k: None)
 
     # ---- resume ---------------------------------------------------------------------------
     fingerprint = jsonable({
@@ -302,8 +303,8 @@ def train(
             if ddp.rank:  # and their own MLM masks
                 g.manual_seed(zlib.crc32(f"{s.seed}/{name}/rank{ddp.rank}".encode()))
 
-    live = _open_live(live_dir, loop["logs"]) if (live_dir and main) else None
-
+    if log_path and progress and main and resumed_from is None and os.path.exists(log_path):
+        os.remove(log_path)  # a fresh run's log holds this run only
     def save_checkpoint(step: int) -> str:
         rng = ddp.gather_uint8(checkpoint.rng_state(generators))  # collective: every rank's RNG
         if main:
@@ -319,134 +320,107 @@ def train(
     start, seconds_before = time.perf_counter(), loop["seconds"]
     last_save = start
     window = (start, loop["tokens"])  # for tokens/s in progress lines
-    try:
-        for step in range(loop["step"], loop["step"] if loop["finished"] else steps):
-            # 1. accumulate gradients over grad_accum micro-batches, each from a sampled task;
-            #    DDP all-reduces gradients on the last micro-batch only (no_sync on the others)
-            loss_sum = torch.zeros((), device=device, dtype=torch.float64)
-            step_tokens = step_padded = 0
-            names = []
-            for micro in range(s.grad_accum):
-                name = sampler.next()
-                names.append(name)
-                task = tasks[name]
-                cpu_batch, weight = streams[name].next()
-                step_tokens += int(cpu_batch["attention_mask"].sum())  # counted on the CPU: no device sync
-                step_padded += cpu_batch["attention_mask"].numel()
-                batch = to_device(cpu_batch, device)
-                sync = not ddp.enabled or micro == s.grad_accum - 1
-                with contextlib.nullcontext() if sync else net.no_sync():
-                    with autocast:
-                        logits = net(task.head, batch)
-                    loss = task.fmt.loss(logits.float(), batch) * weight / s.grad_accum
-                    loss.backward()
-                loss_sum += loss.detach()
-            # 2. one host sync per step: loss and token counts, summed over ranks. A NaN/inf stops
-            #    the run here, before the optimiser can write it into the weights; every rank sees
-            #    the same value, so all stop together.
-            counts = torch.tensor([step_tokens, step_padded], device=device, dtype=torch.float64)
-            loss_value, tok, pad = ddp.all_reduce_sum(torch.cat([loss_sum.view(1), counts])).tolist()
-            loss_value /= ddp.world_size
-            if not math.isfinite(loss_value):
-                raise NonFiniteLossError(
-                    f"non-finite loss {loss_value} at step {step + 1}/{steps} (tasks {sorted(set(names))}); the weights were not updated. "
-                    f"Last good checkpoint: {last_ckpt or 'none (no checkpoint_dir, or none written yet)'}. Lower the learning rate or check the inputs, then resume from it."
+    for step in range(loop["step"], loop["step"] if loop["finished"] else steps):
+        # 1. accumulate gradients over grad_accum micro-batches, each from a sampled task;
+        #    DDP all-reduces gradients on the last micro-batch only (no_sync on the others)
+        loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+        step_tokens = step_padded = 0
+        names = []
+        for micro in range(s.grad_accum):
+            name = sampler.next()
+            names.append(name)
+            task = tasks[name]
+            cpu_batch, weight = streams[name].next()
+            step_tokens += int(cpu_batch["attention_mask"].sum())  # counted on the CPU: no device sync
+            step_padded += cpu_batch["attention_mask"].numel()
+            batch = to_device(cpu_batch, device)
+            sync = not ddp.enabled or micro == s.grad_accum - 1
+            with contextlib.nullcontext() if sync else net.no_sync():
+                with autocast:
+                    logits = net(task.head, batch)
+                loss = task.fmt.loss(logits.float(), batch) * weight / s.grad_accum
+                loss.backward()
+            loss_sum += loss.detach()
+        # 2. one host sync per step: loss and token counts, summed over ranks. A NaN/inf stops
+        #    the run here, before the optimiser can write it into the weights; every rank sees
+        #    the same value, so all stop together.
+        counts = torch.tensor([step_tokens, step_padded], device=device, dtype=torch.float64)
+        loss_value, tok, pad = ddp.all_reduce_sum(torch.cat([loss_sum.view(1), counts])).tolist()
+        loss_value /= ddp.world_size
+        if not math.isfinite(loss_value):
+            raise NonFiniteLossError(
+                f"non-finite loss {loss_value} at step {step + 1}/{steps} (tasks {sorted(set(names))}); the weights were not updated. "
+                f"Last good checkpoint: {last_ckpt or 'none (no checkpoint_dir, or none written yet)'}. Lower the learning rate or check the inputs, then resume from it."
+            )
+        loop["tokens"] += int(tok)
+        loop["padded"] += int(pad)
+        # 3. clip, step, schedule
+        torch.nn.utils.clip_grad_norm_(model.parameters(), s.max_grad_norm)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        # 4. log record + a plain progress line (rank 0 prints)
+        records = []
+        if step % s.log_every == 0 or step == steps - 1:
+            records.append({"step": step, "loss": loss_value, "lr": sched.get_last_lr()[0]})
+        if step % print_every == 0 or step == steps - 1:
+            now = time.perf_counter()
+            rate = (loop["tokens"] - window[1]) / max(now - window[0], 1e-9)
+            window = (now, loop["tokens"])
+            eta = (now - start) / (step + 1 - (resumed_from or 0)) * (steps - step - 1)
+            say(f"{desc} step {step + 1}/{steps} | loss {loss_value:.4f} | lr {sched.get_last_lr()[0]:.2e} | {rate:,.0f} tok/s | padding {1 - loop['tokens'] / max(loop['padded'], 1):.0%} | {_clock(seconds_before + now - start)} elapsed, eta {_clock(eta)}", flush=True)
+        # 5. periodic evaluation on rank 0, best weights kept (on the CPU), early stopping
+        if evaluate and s.eval_every and ((step + 1) % s.eval_every == 0 or step == steps - 1):
+            score = ddp.broadcast_float(evaluate(model) if main else None)  # the others wait here
+            model.train()
+            if not math.isfinite(score):
+                raise NonFiniteScoreError(
+                    f"{desc}: dev score {score} at step {step + 1}/{steps}: early stopping cannot rank it. An empty or unlabelled dev subset, "
+                    f"or a broken scorer, gives this. Last good checkpoint: {last_ckpt or 'none (no checkpoint_dir, or none written yet)'}."
                 )
-            loop["tokens"] += int(tok)
-            loop["padded"] += int(pad)
-            # 3. clip, step, schedule
-            torch.nn.utils.clip_grad_norm_(model.parameters(), s.max_grad_norm)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            # 4. log record + a plain progress line (rank 0 prints)
-            records = []
-            if step % s.log_every == 0 or step == steps - 1:
-                records.append({"step": step, "loss": loss_value, "lr": sched.get_last_lr()[0]})
-            if step % print_every == 0 or step == steps - 1:
-                now = time.perf_counter()
-                rate = (loop["tokens"] - window[1]) / max(now - window[0], 1e-9)
-                window = (now, loop["tokens"])
-                eta = (now - start) / (step + 1 - (resumed_from or 0)) * (steps - step - 1)
-                say(f"{desc} step {step + 1}/{steps} | loss {loss_value:.4f} | lr {sched.get_last_lr()[0]:.2e} | {rate:,.0f} tok/s | padding {1 - loop['tokens'] / max(loop['padded'], 1):.0%} | {_clock(seconds_before + now - start)} elapsed, eta {_clock(eta)}", flush=True)
-            # 5. periodic evaluation on rank 0, best weights kept (on the CPU), early stopping
-            if evaluate and s.eval_every and ((step + 1) % s.eval_every == 0 or step == steps - 1):
-                score = ddp.broadcast_float(evaluate(model) if main else None)  # the others wait here
-                model.train()
-                if not math.isfinite(score):
-                    raise NonFiniteScoreError(
-                        f"{desc}: dev score {score} at step {step + 1}/{steps}: early stopping cannot rank it. An empty or unlabelled dev subset, "
-                        f"or a broken scorer, gives this. Last good checkpoint: {last_ckpt or 'none (no checkpoint_dir, or none written yet)'}."
-                    )
-                loop["history"].append({"step": step + 1, "score": score})
-                records.append({"step": step, "eval_score": score})
-                if loop["best_score"] is None or score > loop["best_score"]:
-                    loop["best_score"], loop["best_step"], loop["bad_evals"] = score, step + 1, 0
-                    best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-                else:
-                    loop["bad_evals"] += 1
-                    loop["stopped_early"] = bool(s.patience and loop["bad_evals"] >= s.patience)
-                say(f"{desc} step {step + 1}/{steps} | eval {score:.4f} | best {loop['best_score']:.4f} at step {loop['best_step']}", flush=True)
-            # the records go to the checkpoint (for replay), the caller's callback and DVCLive
-            loop["logs"] += records
-            if main and log:
-                for record in records:
-                    log(record)
-            if live and records:
-                _live_write(live, records)
-            # 6. checkpoint every checkpoint_every steps and at the end
-            loop["step"] = step + 1
-            loop["finished"] = loop["stopped_early"] or step == steps - 1
-            loop["seconds"] = seconds_before + time.perf_counter() - start
-            due = bool(checkpoint_every and (step + 1) % checkpoint_every == 0)
-            if checkpoint_dir and checkpoint_seconds and not due:  # rank 0's clock decides for every rank
-                late = time.perf_counter() - last_save >= checkpoint_seconds
-                due = bool(ddp.broadcast_float(float(late) if main else None)) if ddp.enabled else late
-            if checkpoint_dir and (loop["finished"] or due):
-                last_ckpt = save_checkpoint(step + 1)
-                last_save = time.perf_counter()
-            if loop["finished"]:
-                break
-    finally:
-        if live:
-            live.end()
+            loop["history"].append({"step": step + 1, "score": score})
+            records.append({"step": step, "eval_score": score})
+            if loop["best_score"] is None or score > loop["best_score"]:
+                loop["best_score"], loop["best_step"], loop["bad_evals"] = score, step + 1, 0
+                best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            else:
+                loop["bad_evals"] += 1
+                loop["stopped_early"] = bool(s.patience and loop["bad_evals"] >= s.patience)
+            say(f"{desc} step {step + 1}/{steps} | eval {score:.4f} | best {loop['best_score']:.4f} at step {loop['best_step']}", flush=True)
+        # the records go to the checkpoint (for replay) and the caller's callback (curve.json)
+        loop["logs"] += records
+        if main and log:
+            for record in records:
+                log(record)
+        # 6. checkpoint every checkpoint_every steps and at the end
+        loop["step"] = step + 1
+        loop["finished"] = loop["stopped_early"] or step == steps - 1
+        loop["seconds"] = seconds_before + time.perf_counter() - start
+        due = bool(checkpoint_every and (step + 1) % checkpoint_every == 0)
+        if checkpoint_dir and checkpoint_seconds and not due:  # rank 0's clock decides for every rank
+            late = time.perf_counter() - last_save >= checkpoint_seconds
+            due = bool(ddp.broadcast_float(float(late) if main else None)) if ddp.enabled else late
+        if checkpoint_dir and (loop["finished"] or due):
+            last_ckpt = save_checkpoint(step + 1)
+            last_save = time.perf_counter()
+        if loop["finished"]:
+            break
 
     if best_state is not None:  # restore the best checkpoint, as jiant does at the end
         model.load_state_dict(best_state)
     return TrainResult(loop["step"], loop["best_score"], loop["best_step"], loop["stopped_early"], loop["tokens"], loop["padded"], loop["seconds"], loop["history"], resumed_from, last_ckpt)
 
 
-def _open_live(live_dir: str, earlier: list[dict]):
-    """DVCLive for ``dvc plots``, kept offline: no Studio, no browser, no experiment commits.
+def _file_printer(path: str) -> Callable[..., None]:
+    """print() into ``path``, appending one line at a time: the log is complete up to the last
+    line even when the run is killed, and no file handle outlives the run."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
 
-    The directory is rebuilt from the log records kept in the checkpoint (``earlier``; empty on a
-    fresh start) rather than appended to: rows that a killed run logged after its last checkpoint
-    disappear, a directory that ``dvc repro`` removed comes back, and the curves of a resumed run
-    equal an uninterrupted run's."""
-    os.environ["DVC_STUDIO_OFFLINE"] = "true"  # never post to DVC Studio, whatever the user's config
-    os.environ["DVCLIVE_OPEN"] = "false"  # never open a report in a browser
-    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
-    from dvclive import Live
+    def say(line: str, flush: bool = True) -> None:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
 
-    live = Live(live_dir, resume=False, dvcyaml=False, save_dvc_exp=False, report=None)  # resume=False: starts clean
-    by_step: dict[int, list[dict]] = {}
-    for record in earlier:
-        by_step.setdefault(record["step"], []).append(record)
-    for records in by_step.values():
-        _live_write(live, records)
-    return live
-
-
-def _live_write(live, records: list[dict]) -> None:
-    """One optimiser step's records; DVCLive steps count optimiser steps from 1."""
-    live.step = records[0]["step"] + 1
-    for record in records:
-        if "loss" in record:
-            live.log_metric("train/loss", record["loss"])
-            live.log_metric("train/lr", record["lr"])
-        if "eval_score" in record:
-            live.log_metric("eval/score", record["eval_score"])
-    live.next_step()  # writes the summary (metrics.json)
+    return say
 
 
 @torch.no_grad()

@@ -1,5 +1,6 @@
-"""Training curves as the stages log them (``curve.json``: named lists of {step, ...} records),
-as DataFrames, as figures, and as the per-series CSV files that `dvc plots` reads."""
+"""Training curves as the stages log them (``curve.json``: named lists of {step, ...} records; the
+one curve format of all three phases), as DataFrames, as figures, as the per-series CSV files that
+`dvc plots` reads, and as a one-row-per-run summary beside the run's full progress log."""
 
 from __future__ import annotations
 
@@ -63,3 +64,24 @@ def write_plot_tables(series: dict[str, pd.DataFrame], out_dir: str) -> list[str
             frame.to_csv(tmp, index=False)
         paths.append(path)
     return paths
+
+
+TRAIN_LOG = "train.log"  # xstilts.pipeline.TRAIN_LOG: not imported, explore reads only what the stages wrote
+
+
+def run_summary(runs: dict[str, tuple[str, dict]], loss: str = "loss") -> pd.DataFrame:
+    """One row per training run instead of its progress lines: optimiser steps, training seconds,
+    the last logged value of the ``loss`` series, the best dev score (its ``dev`` series; None
+    without one) and the file that holds the run's full progress log.
+
+    ``runs``: {run name: (the folder holding its curve.json and train.log, its record in the
+    stage's metrics.json: ``steps``, ``seconds``)}."""
+    rows = []
+    for name, (run_dir, stats) in runs.items():
+        curve = read_curve(os.path.join(run_dir, "curve.json"))
+        log = os.path.join(run_dir, TRAIN_LOG)
+        rows.append({"run": name, "steps": stats.get("steps", 0), "seconds": stats.get("seconds"),
+                     "final_loss": round(float(curve[loss]["loss"].iloc[-1]), 4) if loss in curve else None,
+                     "best_dev": round(float(curve["dev"]["score"].max()), 2) if "dev" in curve else None,
+                     "log": log if os.path.exists(log) and os.path.getsize(log) else None})
+    return pd.DataFrame(rows, columns=["run", "steps", "seconds", "final_loss", "best_dev", "log"]).set_index("run")

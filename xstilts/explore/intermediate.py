@@ -8,7 +8,7 @@ import os
 import pandas as pd
 from matplotlib.figure import Figure
 
-from xstilts.explore.curves import line_figure, read_curve
+from xstilts.explore.curves import line_figure, read_curve, run_summary
 from xstilts.formats import major_score
 
 
@@ -25,6 +25,11 @@ def mixture(metrics: dict, summary: dict) -> pd.DataFrame:
                      "probability": round(probs.get(task, 0.0), 4), "steps": round(probs.get(task, 0.0) * steps),
                      "dev_score": round(major_score(scores), 2) if isinstance(scores, dict) and scores else None})
     return pd.DataFrame(rows, columns=["task", "train_examples", "probability", "steps", "dev_score"]).set_index("task")
+
+
+def training(phase2_dir: str, metrics: dict) -> pd.DataFrame:
+    """The setting's run in one row (steps, seconds, final loss; the full log in its train.log)."""
+    return run_summary({metrics["setting"]: (phase2_dir, metrics)})
 
 
 def loss_curve(phase2_dir: str) -> Figure | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from xstilts.explore.curves import line_figure, read_curve
+from xstilts.explore.curves import line_figure, read_curve, run_summary, write_plot_tables
 from xstilts.tasks import TASKS
 from xstilts.tasks import base as tb
 
@@ -66,3 +66,14 @@ def mlm_curve(phase1_dir: str) -> Figure:
     if "mlm" not in curve:
         raise ValueError(f"{phase1_dir}/curve.json has no MLM records (a Hub checkpoint is not trained here)")
     return line_figure({"masked LM": {"train": curve["mlm"]}}, {"masked LM": "loss"}, width=5.0)
+
+
+def training(phase1_dir: str, metrics: dict) -> pd.DataFrame:
+    """Phase 1's run in one row (steps, seconds, final MLM loss; the full log in its train.log)."""
+    return run_summary({"phase1": (phase1_dir, metrics)}, loss="mlm")
+
+
+def plot_tables(phase1_dir: str, plots_dir: str) -> list[str]:
+    """The MLM loss as ``plots_dir/mlm.csv`` for `dvc plots` (none for a Hub checkpoint: nothing trains)."""
+    curve = read_curve(os.path.join(phase1_dir, "curve.json"))
+    return write_plot_tables({name: frame[["step", "loss"]] for name, frame in curve.items() if name == "mlm"}, plots_dir)

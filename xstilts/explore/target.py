@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from xstilts import io
-from xstilts.explore.curves import line_figure, read_curve, seed_mean, write_plot_tables
+from xstilts.explore.curves import line_figure, read_curve, run_summary, seed_mean, write_plot_tables
 from xstilts.explore.data import shorten
 from xstilts.metrics.aggregate import language_score
 from xstilts.tasks import TASKS
@@ -27,14 +27,34 @@ def seed_curves(target_dir: str) -> dict[str, dict[str, pd.DataFrame]]:
     return {p.name: read_curve(str(p / "curve.json")) for p in _seed_dirs(target_dir)}
 
 
-def dev_curve(target_dir: str) -> Figure:
-    """English dev score (early stopping's set) and training loss against step, one line per seed."""
+def dev_curve(target_dir: str) -> Figure | pd.DataFrame:
+    """The English dev score early stopping watched against step, one line per seed; a table
+    (seed, step, score) when no seed has more than one point: a plot of lone points reads worse."""
+    curves = _curves_or_fail(target_dir)
+    dev = {s: c["dev"] for s, c in curves.items() if "dev" in c}
+    if all(len(frame) <= 1 for frame in dev.values()):
+        rows = [{"seed": s, "step": int(f["step"].iloc[0]), "score": round(float(f["score"].iloc[0]), 2)} for s, f in dev.items() if len(f)]
+        return pd.DataFrame(rows, columns=["seed", "step", "score"]).set_index("seed")
+    return line_figure({"English dev": dev}, {"English dev": "score"}, title=Path(target_dir).name)
+
+
+def loss_curve(target_dir: str) -> Figure:
+    """The training loss against step, one line per seed."""
+    curves = _curves_or_fail(target_dir)
+    return line_figure({"training loss": {s: c["loss"] for s, c in curves.items() if "loss" in c}}, {"training loss": "loss"}, title=Path(target_dir).name)
+
+
+def training(target_dir: str) -> pd.DataFrame:
+    """Each seed's run in one row (steps, seconds, final loss, best English dev; its full log)."""
+    seeds = io.read_json(os.path.join(target_dir, "metrics.json"))["seeds"]
+    return run_summary({p.name: (str(p), seeds[p.name[len("seed"):]]) for p in _seed_dirs(target_dir)})
+
+
+def _curves_or_fail(target_dir: str) -> dict[str, dict[str, pd.DataFrame]]:
     curves = seed_curves(target_dir)
     if not curves:
         raise FileNotFoundError(f"no seed*/curve.json under {target_dir}: has phase 3 run?")
-    panels = {"English dev": {s: c["dev"] for s, c in curves.items() if "dev" in c},
-              "training loss": {s: c["loss"] for s, c in curves.items() if "loss" in c}}
-    return line_figure(panels, {"English dev": "score", "training loss": "loss"}, title=Path(target_dir).name)
+    return curves
 
 
 def language_table(target_dir: str, split: str = "test") -> pd.DataFrame:
