@@ -1,13 +1,16 @@
 """What an executed stage notebook must hold to read as a walkthrough: its tables (DataFrames'
-text/html) and figures (image/png), no error output, no tqdm noise, and a size that opens quickly."""
+text/html) and figures (image/png), no error output, no tqdm noise, no training progress lines (a
+run's lines go to its train.log; the notebook shows a summary), and a size that opens quickly."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
 
 MAX_BYTES = 1_000_000
+PROGRESS_LINE = re.compile(r" step \d+/\d+ \| ")  # xstilts.training's progress lines
 
 # Figures each stage notebook shows (the baseline's phase 2 trains nothing, so it has no curve).
 EXPECTS_FIGURES = {"00_benchmark": False, "01_phase1_pretrain": True, "02_features": False, "03_phase2_intermediate": None,
@@ -33,6 +36,8 @@ def problems(path: Path, figures: bool | None = True) -> list[str]:
         found.append(f"{path.name}: error output: " + "; ".join(f"{o.ename}: {o.evalue}" for o in outs if o.output_type == "error"))
     if "Tqdm" in text or "IProgress" in text:
         found.append(f"{path.name}: tqdm warning in the output")
+    if PROGRESS_LINE.search(text):
+        found.append(f"{path.name}: training progress lines in the output (they belong in the run's train.log)")
     if any(o.get("name") == "stderr" and "Traceback" in str(o.get("text", "")) for o in outs):
         found.append(f"{path.name}: a traceback on stderr")
     tables = sum("<table" in str(o.get("data", {}).get("text/html", "")) for o in outs)

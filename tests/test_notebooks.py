@@ -122,6 +122,8 @@ def test_notebook_checks_accept_a_walkthrough_and_name_each_problem(tmp_path):
                                              {"output_type": "error", "ename": "KeyError", "evalue": "'x'", "traceback": []}])
     found = problems(bad)
     assert any("error output: KeyError" in p for p in found) and any("tqdm" in p for p in found)
+    chatty = _notebook(tmp_path / "chatty.ipynb", [TABLE, IMAGE, {"output_type": "stream", "name": "stdout", "text": "phase1 step 25/400 | loss 5.1234 | lr 1.00e-04\n"}])
+    assert problems(chatty) == ["chatty.ipynb: training progress lines in the output (they belong in the run's train.log)"]
     assert any("no table" in p for p in found) and any("no figure" in p for p in found)
     big = _notebook(tmp_path / "big.ipynb", [TABLE, IMAGE, {"output_type": "stream", "name": "stdout", "text": "x" * 1_000_000}])
     assert any("limit 1000000" in p for p in problems(big))

@@ -83,7 +83,9 @@ def test_executed_notebooks_show_tables_and_figures(repro):
     assert {p.stem for p in (nbs / "phase2").glob("*.ipynb")} == set(settings)
     assert {p.stem for p in (nbs / "phase3").glob("*.ipynb")} == {f"{s}-{g}" for s in settings for g in groups}
     assert check_all(nbs) == []
-    for s, tasks in settings.items():  # the curves `dvc plots show` reads
+    assert [p.name for p in (repo / "outputs" / "curves" / "phase1").iterdir()] == ["mlm.csv"]  # the curves `dvc plots show` reads
+    assert (repo / "outputs" / "phase1" / "train.log").read_text().startswith("phase1 step 1/")  # the lines the notebook summarises
+    for s, tasks in settings.items():
         assert [p.name for p in (repo / "outputs" / "curves" / "phase2" / s).iterdir()] == (["loss.csv"] if tasks else [])
         for g, targets in groups.items():
             for t in targets:

@@ -49,12 +49,15 @@ def test_phase1_writes_encoder_tokenizer_and_curve(world):
     metrics = io.read_json(str(out / "phase1" / "metrics.json"))
     assert metrics["steps"] == 20 and (out / "phase1" / "tokenizer" / "tokenizer.json").exists()
     assert len(io.read_json(str(out / "phase1" / "curve.json"))["mlm"]) >= 2
+    log = (out / "phase1" / "train.log").read_text().splitlines()  # the progress lines, not on stdout
+    assert log[0].startswith("phase1 step 1/20 | loss") and log[-1].startswith("phase1 step 20/20 | loss")
 
 
 def test_none_setting_is_the_phase1_encoder(world):
     _, _, out = world
     a, b = load_encoder(str(out / "phase1" / "encoder")).state_dict(), load_encoder(str(out / "phase2" / "none" / "encoder")).state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
+    assert (out / "phase2" / "none" / "train.log").read_text() == ""  # a declared out: nothing trained, nothing logged
 
 
 def test_intermediate_training_changes_the_encoder_and_reports_dev_scores(world):
@@ -138,6 +141,8 @@ def test_one_shared_training_run_equals_separate_runs(world, tmp_path):
         a = (tmp_path / "shared" / t / "seed0" / "predictions" / "test.qd.jsonl").read_text()
         assert a == (tmp_path / t / t / "seed0" / "predictions" / "test.qd.jsonl").read_text()
     assert set(shared["mlqa"]["seeds"]["0"]["scores"]) == {"dev", "test"}  # each target keeps its own splits
+    log = (tmp_path / "shared" / "xquad" / "seed0" / "train.log").read_text()  # one run, one log, beside each target's curve
+    assert log.startswith("phase3/mnli-xquad/seed0 step 1/") and log == (tmp_path / "shared" / "mlqa" / "seed0" / "train.log").read_text()
     assert set(shared["xquad"]["seeds"]["0"]["scores"]) == {"test"}
 
 
