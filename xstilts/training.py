@@ -305,6 +305,7 @@ def train(
 
     if log_path and progress and main and resumed_from is None and os.path.exists(log_path):
         os.remove(log_path)  # a fresh run's log holds this run only
+
     def save_checkpoint(step: int) -> str:
         rng = ddp.gather_uint8(checkpoint.rng_state(generators))  # collective: every rank's RNG
         if main:
