@@ -2,8 +2,10 @@
 
 Two runs of the embedded pipeline write byte-identical weights, features, predictions and tables;
 what differs is when things ran: ``"seconds"`` in metrics.json, papermill's execution log in the
-executed notebooks and matplotlib's ``/CreationDate`` in PDFs. Hashes that differ are therefore
-checked file by file, and only those three kinds of difference are let through.
+executed notebooks, the speed and clock fields of a run's progress lines (``train.log``; a resumed
+run's log also says so and repeats the steps after its checkpoint) and matplotlib's
+``/CreationDate`` in PDFs. Hashes that differ are therefore checked file by file, and only those
+kinds of difference are let through.
 """
 
 import json
@@ -25,6 +27,14 @@ def _drop_seconds(obj):
     return obj
 
 
+_SPEED_AND_CLOCK = re.compile(r" \| [\d,]+ tok/s \|.*$")  # "| 41,210 tok/s | padding 3% | 12m40s elapsed, eta 1h22m"
+
+
+def _progress(path: Path) -> set[str]:
+    """A train.log's lines without their speed and clock fields, resume notices aside."""
+    return {_SPEED_AND_CLOCK.sub("", line) for line in path.read_text().splitlines() if ": resuming from " not in line}
+
+
 def _same_but_timing(a: Path, b: Path) -> bool:
     if a.read_bytes() == b.read_bytes():
         return True
@@ -32,6 +42,8 @@ def _same_but_timing(a: Path, b: Path) -> bool:
         return _drop_seconds(json.loads(a.read_text())) == _drop_seconds(json.loads(b.read_text()))
     if a.suffix == ".ipynb":  # the same notebook, executed: cells' sources equal, outputs hold timings
         return [c["source"] for c in json.loads(a.read_text())["cells"]] == [c["source"] for c in json.loads(b.read_text())["cells"]]
+    if a.name == "train.log":
+        return _progress(a) == _progress(b)
     if a.suffix == ".pdf":
         date = re.compile(rb"/CreationDate \(D:\d+Z?\)")
         return date.sub(b"", a.read_bytes()) == date.sub(b"", b.read_bytes())

@@ -76,3 +76,18 @@ def test_tiny_embedded_pipeline_on_two_local_slots_equals_serial_repro(serial_ti
     assert locks.differences(serial, repo) == []
     status = dvc(repo, "status", TARGET)
     assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
+
+
+def test_lock_comparison_lets_only_timings_differ_in_a_progress_log(tmp_path):
+    """A scheduled run that was requeued writes the same train.log as the serial run but for
+    speed and clock fields, its resume notice and the steps it repeated after its checkpoint."""
+    serial, resumed, other = tmp_path / "a" / "train.log", tmp_path / "b" / "train.log", tmp_path / "c" / "train.log"
+    for p in (serial, resumed, other):
+        p.parent.mkdir()
+    serial.write_text("phase1 step 1/3 | loss 6.0000 | lr 1.00e-03 | 500 tok/s | padding 5% | 0m01s elapsed, eta 0m02s\n"
+                      "phase1 step 3/3 | loss 5.0000 | lr 0.00e+00 | 510 tok/s | padding 5% | 0m03s elapsed, eta 0m00s\n")
+    resumed.write_text("phase1 step 1/3 | loss 6.0000 | lr 1.00e-03 | 9,100 tok/s | padding 5% | 0m00s elapsed, eta 0m00s\n"
+                       "phase1: resuming from checkpoints/phase1/step-00000001 (step 1/3)\n"
+                       "phase1 step 3/3 | loss 5.0000 | lr 0.00e+00 | 8,000 tok/s | padding 5% | 0m00s elapsed, eta 0m00s\n")
+    other.write_text(serial.read_text().replace("loss 5.0000", "loss 5.0001"))
+    assert locks._same_but_timing(serial, resumed) and not locks._same_but_timing(serial, other)
