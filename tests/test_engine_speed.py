@@ -108,6 +108,7 @@ def test_progress_goes_to_the_log_file_and_a_fresh_run_starts_it_anew(tmp_path, 
     assert not (tmp_path / "quiet.log").exists()
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (run in a GPU session)")
 def test_cuda_bf16_fused_adamw_and_inductor_compile():
     dev = torch.device("cuda")
     opt, _ = make_optimizer(toy_model(), LoopSettings(lr=1e-3, batch_size=8), 10, dev)
