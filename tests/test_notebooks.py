@@ -54,6 +54,23 @@ def test_the_pairing_check_fails_on_a_stale_ipynb(tmp_path):
     assert _cells(nb) != _cells(nbformat.read(str(source.with_suffix(".ipynb")), as_version=4))
 
 
+def test_the_lab_saves_an_edit_to_both_files_of_a_pair(tmp_path):
+    """JupyterLab's contents manager with jupytext (the jupyterlab_jupytext server extension swaps it in
+    under `make lab`) and notebooks/jupytext.toml:
+    saving the .ipynb writes the edit into the .py source too, so it is not lost."""
+    import shutil
+
+    from jupytext import TextFileContentsManager
+
+    for name in ("jupytext.toml", "07_verify.ipynb", "07_verify.py"):
+        shutil.copy(ROOT / "notebooks" / name, tmp_path / name)
+    lab = TextFileContentsManager(root_dir=str(tmp_path))
+    model = lab.get("07_verify.ipynb")
+    model["content"].cells[-1].source += "\nprint('edited in the lab')"
+    lab.save(model, "07_verify.ipynb")
+    assert "print('edited in the lab')" in (tmp_path / "07_verify.py").read_text()
+
+
 def test_every_stage_runs_its_notebook_source():
     """dvc.yaml's commands run notebooks/<name>.py (jupytext to papermill), each a dependency."""
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
