@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from xstilts import checkpoint, distributed
+from xstilts import checkpoint, distributed, preemption
 from xstilts.formats.base import Format
 from xstilts.io import jsonable
 from xstilts.samplers import TaskSampler, length_grouped_batches
@@ -319,6 +319,9 @@ def train(
     start, seconds_before = time.perf_counter(), loop["seconds"]
     last_save = start
     window = (start, loop["tokens"])  # for tokens/s in progress lines
+    # with checkpoints, SIGTERM/SIGUSR1 (or the job's flag file) stop the run at the next step
+    # boundary with a checkpoint (xstilts.preemption); without, the signal keeps its default
+    watch = preemption.Watch(active=bool(checkpoint_dir)).start()
     try:
         for step in range(loop["step"], loop["step"] if loop["finished"] else steps):
             # 1. accumulate gradients over grad_accum micro-batches, each from a sampled task;
@@ -402,12 +405,19 @@ def train(
             if checkpoint_dir and checkpoint_seconds and not due:  # rank 0's clock decides for every rank
                 late = time.perf_counter() - last_save >= checkpoint_seconds
                 due = bool(ddp.broadcast_float(float(late) if main else None)) if ddp.enabled else late
-            if checkpoint_dir and (loop["finished"] or due):
+            why = watch.requested()
+            if checkpoint_dir and ddp.enabled:  # rank 0 decides for every rank, as for the clock above
+                why = "a signal to rank 0" if ddp.broadcast_float(float(why is not None) if main else None) else None
+            if checkpoint_dir and (loop["finished"] or due or why):
                 last_ckpt = save_checkpoint(step + 1)
                 last_save = time.perf_counter()
             if loop["finished"]:
                 break
+            if why:
+                say(f"{desc}: preempted at step {step + 1}/{steps} ({why}); checkpoint {last_ckpt}: run the stage again to resume", flush=True)
+                raise preemption.Preempted(f"{desc}: preempted at step {step + 1}/{steps} ({why}); resume from {last_ckpt} by running the stage again")
     finally:
+        watch.stop()
         if live:
             live.end()
 

@@ -55,7 +55,7 @@ def test_bad_resources_are_refused_naming_the_key(tmp_path, key, value, message)
 def test_resources_per_stage_kind_and_unknown_kinds():
     cluster = resources.config._build(resources.ClusterConfig, {"partition": "gpu", "stages": {"phase2": {"gpus": 2, "cpus": 8, "mem": "64G", "hours": 24}}}, "cluster")
     r = resources.for_stage(cluster, "phase2", {"phase1", "phase2"})
-    assert resources.sbatch_flags(r, cluster.partition) == ["--cpus-per-task=8", "--mem=64G", "--time=1440", "--gres=gpu:2", "--partition=gpu"]
+    assert resources.sbatch_flags(r, cluster.partition) == ["--cpus-per-task=8", "--mem=64G", "--time=1440", "--signal=B:USR1@300", "--gres=gpu:2", "--partition=gpu"]
     assert resources.for_stage(cluster, "phase1", {"phase1", "phase2"}) == cluster.default
     with pytest.raises(ConfigError, match="cluster.stages.phase2: not a stage of dvc.yaml"):
         resources.for_stage(cluster, "phase1", {"phase1"})

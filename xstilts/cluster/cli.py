@@ -27,7 +27,10 @@ def local_status(run: Run) -> dict[str, str]:
     out = {}
     for s in run.stages():
         rc = run.exit_status(s)
-        out[s.name] = "recorded" if run.recorded(s) else "not finished" if rc is None else "finished" if rc == 0 else f"failed (exit {rc})"
+        if rc is None and run.preempted(s):
+            out[s.name] = "preempted (checkpointed: `cluster submit` again resumes it)"
+        else:
+            out[s.name] = "recorded" if run.recorded(s) else "not finished" if rc is None else "finished" if rc == 0 else f"failed (exit {rc})"
     return out
 
 
