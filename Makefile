@@ -12,7 +12,7 @@ setup: .venv/.installed tex slurm
 tex:  # latexmk + pdflatex for the report stage (Debian/Ubuntu packages; a no-op when present)
 	@tools/install_tex.sh
 
-slurm:  # slurm-wlm + munge for the SLURM backend's tests (tests/cluster; a no-op when present)
+slurm:  # slurm-wlm, munge, slurmdbd + mariadb-server for the SLURM backend's tests (tests/cluster; a no-op when present)
 	@tools/install_slurm.sh
 
 .venv/.installed: requirements.lock pyproject.toml

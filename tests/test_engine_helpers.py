@@ -74,6 +74,10 @@ def run(cfg: dict) -> None:
         if record["step"] == hang_at and "loss" in record:  # mid-training, waiting for the test's SIGKILL
             open(os.path.join(cfg["out"] + ".hanging"), "w").close()
             time.sleep(600)
+        if cfg.get("progress_file") and "loss" in record:  # steps done so far, for a test that signals mid-run
+            with open(cfg["progress_file"], "w") as f:
+                f.write(str(record["step"] + 1))
+        time.sleep(cfg.get("step_seconds", 0))  # a slow step: room for a signal to arrive mid-run
 
     result = train(
         model, toy_tasks(heads, cfg.get("n", 96)), s, device=device, pad_id=PAD, evaluate=dev_accuracy if s.eval_every else None, log=log,

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what tests/cluster needs to start a one-node SLURM (slurmctld + slurmd on localhost,
-# munge authentication): Debian/Ubuntu's slurm-wlm and munge (about 30 MB). Idempotent: does
+# munge authentication, job accounting for sacct through slurmdbd on a private MariaDB): Debian/Ubuntu's
+# slurm-wlm, munge, slurmdbd and mariadb-server (about 150 MB). Idempotent: does
 # nothing when the binaries are already on PATH; without apt-get or root it only says why, since the
 # SLURM tests then skip with the same reason (they are not needed to run the pipeline).
 # Usage: tools/install_slurm.sh            (as root, or with sudo available)
 set -uo pipefail
 
-PACKAGES=(slurm-wlm munge)
+PACKAGES=(slurm-wlm munge slurmdbd mariadb-server)
 
-if command -v slurmctld >/dev/null 2>&1 && command -v slurmd >/dev/null 2>&1 && command -v munged >/dev/null 2>&1; then
+if command -v slurmctld >/dev/null 2>&1 && command -v slurmd >/dev/null 2>&1 && command -v munged >/dev/null 2>&1 \
+   && command -v slurmdbd >/dev/null 2>&1 && command -v mariadbd >/dev/null 2>&1; then
     exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then

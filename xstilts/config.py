@@ -163,6 +163,7 @@ class StageResources:  # one SLURM job (xstilts.cluster.resources)
     cpus: int = 2
     mem: str = "8G"  # sbatch --mem
     hours: float = 4.0  # sbatch --time (a number: YAML 1.1 reads an unquoted 1:00:00 as 3600)
+    grace: int = 300  # sbatch --signal=B:USR1@<grace>: seconds before the time limit to checkpoint and requeue (xstilts.preemption)
 
 
 @dataclass

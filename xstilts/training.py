@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from xstilts import checkpoint, distributed
+from xstilts import checkpoint, distributed, preemption
 from xstilts.formats.base import Format
 from xstilts.io import jsonable
 from xstilts.samplers import TaskSampler, length_grouped_batches
@@ -321,91 +321,103 @@ def train(
     start, seconds_before = time.perf_counter(), loop["seconds"]
     last_save = start
     window = (start, loop["tokens"])  # for tokens/s in progress lines
-    for step in range(loop["step"], loop["step"] if loop["finished"] else steps):
-        # 1. accumulate gradients over grad_accum micro-batches, each from a sampled task;
-        #    DDP all-reduces gradients on the last micro-batch only (no_sync on the others)
-        loss_sum = torch.zeros((), device=device, dtype=torch.float64)
-        step_tokens = step_padded = 0
-        names = []
-        for micro in range(s.grad_accum):
-            name = sampler.next()
-            names.append(name)
-            task = tasks[name]
-            cpu_batch, weight = streams[name].next()
-            step_tokens += int(cpu_batch["attention_mask"].sum())  # counted on the CPU: no device sync
-            step_padded += cpu_batch["attention_mask"].numel()
-            batch = to_device(cpu_batch, device)
-            sync = not ddp.enabled or micro == s.grad_accum - 1
-            with contextlib.nullcontext() if sync else net.no_sync():
-                with autocast:
-                    logits = net(task.head, batch)
-                loss = task.fmt.loss(logits.float(), batch) * weight / s.grad_accum
-                loss.backward()
-            loss_sum += loss.detach()
-        # 2. one host sync per step: loss and token counts, summed over ranks. A NaN/inf stops
-        #    the run here, before the optimiser can write it into the weights; every rank sees
-        #    the same value, so all stop together.
-        counts = torch.tensor([step_tokens, step_padded], device=device, dtype=torch.float64)
-        loss_value, tok, pad = ddp.all_reduce_sum(torch.cat([loss_sum.view(1), counts])).tolist()
-        loss_value /= ddp.world_size
-        if not math.isfinite(loss_value):
-            raise NonFiniteLossError(
-                f"non-finite loss {loss_value} at step {step + 1}/{steps} (tasks {sorted(set(names))}); the weights were not updated. "
-                f"Last good checkpoint: {last_ckpt or 'none (no checkpoint_dir, or none written yet)'}. Lower the learning rate or check the inputs, then resume from it."
-            )
-        loop["tokens"] += int(tok)
-        loop["padded"] += int(pad)
-        # 3. clip, step, schedule
-        torch.nn.utils.clip_grad_norm_(model.parameters(), s.max_grad_norm)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
-        # 4. log record + a plain progress line (rank 0 prints)
-        records = []
-        if step % s.log_every == 0 or step == steps - 1:
-            records.append({"step": step, "loss": loss_value, "lr": sched.get_last_lr()[0]})
-        if step % print_every == 0 or step == steps - 1:
-            now = time.perf_counter()
-            rate = (loop["tokens"] - window[1]) / max(now - window[0], 1e-9)
-            window = (now, loop["tokens"])
-            eta = (now - start) / (step + 1 - (resumed_from or 0)) * (steps - step - 1)
-            say(f"{desc} step {step + 1}/{steps} | loss {loss_value:.4f} | lr {sched.get_last_lr()[0]:.2e} | {rate:,.0f} tok/s | padding {1 - loop['tokens'] / max(loop['padded'], 1):.0%} | {_clock(seconds_before + now - start)} elapsed, eta {_clock(eta)}", flush=True)
-        # 5. periodic evaluation on rank 0, best weights kept (on the CPU), early stopping
-        if evaluate and s.eval_every and ((step + 1) % s.eval_every == 0 or step == steps - 1):
-            score = ddp.broadcast_float(evaluate(model) if main else None)  # the others wait here
-            model.train()
-            if not math.isfinite(score):
-                raise NonFiniteScoreError(
-                    f"{desc}: dev score {score} at step {step + 1}/{steps}: early stopping cannot rank it. An empty or unlabelled dev subset, "
-                    f"or a broken scorer, gives this. Last good checkpoint: {last_ckpt or 'none (no checkpoint_dir, or none written yet)'}."
+    # with checkpoints, SIGTERM/SIGUSR1 (or the job's flag file) stop the run at the next step
+    # boundary with a checkpoint (xstilts.preemption); without, the signal keeps its default
+    watch = preemption.Watch(active=bool(checkpoint_dir)).start()
+    try:
+        for step in range(loop["step"], loop["step"] if loop["finished"] else steps):
+            # 1. accumulate gradients over grad_accum micro-batches, each from a sampled task;
+            #    DDP all-reduces gradients on the last micro-batch only (no_sync on the others)
+            loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+            step_tokens = step_padded = 0
+            names = []
+            for micro in range(s.grad_accum):
+                name = sampler.next()
+                names.append(name)
+                task = tasks[name]
+                cpu_batch, weight = streams[name].next()
+                step_tokens += int(cpu_batch["attention_mask"].sum())  # counted on the CPU: no device sync
+                step_padded += cpu_batch["attention_mask"].numel()
+                batch = to_device(cpu_batch, device)
+                sync = not ddp.enabled or micro == s.grad_accum - 1
+                with contextlib.nullcontext() if sync else net.no_sync():
+                    with autocast:
+                        logits = net(task.head, batch)
+                    loss = task.fmt.loss(logits.float(), batch) * weight / s.grad_accum
+                    loss.backward()
+                loss_sum += loss.detach()
+            # 2. one host sync per step: loss and token counts, summed over ranks. A NaN/inf stops
+            #    the run here, before the optimiser can write it into the weights; every rank sees
+            #    the same value, so all stop together.
+            counts = torch.tensor([step_tokens, step_padded], device=device, dtype=torch.float64)
+            loss_value, tok, pad = ddp.all_reduce_sum(torch.cat([loss_sum.view(1), counts])).tolist()
+            loss_value /= ddp.world_size
+            if not math.isfinite(loss_value):
+                raise NonFiniteLossError(
+                    f"non-finite loss {loss_value} at step {step + 1}/{steps} (tasks {sorted(set(names))}); the weights were not updated. "
+                    f"Last good checkpoint: {last_ckpt or 'none (no checkpoint_dir, or none written yet)'}. Lower the learning rate or check the inputs, then resume from it."
                 )
-            loop["history"].append({"step": step + 1, "score": score})
-            records.append({"step": step, "eval_score": score})
-            if loop["best_score"] is None or score > loop["best_score"]:
-                loop["best_score"], loop["best_step"], loop["bad_evals"] = score, step + 1, 0
-                best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-            else:
-                loop["bad_evals"] += 1
-                loop["stopped_early"] = bool(s.patience and loop["bad_evals"] >= s.patience)
-            say(f"{desc} step {step + 1}/{steps} | eval {score:.4f} | best {loop['best_score']:.4f} at step {loop['best_step']}", flush=True)
-        # the records go to the checkpoint (for replay) and the caller's callback (curve.json)
-        loop["logs"] += records
-        if main and log:
-            for record in records:
-                log(record)
-        # 6. checkpoint every checkpoint_every steps and at the end
-        loop["step"] = step + 1
-        loop["finished"] = loop["stopped_early"] or step == steps - 1
-        loop["seconds"] = seconds_before + time.perf_counter() - start
-        due = bool(checkpoint_every and (step + 1) % checkpoint_every == 0)
-        if checkpoint_dir and checkpoint_seconds and not due:  # rank 0's clock decides for every rank
-            late = time.perf_counter() - last_save >= checkpoint_seconds
-            due = bool(ddp.broadcast_float(float(late) if main else None)) if ddp.enabled else late
-        if checkpoint_dir and (loop["finished"] or due):
-            last_ckpt = save_checkpoint(step + 1)
-            last_save = time.perf_counter()
-        if loop["finished"]:
-            break
+            loop["tokens"] += int(tok)
+            loop["padded"] += int(pad)
+            # 3. clip, step, schedule
+            torch.nn.utils.clip_grad_norm_(model.parameters(), s.max_grad_norm)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            # 4. log record + a plain progress line (rank 0 prints)
+            records = []
+            if step % s.log_every == 0 or step == steps - 1:
+                records.append({"step": step, "loss": loss_value, "lr": sched.get_last_lr()[0]})
+            if step % print_every == 0 or step == steps - 1:
+                now = time.perf_counter()
+                rate = (loop["tokens"] - window[1]) / max(now - window[0], 1e-9)
+                window = (now, loop["tokens"])
+                eta = (now - start) / (step + 1 - (resumed_from or 0)) * (steps - step - 1)
+                say(f"{desc} step {step + 1}/{steps} | loss {loss_value:.4f} | lr {sched.get_last_lr()[0]:.2e} | {rate:,.0f} tok/s | padding {1 - loop['tokens'] / max(loop['padded'], 1):.0%} | {_clock(seconds_before + now - start)} elapsed, eta {_clock(eta)}", flush=True)
+            # 5. periodic evaluation on rank 0, best weights kept (on the CPU), early stopping
+            if evaluate and s.eval_every and ((step + 1) % s.eval_every == 0 or step == steps - 1):
+                score = ddp.broadcast_float(evaluate(model) if main else None)  # the others wait here
+                model.train()
+                if not math.isfinite(score):
+                    raise NonFiniteScoreError(
+                        f"{desc}: dev score {score} at step {step + 1}/{steps}: early stopping cannot rank it. An empty or unlabelled dev subset, "
+                        f"or a broken scorer, gives this. Last good checkpoint: {last_ckpt or 'none (no checkpoint_dir, or none written yet)'}."
+                    )
+                loop["history"].append({"step": step + 1, "score": score})
+                records.append({"step": step, "eval_score": score})
+                if loop["best_score"] is None or score > loop["best_score"]:
+                    loop["best_score"], loop["best_step"], loop["bad_evals"] = score, step + 1, 0
+                    best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+                else:
+                    loop["bad_evals"] += 1
+                    loop["stopped_early"] = bool(s.patience and loop["bad_evals"] >= s.patience)
+                say(f"{desc} step {step + 1}/{steps} | eval {score:.4f} | best {loop['best_score']:.4f} at step {loop['best_step']}", flush=True)
+            # the records go to the checkpoint (for replay) and the caller's callback (curve.json)
+            loop["logs"] += records
+            if main and log:
+                for record in records:
+                    log(record)
+            # 6. checkpoint every checkpoint_every steps and at the end
+            loop["step"] = step + 1
+            loop["finished"] = loop["stopped_early"] or step == steps - 1
+            loop["seconds"] = seconds_before + time.perf_counter() - start
+            due = bool(checkpoint_every and (step + 1) % checkpoint_every == 0)
+            if checkpoint_dir and checkpoint_seconds and not due:  # rank 0's clock decides for every rank
+                late = time.perf_counter() - last_save >= checkpoint_seconds
+                due = bool(ddp.broadcast_float(float(late) if main else None)) if ddp.enabled else late
+            why = watch.requested()
+            if checkpoint_dir and ddp.enabled:  # rank 0 decides for every rank, as for the clock above
+                why = "a signal to rank 0" if ddp.broadcast_float(float(why is not None) if main else None) else None
+            if checkpoint_dir and (loop["finished"] or due or why):
+                last_ckpt = save_checkpoint(step + 1)
+                last_save = time.perf_counter()
+            if loop["finished"]:
+                break
+            if why:
+                say(f"{desc}: preempted at step {step + 1}/{steps} ({why}); checkpoint {last_ckpt}: run the stage again to resume", flush=True)
+                raise preemption.Preempted(f"{desc}: preempted at step {step + 1}/{steps} ({why}); resume from {last_ckpt} by running the stage again")
+    finally:
+        watch.stop()
 
     if best_state is not None:  # restore the best checkpoint, as jiant does at the end
         model.load_state_dict(best_state)

@@ -55,7 +55,7 @@ def test_bad_resources_are_refused_naming_the_key(tmp_path, key, value, message)
 def test_resources_per_stage_kind_and_unknown_kinds():
     cluster = resources.config._build(resources.ClusterConfig, {"partition": "gpu", "stages": {"phase2": {"gpus": 2, "cpus": 8, "mem": "64G", "hours": 24}}}, "cluster")
     r = resources.for_stage(cluster, "phase2", {"phase1", "phase2"})
-    assert resources.sbatch_flags(r, cluster.partition) == ["--cpus-per-task=8", "--mem=64G", "--time=1440", "--gres=gpu:2", "--partition=gpu"]
+    assert resources.sbatch_flags(r, cluster.partition) == ["--cpus-per-task=8", "--mem=64G", "--time=1440", "--signal=B:USR1@300", "--gres=gpu:2", "--partition=gpu"]
     assert resources.for_stage(cluster, "phase1", {"phase1", "phase2"}) == cluster.default
     with pytest.raises(ConfigError, match="cluster.stages.phase2: not a stage of dvc.yaml"):
         resources.for_stage(cluster, "phase1", {"phase1"})
@@ -121,8 +121,27 @@ def test_a_failed_job_cancels_its_downstream_and_collect_records_the_rest(slurm,
     res = cluster(repo, "collect", "--backend", "slurm", "--wait", timeout=300)
     assert res.returncode == 1, res.stdout + res.stderr
     st = dict(line.split(None, 1) for line in res.stdout.strip().splitlines() if not line.startswith("["))
-    assert st["a"] == "recorded" and st["b"] == "recorded" and st["c"] == "failed (exit 3)" and st["d"].startswith("lost"), st
+    assert st["a"] == "recorded" and st["b"] == "recorded" and st["c"] == "failed (exit 3)" and st["d"].startswith("CANCELLED"), st
     assert set(locks.load(repo)) == {"a", "b"}
+
+@pytest.mark.slow
+def test_a_job_past_its_time_limit_shows_as_timeout_with_its_log(slurm, tmp_path):
+    """SLURM kills a stage at its time limit before the stage can write an exit status: `cluster
+    status` names the state accounting records (TIMEOUT, from sacct), the exit code and the job
+    log's last lines, not "lost"; its downstream stage shows as cancelled by its dependency."""
+    repo = make_toy_repo(tmp_path / "slurm", sleep=600)
+    with_cluster_params(repo, {"default": {**SMALL["default"], "hours": 1 / 60}})  # --time=1 (minute)
+    assert cluster(repo, "submit", "--backend", "slurm").returncode == 0
+    res = cluster(repo, "collect", "--backend", "slurm", "--wait", timeout=400)
+    assert res.returncode == 1, res.stdout + res.stderr
+    res = cluster(repo, "status", "--backend", "slurm")
+    lines = res.stdout.splitlines()
+    st = {line.split(None, 1)[0]: line.split(None, 1)[1] for line in lines if not line.startswith((" ", "["))}
+    assert st["a"] == "recorded" and st["b"].startswith("TIMEOUT (exit ") and st["c"].startswith("TIMEOUT (exit "), res.stdout
+    assert st["d"].startswith("CANCELLED"), res.stdout
+    b_tail = lines[lines.index(next(line for line in lines if line.startswith("b "))) + 1:]
+    assert any("DUE TO TIME LIMIT" in line for line in b_tail), res.stdout
+
 
 @pytest.mark.slow
 def test_tiny_embedded_pipeline_through_slurm_with_phase1_requeued_mid_run(slurm, serial_tiny, tmp_path):

@@ -11,17 +11,26 @@ from xstilts.cluster import dag, local, record, resources, slurm
 from xstilts.cluster.ledger import Run
 
 
-def _print_status(st: dict[str, str]) -> None:
+def _print_status(st: dict[str, str], run: Run | None = None) -> None:
+    """One line per stage; under a stage that SLURM ended (TIMEOUT, OUT_OF_MEMORY, ...) or whose
+    command failed, the last lines of its job log."""
     width = max(map(len, st), default=0)
+    stages = {s.name: s for s in run.stages()} if run is not None else {}
     for name, v in st.items():
         print(f"{name:<{width}}  {v}")
+        if name in stages and (v.split(" ")[0] in slurm.ENDED_BY_SLURM or v.startswith("failed")):
+            for line in slurm.log_tail(run, stages[name]):
+                print(f"{'':<{width}}  | {line}")
 
 
 def local_status(run: Run) -> dict[str, str]:
     out = {}
     for s in run.stages():
         rc = run.exit_status(s)
-        out[s.name] = "recorded" if run.recorded(s) else "not finished" if rc is None else "finished" if rc == 0 else f"failed (exit {rc})"
+        if rc is None and run.preempted(s):
+            out[s.name] = "preempted (checkpointed: `cluster submit` again resumes it)"
+        else:
+            out[s.name] = "recorded" if run.recorded(s) else "not finished" if rc is None else "finished" if rc == 0 else f"failed (exit {rc})"
     return out
 
 
@@ -104,5 +113,5 @@ def main(argv: list[str]) -> int:
             if run.exit_status(s) == 0 and not run.recorded(s):
                 record.commit(root, run, s)
         st = local_status(run)
-    _print_status(st)
+    _print_status(st, run)
     return 0 if args.action == "status" or all(v == "recorded" for v in st.values()) else 1

@@ -2,7 +2,8 @@
 
 ``run.json`` (backend, stages in DAG order, job ids), ``jobs/<stage>.sh`` (the script a slot or a
 SLURM job executes), ``logs/<stage>.log`` (appended across requeues), ``exit/<stage>`` (written by
-the script when the stage's command returns: its exit status) and ``recorded/<stage>`` (written once
+the script when the stage's command returns: its exit status), ``preempt/<stage>`` (the flag the
+script raises on USR1/TERM: training checkpoints and stops) and ``recorded/<stage>`` (written once
 ``dvc commit`` recorded the stage). Files, not a database: a compute node and the login node both
 see them, and a crashed scheduler leaves a state that ``collect`` can finish.
 """
@@ -14,7 +15,7 @@ import os
 import shlex
 import time
 
-from xstilts import io
+from xstilts import io, preemption
 from xstilts.cluster.dag import Stage
 
 ROOT = ".cluster"
@@ -37,7 +38,7 @@ class Run:
     @classmethod
     def create(cls, root: str, backend: str, stages: list[Stage]) -> Run:
         run = cls(os.path.join(root, ROOT, time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"))
-        for sub in ("jobs", "logs", "exit", "recorded"):
+        for sub in ("jobs", "logs", "exit", "recorded", "preempt"):
             os.makedirs(os.path.join(run.path, sub), exist_ok=True)
         run.save({"backend": backend, "root": os.path.abspath(root), "stages": [vars(s) | {"after": list(s.after), "outs": list(s.outs)} for s in stages], "jobs": {}})
         _write_text(os.path.join(root, ROOT, "latest"), os.path.basename(run.path) + "\n")
@@ -71,6 +72,13 @@ class Run:
         path = os.path.join(self.path, "exit", _safe(stage.name))
         return int(open(path).read()) if os.path.exists(path) else None
 
+    def preempt_flag(self, stage: Stage) -> str:
+        """Created by the job script on USR1/TERM; training checkpoints and stops when it exists."""
+        return os.path.join(self.path, "preempt", _safe(stage.name))
+
+    def preempted(self, stage: Stage) -> bool:
+        return os.path.exists(self.preempt_flag(stage))
+
     def recorded(self, stage: Stage) -> bool:
         return os.path.exists(os.path.join(self.path, "recorded", _safe(stage.name)))
 
@@ -83,13 +91,25 @@ class Run:
         resumes from its checkpoint (``checkpoints/``, outside every out)."""
         q = shlex.quote
         exit_file = os.path.join(self.path, "exit", _safe(stage.name))
+        flag = self.preempt_flag(stage)
         lines = ["#!/bin/bash", *header,  # no `set -u`: the stage command runs in the shell DVC would give it
                  f"echo \"[xstilts cluster] {stage.name}: start $(date -u +%FT%TZ) on $(hostname) job ${{SLURM_JOB_ID:-local}} restart ${{SLURM_RESTART_COUNT:-0}}\"",
                  f"cd {q(stage.wdir)} || exit 1",
-                 f"rm -f {q(exit_file)}"]
+                 f"rm -f {q(exit_file)} {q(flag)}",
+                 # preemption: USR1 (sbatch --signal=B:USR1@grace) or TERM raises the flag that training
+                 # checks at every step (xstilts.preemption); the command runs in the background so
+                 # that the trap runs at once, and `wait` resumes until the command has really ended
+                 f"export {preemption.ENV}={q(flag)}",
+                 f"trap 'echo \"[xstilts cluster] {stage.name}: signal: checkpoint at the next step\"; touch {q(flag)}' USR1 TERM"]
         if stage.outs:
             lines.append("rm -rf -- " + " ".join(q(o) for o in stage.outs))
-        lines += [f"( {stage.cmd} )", "rc=$?",
+        lines += [f"( {stage.cmd} ) &", "child=$!",
+                  'while true; do wait "$child"; rc=$?; kill -0 "$child" 2>/dev/null || break; done',
+                  f"if [ \"$rc\" -ne 0 ] && [ -e {q(flag)} ]; then",  # stopped with a checkpoint: run again
+                  f"  echo \"[xstilts cluster] {stage.name}: preempted (exit $rc) $(date -u +%FT%TZ)\"",
+                  '  if [ -n "$SLURM_JOB_ID" ]; then scontrol requeue "$SLURM_JOB_ID"; fi',
+                  "  exit $rc",
+                  "fi",
                   f"echo $rc > {q(exit_file)}.tmp && mv {q(exit_file)}.tmp {q(exit_file)}",
                   f"echo \"[xstilts cluster] {stage.name}: exit $rc $(date -u +%FT%TZ)\"", "exit $rc", ""]
         path = self.script(stage)

@@ -28,6 +28,8 @@ def check(cluster: ClusterConfig) -> None:
             raise ConfigError(f"{key}.mem: {r.mem!r} is not an sbatch --mem value (e.g. 16G, 4000M)")
         if not r.hours > 0:
             raise ConfigError(f"{key}.hours: must be positive, got {r.hours}")
+        if not 0 < r.grace <= 65535:  # SLURM's limit for --signal's @time
+            raise ConfigError(f"{key}.grace: seconds before the time limit, 1 to 65535, got {r.grace}")
 
 
 def parse(raw: dict) -> ClusterConfig:
@@ -56,6 +58,9 @@ def for_stage(cluster: ClusterConfig, kind: str, known_kinds: set[str]) -> Stage
 
 def sbatch_flags(r: StageResources, partition: str) -> list[str]:
     flags = [f"--cpus-per-task={r.cpus}", f"--mem={r.mem}", f"--time={math.ceil(r.hours * 60)}"]  # minutes
+    # the batch shell gets USR1 `grace` seconds before the limit; its trap asks training to
+    # checkpoint at the next step and the job to requeue (ledger.write_script, xstilts.preemption)
+    flags.append(f"--signal=B:USR1@{r.grace}")
     if r.gpus:
         flags.append(f"--gres=gpu:{r.gpus}")
     if partition:
