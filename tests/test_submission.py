@@ -16,6 +16,7 @@ from xstilts import io
 from xstilts.evaluation import save_predictions
 from xstilts.submission import (
     SUBMISSION_TASKS,
+    DeviationError,
     MissingPredictionsError,
     SubmissionError,
     export_submission,
@@ -63,8 +64,25 @@ def write_retrieval(root: Path, setting: str, task: str, lang: str) -> None:
     io.write_jsonl(str(path), rows)
 
 
-def make_tree(root: Path, settings=("none", "mnli"), languages=SMALL, seeds=(0, 1), skip=(), groups=None) -> Path:
-    """groups: {task: group name} for the target.groups layout (None: the flat layout)."""
+def write_protocol(root: Path, deviation: bool) -> None:
+    """The retrieval stage's protocol.json (xstilts.pipeline.run_retrieval), from the real bucc2018.protocol."""
+    from types import SimpleNamespace
+
+    from xstilts.tasks import bucc2018
+
+    folder = root / "bucc_sample"
+    folder.mkdir(parents=True, exist_ok=True)
+    dirs = {} if deviation else {"bucc2018": str(folder)}
+    store = SimpleNamespace(local_dirs=dirs, local_dir=lambda name: dirs.get(name, str(root / "no-such-root" / name)))
+    proto = bucc2018.protocol(store)
+    assert proto["deviation"] is deviation
+    io.write_json(str(root / "retrieval" / "protocol.json"), {"bucc2018": proto})
+
+
+def make_tree(root: Path, settings=("none", "mnli"), languages=SMALL, seeds=(0, 1), skip=(), groups=None, deviation=False) -> Path:
+    """groups: {task: group name} for the target.groups layout (None: the flat layout).
+    deviation: BUCC scored under the held-out rule (no sample set), as protocol.json records it."""
+    write_protocol(root, deviation)
     for setting in settings:
         for task in SUBMISSION_TASKS:
             for lang in languages[task]:
@@ -120,8 +138,11 @@ def test_export_writes_every_task_in_the_leaderboard_format(tmp_path):
     # tagging: one tag per token, a blank line after each sentence
     assert read_tag(out / "udpos" / "test-de.tsv") == [["ADJ", "ADP"], ["ADP", "ADV", "AUX"], ["ADV", "AUX", "CCONJ", "DET"]]
     assert (out / "panx" / "test-de.tsv").read_text() == "O\nB-PER\n\nB-PER\nI-PER\nB-ORG\n\nI-PER\nB-ORG\nI-ORG\nB-LOC\n\n"
-    # QA: id -> answer text, UTF-8 kept
-    assert json.loads((out / "tydiqa" / "test-ar.json").read_text(encoding="utf-8")) == {f"tydiqa-ar-q{i}": f"none answer {i} (ar) é" for i in range(3)}
+    # QA: id -> answer text, ASCII-escaped as XTREME's own files (the text round-trips)
+    raw = (out / "tydiqa" / "test-ar.json").read_bytes()
+    assert raw.isascii() and b"\\u00e9" in raw
+    assert json.loads(raw) == {f"tydiqa-ar-q{i}": f"none answer {i} (ar) é" for i in range(3)}
+    assert not (out / "DEVIATIONS.md").exists() and not (out / "deviations.json").exists()
     # BUCC: src_id<TAB>trg_id, LIMSI-style ids from positions when a row has none
     assert (out / "bucc2018" / "test-zh.tsv").read_text() == "zh-000000001\ten-000000002\nzh-000000005\ten-000000003\n"
     # Tatoeba: XTREME-order index per source, sorted by source position
@@ -267,3 +288,49 @@ def test_exports_real_retrieval_rows(tmp_path, monkeypatch):
     export(root, tmp_path / "out")
     # one line per line of XTREME's English file (apple, mango, zebra): the source each retrieves
     assert read_label(tmp_path / "out" / "tatoeba" / "test-de.tsv") == ["1", "2", "0"]
+
+
+# ---- protocol deviations ---------------------------------------------------------------------------
+
+
+def test_deviating_bucc_run_is_refused_by_name_and_nothing_is_written(tmp_path):
+    root = make_tree(tmp_path, deviation=True)
+    out = tmp_path / "out"
+    with pytest.raises(DeviationError) as err:
+        export(root, out)
+    msg = str(err.value)
+    assert "bucc2018" in msg and "held-out tenth" in msg and "85-93%" in msg and "--allow-deviation bucc2018" in msg
+    assert not out.exists() and not Path(str(out) + ".tmp").exists()
+
+
+def test_missing_protocol_record_is_refused(tmp_path):
+    root = make_tree(tmp_path)
+    (root / "retrieval" / "protocol.json").unlink()
+    with pytest.raises(DeviationError, match=r"bucc2018: .*protocol\.json does not record"):
+        export(root, tmp_path / "out")
+
+
+def test_allowed_deviation_marks_the_folder(tmp_path):
+    root = make_tree(tmp_path, deviation=True)
+    out = tmp_path / "out"
+    with pytest.raises(SubmissionError, match="not xtreme tasks"):
+        export(root, out, allow_deviation=["bucc"])
+    manifest = export(root, out, allow_deviation=["bucc2018"])
+    assert "held-out tenth" in manifest["bucc2018"]["deviation"] and "deviation" not in manifest["tatoeba"]
+    marker = json.loads((out / "deviations.json").read_text())
+    assert list(marker) == ["bucc2018"] and "85-93%" in marker["bucc2018"]["consequence"]
+    assert "NOT the leaderboard protocol" in (out / "DEVIATIONS.md").read_text()
+    assert (out / "bucc2018" / "test-de.tsv").read_text().startswith("de-000000001\ten-000000002")
+    validate_submission(str(out), SMALL)
+
+
+def test_cli_refuses_then_allows_by_name(tmp_path, capsys):
+    from xstilts import cli
+
+    root = make_tree(tmp_path, deviation=True, languages={t: list(xtreme_languages(t)) for t in SUBMISSION_TASKS}, settings=("none",), seeds=(0,))
+    base = ["export-submission", "--setting", "none", "--phase3", str(root / "phase3"), "--retrieval", str(root / "retrieval"),
+            "--params", str(tmp_path / "absent.yaml"), "--out", str(tmp_path / "sub")]
+    assert cli.main(base) == 2
+    assert "--allow-deviation bucc2018" in capsys.readouterr().err and not (tmp_path / "sub").exists()
+    assert cli.main(base + ["--allow-deviation", "bucc2018"]) == 0
+    assert "protocol deviation in bucc2018" in capsys.readouterr().out and (tmp_path / "sub" / "DEVIATIONS.md").is_file()
