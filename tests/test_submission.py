@@ -24,7 +24,7 @@ from xstilts.submission import (
     xtreme_languages,
 )
 from xstilts.tasks import TASKS
-from xstilts.tasks.base import HIDDEN, PairExample, SpanExample, TagExample
+from xstilts.tasks.base import HIDDEN, ChoiceExample, PairExample, SpanExample, TagExample
 
 SMALL = {"xnli": ["de", "en"], "pawsx": ["de"], "udpos": ["de", "th"], "panx": ["de"], "xquad": ["de"], "mlqa": ["de"],
          "tydiqa": ["ar", "en"], "bucc2018": ["de", "zh"], "tatoeba": ["de"]}
@@ -40,7 +40,10 @@ def write_phase3(root: Path, setting: str, task: str, lang: str, seed: int = 0, 
     shift = pred_shift(setting) + seed
     task_dir = root / "phase3" / setting / group / task if group else root / "phase3" / setting / task
     path = task_dir / f"seed{seed}" / "predictions" / f"{split}.{lang}.jsonl"
-    if task in ("xnli", "pawsx"):
+    if task == "xcopa":
+        examples = [ChoiceExample(id=f"{task}-{lang}-{i}", context="c", choices=["a", "b"], label=i % 2) for i in range(4)]
+        preds = [(i // 2 + shift) % 2 for i in range(4)]
+    elif task in ("xnli", "pawsx"):
         n = len(TASKS[task].labels)
         examples = [PairExample(id=f"{task}-{lang}-{i}", text_a="a", text_b="b", label=HIDDEN) for i in range(4)]
         preds = [(i + shift) % n for i in range(4)]
@@ -58,6 +61,8 @@ def write_retrieval(root: Path, setting: str, task: str, lang: str) -> None:
     path = root / "retrieval" / setting / task / f"{lang}.jsonl"
     if task == "tatoeba":  # rows deliberately out of order: the export sorts by source position
         rows = [{"id": i, "prediction": i, "gold": i, "prediction_xtreme": (i * 2 + pred_shift(setting)) % 5, "gold_xtreme": i} for i in (2, 0, 1)]
+    elif task in ("mewslix", "lareqa"):  # top-20 candidate ids, gold at rank i + 1 (or absent), non-ASCII ids
+        rows = [{"id": f"{lang}-m{i}", "prediction": [f"Q{i}-{j}é" for j in range(20)], "gold": [f"Q{i}-{i}é" if i < 3 else "Q-absent"]} for i in range(4)]
     else:
         rows = [{"id": "0-1", "prediction": [0, 1], "score": 1.3, "gold": True, "source_id": f"{lang}-000000001", "target_id": "en-000000002"},
                 {"id": "4-2", "prediction": [4, 2], "score": 1.1, "gold": False}]  # older rows without ids: formatted from positions
@@ -79,16 +84,17 @@ def write_protocol(root: Path, deviation: bool) -> None:
     io.write_json(str(root / "retrieval" / "protocol.json"), {"bucc2018": proto})
 
 
-def make_tree(root: Path, settings=("none", "mnli"), languages=SMALL, seeds=(0, 1), skip=(), groups=None, deviation=False) -> Path:
+def make_tree(root: Path, settings=("none", "mnli"), languages=SMALL, seeds=(0, 1), skip=(), groups=None, deviation=False,
+              tasks=SUBMISSION_TASKS) -> Path:
     """groups: {task: group name} for the target.groups layout (None: the flat layout).
     deviation: BUCC scored under the held-out rule (no sample set), as protocol.json records it."""
     write_protocol(root, deviation)
     for setting in settings:
-        for task in SUBMISSION_TASKS:
+        for task in tasks:
             for lang in languages[task]:
                 if (task, lang) in skip:
                     continue
-                if task in ("bucc2018", "tatoeba"):
+                if task in ("bucc2018", "tatoeba", "mewslix", "lareqa"):
                     write_retrieval(root, setting, task, lang)
                 else:
                     for seed in seeds:
@@ -334,3 +340,64 @@ def test_cli_refuses_then_allows_by_name(tmp_path, capsys):
     assert "--allow-deviation bucc2018" in capsys.readouterr().err and not (tmp_path / "sub").exists()
     assert cli.main(base + ["--allow-deviation", "bucc2018"]) == 0
     assert "protocol deviation in bucc2018" in capsys.readouterr().out and (tmp_path / "sub" / "DEVIATIONS.md").is_file()
+
+
+# ---- XTREME-R ----------------------------------------------------------------------------------------
+
+
+def official_mrr20(gold_rows: list[dict], predicted: dict) -> float:
+    """XTREME-R's mewslix_map20 as its evaluate.py computes it: one gold id per query, reciprocal rank
+    in the top 20 of the predicted list (0 when absent or missing), times 100."""
+    rr = []
+    for row in gold_rows:
+        ranked = predicted.get(str(row["id"]), [])[:20]
+        rr.append(1.0 / (ranked.index(row["gold"][0]) + 1) if row["gold"][0] in ranked else 0.0)
+    return 100.0 * sum(rr) / len(rr)
+
+
+def test_xtreme_r_export_round_trips_through_the_official_readers(tmp_path):
+    from xstilts.metrics.retrieval import mean_average_precision_at_k
+    from xstilts.tasks import XTREME_R_LANGUAGES, XTREME_R_TASKS
+
+    full = {t: list(XTREME_R_LANGUAGES[t]) for t in XTREME_R_TASKS}
+    assert {"ro", "pl", "uk", "lt", "az"} <= set(full["tatoeba"]) and "ro" in full["xquad"] and "wo" in full["udpos"]
+    root = make_tree(tmp_path, settings=("none",), languages=full, seeds=(0,), tasks=XTREME_R_TASKS)
+    out = tmp_path / "r"
+    manifest = export_submission(str(root / "phase3"), str(root / "retrieval"), "none", str(out), benchmark="xtreme-r")
+    assert sorted(os.listdir(out)) == sorted(XTREME_R_TASKS) and list(manifest) == list(XTREME_R_TASKS)
+    validate_submission(str(out), benchmark="xtreme-r")
+    # evaluate.py's get_suffix: json for QA and mewslix, jsonl for xcopa, tsv otherwise
+    assert sorted(os.listdir(out / "xcopa")) == sorted(f"test-{l}.jsonl" for l in full["xcopa"])
+    assert sorted(os.listdir(out / "mewslix")) == sorted(f"test-{l}.json" for l in full["mewslix"])
+    assert (out / "tatoeba" / "test-ro.tsv").is_file() and (out / "panx" / "test-gu.tsv").is_file()
+    # xcopa: read_xcopa's labels, scored by accuracy, equal xstilts's accuracy of the saved rows
+    saved = io.read_jsonl(str(root / "phase3" / "none" / "xcopa" / "seed0" / "predictions" / "test.et.jsonl"))
+    labels = [json.loads(line)["label"] for line in (out / "xcopa" / "test-et.jsonl").read_text().splitlines()]
+    ours = 100.0 * sum(r["prediction"] == r["gold"] for r in saved) / len(saved)
+    assert labels == [r["prediction"] for r in saved] and 100.0 * sum(l == r["gold"] for l, r in zip(labels, saved)) / len(saved) == ours == 50.0
+    # mewslix: the official MRR@20 of the exported JSON equals xstilts's mAP@20 of the rows (one gold each)
+    rows = io.read_jsonl(str(root / "retrieval" / "none" / "mewslix" / "ar.jsonl"))
+    raw = (out / "mewslix" / "test-ar.json").read_bytes()
+    assert raw.isascii()  # ASCII-escaped like XTREME's files
+    official = official_mrr20(rows, json.loads(raw))
+    assert official == pytest.approx(mean_average_precision_at_k([r["prediction"] for r in rows], [r["gold"] for r in rows]))
+    assert official == pytest.approx(100.0 * (1 + 1 / 2 + 1 / 3 + 0) / 4)
+    # XTREME-R has neither PAWS-X nor BUCC
+    with pytest.raises(SubmissionError, match="bucc2018 is not an xtreme-r task"):
+        xtreme_languages("bucc2018", "xtreme-r")
+    with pytest.raises(SubmissionError, match="unknown benchmark"):
+        export_submission(str(root / "phase3"), str(root / "retrieval"), "none", str(tmp_path / "x"), benchmark="xtreme-s")
+
+
+def test_xtreme_r_refuses_bad_rows(tmp_path):
+    from xstilts.tasks import XTREME_R_TASKS
+
+    small_r = {t: ["de"] if t not in ("xcopa",) else ["et"] for t in XTREME_R_TASKS}
+    root = make_tree(tmp_path, settings=("none",), languages=small_r, seeds=(0,), tasks=XTREME_R_TASKS)
+    io.write_jsonl(str(root / "phase3" / "none" / "xcopa" / "seed0" / "predictions" / "test.et.jsonl"), [{"id": "a", "prediction": 2, "gold": 0}])
+    with pytest.raises(SubmissionError, match=r"xcopa et: .* prediction 2 is not a choice index 0\.\.1"):
+        export(root, tmp_path / "out", languages=small_r, benchmark="xtreme-r")
+    root = make_tree(tmp_path / "b", settings=("none",), languages=small_r, seeds=(0,), tasks=XTREME_R_TASKS)
+    io.write_jsonl(str(root / "retrieval" / "none" / "mewslix" / "de.jsonl"), [{"id": "m", "prediction": "Q1"}])
+    with pytest.raises(SubmissionError, match="mewslix de: .*list of candidate ids"):
+        export(root, tmp_path / "out", languages=small_r, benchmark="xtreme-r")
