@@ -152,6 +152,26 @@ def test_paper_numeric_references_reproduced(tmp_path, paper_params):
     assert rows["best_per_target_improves"].status == "reproduced"
 
 
+def test_each_claim_states_the_average_it_uses(tmp_path, paper_params):
+    """Zero-shot gain claims: non-English languages; claims quoted as XTREME scores: XTREME's average,
+    English included. The verdict table (claims.csv, claims.md) shows which."""
+    from xstilts.verify import outputs
+    from xstilts.verify.rules import XTREME_AVERAGE, ZERO_SHOT_AVERAGE
+
+    paper_outputs(tmp_path, paper_params)
+    df = verify.verify(str(tmp_path), None, "paper", paper_params)
+    rows = by_id(df)
+    for ref_id in ("xtreme_best_per_target_gain", "xtreme_test_xnli", "xtreme_test_tydiqa"):
+        assert rows[ref_id].average == XTREME_AVERAGE and "English included" in rows[ref_id].average
+    for ref_id in ("best_intermediate_tasks", "retrieval_gains_largest", "qa_moderate_gains", "multi_task_small_additional"):
+        assert rows[ref_id].average == ZERO_SHOT_AVERAGE and "non-English" in rows[ref_id].average
+    assert all(isinstance(a, str) for a in df.average)
+    outputs.write(df, str(tmp_path / "verify"), "paper")
+    md = (tmp_path / "verify" / "claims.md").read_text()
+    assert "| average |" in md.splitlines()[4] and ZERO_SHOT_AVERAGE in md
+    assert pd.read_csv(tmp_path / "verify" / "claims.csv").set_index("id").average["xtreme_test_xnli"] == XTREME_AVERAGE
+
+
 def test_bucc_sanity_reference_reads_the_dev_oracle_f1_not_the_test_f1(tmp_path, paper_params):
     """jiant's BUCC figure is dev F1 at the oracle threshold: verify compares that, never our test F1."""
     paper_outputs(tmp_path, paper_params)
