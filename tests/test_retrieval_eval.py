@@ -211,6 +211,9 @@ def test_bucc_keeps_pairs_above_the_dev_threshold_with_ids(vectors):
     assert [(p["source_id"], p["target_id"]) for p in res["predictions"]] == [("de-000000001", "en-000000002"), ("de-000000002", "en-000000003"), ("de-000000003", "en-000000001")]
     assert s["precision"] == pytest.approx(100 / 3) and s["recall"] == pytest.approx(100.0) and s["f1"] == pytest.approx(50.0)
     assert res["chance"] == 0.0
+    # jiant's BUCC validation F1: dev F1 at the best threshold on dev itself (the oracle)
+    oracle = max(rm.bucc_f1_at(dev_mined, dev.gold, score)[2] for _, _, score in dev_mined)
+    assert s["dev_oracle_f1"] == pytest.approx(oracle) and s["dev_oracle_f1"] != pytest.approx(s["f1"])
 
 
 def test_unknown_task_is_refused():

@@ -16,6 +16,7 @@ from xstilts import io
 from xstilts.evaluation import save_predictions
 from xstilts.submission import (
     SUBMISSION_TASKS,
+    DeviationError,
     MissingPredictionsError,
     SubmissionError,
     export_submission,
@@ -23,7 +24,7 @@ from xstilts.submission import (
     xtreme_languages,
 )
 from xstilts.tasks import TASKS
-from xstilts.tasks.base import HIDDEN, PairExample, SpanExample, TagExample
+from xstilts.tasks.base import HIDDEN, ChoiceExample, PairExample, SpanExample, TagExample
 
 SMALL = {"xnli": ["de", "en"], "pawsx": ["de"], "udpos": ["de", "th"], "panx": ["de"], "xquad": ["de"], "mlqa": ["de"],
          "tydiqa": ["ar", "en"], "bucc2018": ["de", "zh"], "tatoeba": ["de"]}
@@ -39,7 +40,10 @@ def write_phase3(root: Path, setting: str, task: str, lang: str, seed: int = 0, 
     shift = pred_shift(setting) + seed
     task_dir = root / "phase3" / setting / group / task if group else root / "phase3" / setting / task
     path = task_dir / f"seed{seed}" / "predictions" / f"{split}.{lang}.jsonl"
-    if task in ("xnli", "pawsx"):
+    if task == "xcopa":
+        examples = [ChoiceExample(id=f"{task}-{lang}-{i}", context="c", choices=["a", "b"], label=i % 2) for i in range(4)]
+        preds = [(i // 2 + shift) % 2 for i in range(4)]
+    elif task in ("xnli", "pawsx"):
         n = len(TASKS[task].labels)
         examples = [PairExample(id=f"{task}-{lang}-{i}", text_a="a", text_b="b", label=HIDDEN) for i in range(4)]
         preds = [(i + shift) % n for i in range(4)]
@@ -57,20 +61,40 @@ def write_retrieval(root: Path, setting: str, task: str, lang: str) -> None:
     path = root / "retrieval" / setting / task / f"{lang}.jsonl"
     if task == "tatoeba":  # rows deliberately out of order: the export sorts by source position
         rows = [{"id": i, "prediction": i, "gold": i, "prediction_xtreme": (i * 2 + pred_shift(setting)) % 5, "gold_xtreme": i} for i in (2, 0, 1)]
+    elif task in ("mewslix", "lareqa"):  # top-20 candidate ids, gold at rank i + 1 (or absent), non-ASCII ids
+        rows = [{"id": f"{lang}-m{i}", "prediction": [f"Q{i}-{j}é" for j in range(20)], "gold": [f"Q{i}-{i}é" if i < 3 else "Q-absent"]} for i in range(4)]
     else:
         rows = [{"id": "0-1", "prediction": [0, 1], "score": 1.3, "gold": True, "source_id": f"{lang}-000000001", "target_id": "en-000000002"},
                 {"id": "4-2", "prediction": [4, 2], "score": 1.1, "gold": False}]  # older rows without ids: formatted from positions
     io.write_jsonl(str(path), rows)
 
 
-def make_tree(root: Path, settings=("none", "mnli"), languages=SMALL, seeds=(0, 1), skip=(), groups=None) -> Path:
-    """groups: {task: group name} for the target.groups layout (None: the flat layout)."""
+def write_protocol(root: Path, deviation: bool) -> None:
+    """The retrieval stage's protocol.json (xstilts.pipeline.run_retrieval), from the real bucc2018.protocol."""
+    from types import SimpleNamespace
+
+    from xstilts.tasks import bucc2018
+
+    folder = root / "bucc_sample"
+    folder.mkdir(parents=True, exist_ok=True)
+    dirs = {} if deviation else {"bucc2018": str(folder)}
+    store = SimpleNamespace(local_dirs=dirs, local_dir=lambda name: dirs.get(name, str(root / "no-such-root" / name)))
+    proto = bucc2018.protocol(store)
+    assert proto["deviation"] is deviation
+    io.write_json(str(root / "retrieval" / "protocol.json"), {"bucc2018": proto})
+
+
+def make_tree(root: Path, settings=("none", "mnli"), languages=SMALL, seeds=(0, 1), skip=(), groups=None, deviation=False,
+              tasks=SUBMISSION_TASKS) -> Path:
+    """groups: {task: group name} for the target.groups layout (None: the flat layout).
+    deviation: BUCC scored under the held-out rule (no sample set), as protocol.json records it."""
+    write_protocol(root, deviation)
     for setting in settings:
-        for task in SUBMISSION_TASKS:
+        for task in tasks:
             for lang in languages[task]:
                 if (task, lang) in skip:
                     continue
-                if task in ("bucc2018", "tatoeba"):
+                if task in ("bucc2018", "tatoeba", "mewslix", "lareqa"):
                     write_retrieval(root, setting, task, lang)
                 else:
                     for seed in seeds:
@@ -120,8 +144,11 @@ def test_export_writes_every_task_in_the_leaderboard_format(tmp_path):
     # tagging: one tag per token, a blank line after each sentence
     assert read_tag(out / "udpos" / "test-de.tsv") == [["ADJ", "ADP"], ["ADP", "ADV", "AUX"], ["ADV", "AUX", "CCONJ", "DET"]]
     assert (out / "panx" / "test-de.tsv").read_text() == "O\nB-PER\n\nB-PER\nI-PER\nB-ORG\n\nI-PER\nB-ORG\nI-ORG\nB-LOC\n\n"
-    # QA: id -> answer text, UTF-8 kept
-    assert json.loads((out / "tydiqa" / "test-ar.json").read_text(encoding="utf-8")) == {f"tydiqa-ar-q{i}": f"none answer {i} (ar) é" for i in range(3)}
+    # QA: id -> answer text, ASCII-escaped as XTREME's own files (the text round-trips)
+    raw = (out / "tydiqa" / "test-ar.json").read_bytes()
+    assert raw.isascii() and b"\\u00e9" in raw
+    assert json.loads(raw) == {f"tydiqa-ar-q{i}": f"none answer {i} (ar) é" for i in range(3)}
+    assert not (out / "DEVIATIONS.md").exists() and not (out / "deviations.json").exists()
     # BUCC: src_id<TAB>trg_id, LIMSI-style ids from positions when a row has none
     assert (out / "bucc2018" / "test-zh.tsv").read_text() == "zh-000000001\ten-000000002\nzh-000000005\ten-000000003\n"
     # Tatoeba: XTREME-order index per source, sorted by source position
@@ -267,3 +294,110 @@ def test_exports_real_retrieval_rows(tmp_path, monkeypatch):
     export(root, tmp_path / "out")
     # one line per line of XTREME's English file (apple, mango, zebra): the source each retrieves
     assert read_label(tmp_path / "out" / "tatoeba" / "test-de.tsv") == ["1", "2", "0"]
+
+
+# ---- protocol deviations ---------------------------------------------------------------------------
+
+
+def test_deviating_bucc_run_is_refused_by_name_and_nothing_is_written(tmp_path):
+    root = make_tree(tmp_path, deviation=True)
+    out = tmp_path / "out"
+    with pytest.raises(DeviationError) as err:
+        export(root, out)
+    msg = str(err.value)
+    assert "bucc2018" in msg and "held-out tenth" in msg and "85-93%" in msg and "--allow-deviation bucc2018" in msg
+    assert not out.exists() and not Path(str(out) + ".tmp").exists()
+
+
+def test_missing_protocol_record_is_refused(tmp_path):
+    root = make_tree(tmp_path)
+    (root / "retrieval" / "protocol.json").unlink()
+    with pytest.raises(DeviationError, match=r"bucc2018: .*protocol\.json does not record"):
+        export(root, tmp_path / "out")
+
+
+def test_allowed_deviation_marks_the_folder(tmp_path):
+    root = make_tree(tmp_path, deviation=True)
+    out = tmp_path / "out"
+    with pytest.raises(SubmissionError, match="not xtreme tasks"):
+        export(root, out, allow_deviation=["bucc"])
+    manifest = export(root, out, allow_deviation=["bucc2018"])
+    assert "held-out tenth" in manifest["bucc2018"]["deviation"] and "deviation" not in manifest["tatoeba"]
+    marker = json.loads((out / "deviations.json").read_text())
+    assert list(marker) == ["bucc2018"] and "85-93%" in marker["bucc2018"]["consequence"]
+    assert "NOT the leaderboard protocol" in (out / "DEVIATIONS.md").read_text()
+    assert (out / "bucc2018" / "test-de.tsv").read_text().startswith("de-000000001\ten-000000002")
+    validate_submission(str(out), SMALL)
+
+
+def test_cli_refuses_then_allows_by_name(tmp_path, capsys):
+    from xstilts import cli
+
+    root = make_tree(tmp_path, deviation=True, languages={t: list(xtreme_languages(t)) for t in SUBMISSION_TASKS}, settings=("none",), seeds=(0,))
+    base = ["export-submission", "--setting", "none", "--phase3", str(root / "phase3"), "--retrieval", str(root / "retrieval"),
+            "--params", str(tmp_path / "absent.yaml"), "--out", str(tmp_path / "sub")]
+    assert cli.main(base) == 2
+    assert "--allow-deviation bucc2018" in capsys.readouterr().err and not (tmp_path / "sub").exists()
+    assert cli.main(base + ["--allow-deviation", "bucc2018"]) == 0
+    assert "protocol deviation in bucc2018" in capsys.readouterr().out and (tmp_path / "sub" / "DEVIATIONS.md").is_file()
+
+
+# ---- XTREME-R ----------------------------------------------------------------------------------------
+
+
+def official_mrr20(gold_rows: list[dict], predicted: dict) -> float:
+    """XTREME-R's mewslix_map20 as its evaluate.py computes it: one gold id per query, reciprocal rank
+    in the top 20 of the predicted list (0 when absent or missing), times 100."""
+    rr = []
+    for row in gold_rows:
+        ranked = predicted.get(str(row["id"]), [])[:20]
+        rr.append(1.0 / (ranked.index(row["gold"][0]) + 1) if row["gold"][0] in ranked else 0.0)
+    return 100.0 * sum(rr) / len(rr)
+
+
+def test_xtreme_r_export_round_trips_through_the_official_readers(tmp_path):
+    from xstilts.metrics.retrieval import mean_average_precision_at_k
+    from xstilts.tasks import XTREME_R_LANGUAGES, XTREME_R_TASKS
+
+    full = {t: list(XTREME_R_LANGUAGES[t]) for t in XTREME_R_TASKS}
+    assert {"ro", "pl", "uk", "lt", "az"} <= set(full["tatoeba"]) and "ro" in full["xquad"] and "wo" in full["udpos"]
+    root = make_tree(tmp_path, settings=("none",), languages=full, seeds=(0,), tasks=XTREME_R_TASKS)
+    out = tmp_path / "r"
+    manifest = export_submission(str(root / "phase3"), str(root / "retrieval"), "none", str(out), benchmark="xtreme-r")
+    assert sorted(os.listdir(out)) == sorted(XTREME_R_TASKS) and list(manifest) == list(XTREME_R_TASKS)
+    validate_submission(str(out), benchmark="xtreme-r")
+    # evaluate.py's get_suffix: json for QA and mewslix, jsonl for xcopa, tsv otherwise
+    assert sorted(os.listdir(out / "xcopa")) == sorted(f"test-{l}.jsonl" for l in full["xcopa"])
+    assert sorted(os.listdir(out / "mewslix")) == sorted(f"test-{l}.json" for l in full["mewslix"])
+    assert (out / "tatoeba" / "test-ro.tsv").is_file() and (out / "panx" / "test-gu.tsv").is_file()
+    # xcopa: read_xcopa's labels, scored by accuracy, equal xstilts's accuracy of the saved rows
+    saved = io.read_jsonl(str(root / "phase3" / "none" / "xcopa" / "seed0" / "predictions" / "test.et.jsonl"))
+    labels = [json.loads(line)["label"] for line in (out / "xcopa" / "test-et.jsonl").read_text().splitlines()]
+    ours = 100.0 * sum(r["prediction"] == r["gold"] for r in saved) / len(saved)
+    assert labels == [r["prediction"] for r in saved] and 100.0 * sum(l == r["gold"] for l, r in zip(labels, saved)) / len(saved) == ours == 50.0
+    # mewslix: the official MRR@20 of the exported JSON equals xstilts's mAP@20 of the rows (one gold each)
+    rows = io.read_jsonl(str(root / "retrieval" / "none" / "mewslix" / "ar.jsonl"))
+    raw = (out / "mewslix" / "test-ar.json").read_bytes()
+    assert raw.isascii()  # ASCII-escaped like XTREME's files
+    official = official_mrr20(rows, json.loads(raw))
+    assert official == pytest.approx(mean_average_precision_at_k([r["prediction"] for r in rows], [r["gold"] for r in rows]))
+    assert official == pytest.approx(100.0 * (1 + 1 / 2 + 1 / 3 + 0) / 4)
+    # XTREME-R has neither PAWS-X nor BUCC
+    with pytest.raises(SubmissionError, match="bucc2018 is not an xtreme-r task"):
+        xtreme_languages("bucc2018", "xtreme-r")
+    with pytest.raises(SubmissionError, match="unknown benchmark"):
+        export_submission(str(root / "phase3"), str(root / "retrieval"), "none", str(tmp_path / "x"), benchmark="xtreme-s")
+
+
+def test_xtreme_r_refuses_bad_rows(tmp_path):
+    from xstilts.tasks import XTREME_R_TASKS
+
+    small_r = {t: ["de"] if t not in ("xcopa",) else ["et"] for t in XTREME_R_TASKS}
+    root = make_tree(tmp_path, settings=("none",), languages=small_r, seeds=(0,), tasks=XTREME_R_TASKS)
+    io.write_jsonl(str(root / "phase3" / "none" / "xcopa" / "seed0" / "predictions" / "test.et.jsonl"), [{"id": "a", "prediction": 2, "gold": 0}])
+    with pytest.raises(SubmissionError, match=r"xcopa et: .* prediction 2 is not a choice index 0\.\.1"):
+        export(root, tmp_path / "out", languages=small_r, benchmark="xtreme-r")
+    root = make_tree(tmp_path / "b", settings=("none",), languages=small_r, seeds=(0,), tasks=XTREME_R_TASKS)
+    io.write_jsonl(str(root / "retrieval" / "none" / "mewslix" / "de.jsonl"), [{"id": "m", "prediction": "Q1"}])
+    with pytest.raises(SubmissionError, match="mewslix de: .*list of candidate ids"):
+        export(root, tmp_path / "out", languages=small_r, benchmark="xtreme-r")

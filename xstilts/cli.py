@@ -45,21 +45,31 @@ def main(argv=None) -> int:
     sub.add_parser("cluster", help="run the pipeline's independent stages in parallel: submit|status|collect --backend local|slurm (cluster --help)")
     sub.add_parser("plan", help="every training/evaluation run the params imply, in steps, FLOPs, GPU-hours and disk (plan --help)")
     sub.add_parser("report", help="write paper/generated/*.tex from the metrics and build paper/report.pdf (report --help)")
-    x = sub.add_parser("export-submission", help="XTREME leaderboard folder from saved test predictions")
+    x = sub.add_parser("export-submission", help="XTREME / XTREME-R leaderboard folder from saved test predictions")
     x.add_argument("--setting", required=True, help="a phase-2 setting, or target=setting pairs separated by commas (best intermediate task per target)")
     x.add_argument("--seed", type=int, default=0)
     x.add_argument("--phase3", default="outputs/phase3")
     x.add_argument("--retrieval", default="outputs/retrieval")
     x.add_argument("--out", default="outputs/submission")
     x.add_argument("--params", default="params.yaml", help="only the settings, seeds and folders these params define are read [params.yaml]")
+    x.add_argument("--benchmark", choices=["xtreme", "xtreme-r"], default="xtreme", help="the leaderboard's task and language set [xtreme]")
+    x.add_argument("--allow-deviation", action="append", default=[], metavar="TASK",
+                   help="export TASK although it was scored under a protocol deviation (the folder is marked DEVIATIONS.md); repeatable")
     args = parser.parse_args(argv)
     if args.command == "export-submission":
-        from xstilts.submission import export_submission
+        from xstilts.submission import DeviationError, export_submission
 
         setting = dict(pair.split("=", 1) for pair in args.setting.split(",")) if "=" in args.setting else args.setting
         params = config.load(args.params) if os.path.exists(args.params) else None
-        manifest = export_submission(args.phase3, args.retrieval, setting, args.out, seed=args.seed, params=params)
-        print(f"wrote {args.out}: {', '.join(sorted(manifest))}")
+        try:
+            manifest = export_submission(args.phase3, args.retrieval, setting, args.out, seed=args.seed, params=params,
+                                         benchmark=args.benchmark, allow_deviation=args.allow_deviation)
+        except DeviationError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        marked = [t for t, e in manifest.items() if "deviation" in e]
+        print(f"wrote {args.out} ({args.benchmark}): {', '.join(sorted(manifest))}"
+              + (f"; protocol deviation in {', '.join(marked)}, marked in {args.out}/DEVIATIONS.md" if marked else ""))
         return 0
     if args.command == "preflight":
         from xstilts import preflight

@@ -20,7 +20,8 @@ per example, enough to recompute the score (and to write an XTREME submission, s
   XTREME keeps, so the ``*_xtreme`` fields (what a submission writes, one line per ``id``) equal
   them.
 * bucc2018 (test split, pairs at or above the dev-tuned threshold): ``{"id", "prediction":
-  [s, t], "score", "gold", "source_id", "target_id"}``.
+  [s, t], "score", "gold", "source_id", "target_id"}``. Its scores add ``dev_oracle_f1``, the dev F1
+  at the threshold tuned on dev (jiant's BUCC validation F1).
 * lareqa / mewslix: ``{"id", "prediction": [top-20 candidate ids], "gold": [relevant ids], "ap"}``
   with ``ap`` this query's AP@20 in [0, 1]; ``mean_average_precision_at_k(prediction, gold)``
   over the rows gives the score back.
@@ -194,6 +195,9 @@ def evaluate_task(task, store, lang, encoder, tokenizer, *, layer, max_length, k
             candidates = retrieval_metrics.mine_bitext(emb(ex.sources), emb(ex.targets), k=k, src_texts=ex.sources, trg_texts=ex.targets, device=device)
             mined[part] = (candidates, ex.gold, ex)
         threshold = retrieval_metrics.tune_bucc_threshold(*mined["dev"][:2])  # tuned on dev, reused on test (XTREME)
+        # dev F1 at the threshold tuned on dev itself: jiant's BUCC "validation" F1
+        # (bucc_eval(threshold=None)), the quantity verify's jiant sanity reference quotes
+        dev_oracle_f1 = retrieval_metrics.bucc_f1_at(*mined["dev"][:2], threshold)[2]
         candidates, gold_pairs, ex = mined["test"]
         p, r, f = retrieval_metrics.bucc_f1_at(candidates, gold_pairs, threshold)
         gold = set(map(tuple, gold_pairs))
@@ -206,7 +210,8 @@ def evaluate_task(task, store, lang, encoder, tokenizer, *, layer, max_length, k
              "source_id": sid(ex.source_ids, lang, s), "target_id": sid(ex.target_ids, "en", t)}
             for s, t, sc in candidates if sc >= threshold
         ]
-        return {"scores": {"f1": f, "precision": p, "recall": r, "threshold": threshold}, "chance": 0.0, "predictions": predictions}
+        return {"scores": {"f1": f, "precision": p, "recall": r, "threshold": threshold, "dev_oracle_f1": dev_oracle_f1},
+                "chance": 0.0, "predictions": predictions}
     if task.name in ("lareqa", "mewslix"):
         # LAReQA: questions in `lang` vs the sentence pool of all 11 languages; Mewsli-X: mentions vs entities.
         (ex,) = task.load(store, split, lang)

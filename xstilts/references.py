@@ -32,7 +32,7 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "best_per_target_gain": ((), ("select_split", "require_tasks")),
     "count_single_task_settings": ((), ()),
     "task_scores": ((), ("select_split",)),
-    "per_language_scores": (("setting",), ()),
+    "per_language_scores": (("setting",), ("retrieval_metric",)),
     "setting_mean_gain": (("family",), ("split",)),
     "category_scores": (("setting", "categories"), ()),
     "none": ((), ()),

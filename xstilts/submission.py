@@ -1,4 +1,4 @@
-"""XTREME leaderboard submission from saved per-example predictions (paper_spec.md §5.3).
+"""XTREME / XTREME-R leaderboard submission from saved per-example predictions (paper_spec.md §5.3).
 
 The leaderboard takes one folder with nine sub-folders, ``udpos panx xnli pawsx xquad mlqa tydiqa
 bucc2018 tatoeba``, each holding ``test-{lang}.{tsv|json}`` for every XTREME language of the task
@@ -10,6 +10,22 @@ bucc2018 tatoeba``, each holding ``test-{lang}.{tsv|json}`` for every XTREME lan
 * bucc2018: ``src_id<TAB>trg_id`` per mined pair kept by the dev-tuned threshold;
 * tatoeba: one line per line of XTREME's alphabetically sorted English file: the index of the
   other-language sentence it retrieves (XTREME searches from the English side).
+
+JSON is ASCII-escaped (``ensure_ascii``), as XTREME's own files are.
+
+``benchmark="xtreme-r"`` writes XTREME-R's ten folders instead, ``xnli xcopa udpos panx xquad mlqa
+tydiqa mewslix lareqa tatoeba`` with XTREME-R's language lists (extra languages for udpos, panx,
+xquad, tatoeba), as ``evaluate.py --xtreme_version xtreme-r`` reads them:
+
+* xcopa: ``test-{lang}.jsonl``, one ``{"label": choice index}`` per line, in test-file order;
+* mewslix: ``test-{lang}.json``, {mention id: [top-20 entity ids, best first]} (scored by mAP@20);
+* lareqa: ``test-{lang}.json`` in the same shape; XTREME-R's evaluate.py lists no LAReQA languages
+  (its LAReQA score comes from a separate script), so the official scorer skips this folder.
+
+A BUCC run whose threshold was tuned under a protocol deviation (the held-out-tenth rule of
+:mod:`xstilts.tasks.bucc2018`, recorded in ``<retrieval_dir>/protocol.json``) is refused unless the
+caller names the task in ``allow_deviation``; the folder then carries ``DEVIATIONS.md`` and
+``deviations.json`` saying so, so it cannot pass as the leaderboard protocol.
 
 Inputs are what the pipeline saves: ``<phase3_root>/<setting>/[<group>/]<target>/seed<k>/
 predictions/<split>.<lang>.jsonl`` rows ``{"id", "prediction", "gold"}`` (``<group>``: the
@@ -36,13 +52,20 @@ import shutil
 from typing import Mapping
 
 from xstilts import io
-from xstilts.tasks import TASKS
+from xstilts.tasks import TASKS, XTREME_R_LANGUAGES, XTREME_R_TASKS
 
 SUBMISSION_TASKS = ("udpos", "panx", "xnli", "pawsx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba")
-RETRIEVAL_TASKS = ("bucc2018", "tatoeba")
+BENCHMARK_TASKS = {"xtreme": SUBMISSION_TASKS, "xtreme-r": XTREME_R_TASKS}
+RETRIEVAL_TASKS = ("bucc2018", "tatoeba", "mewslix", "lareqa")  # scored by the retrieval stage, one run per setting
 QA_TASKS = ("xquad", "mlqa", "tydiqa")
+RANKING_TASKS = ("mewslix", "lareqa")  # {id: ranked candidate ids} JSON
 CLASSIFICATION_TASKS = ("xnli", "pawsx")
 TAGGING_TASKS = ("udpos", "panx")
+DEVIATION_FILES = ("DEVIATIONS.md", "deviations.json")
+# what an official score under the held-out rule means (issue 20: the leaderboard's BUCC test is the
+# whole BUCC training corpus, of which the held-out rule mines only nine tenths)
+DEVIATION_CONSEQUENCE = {"bucc2018": "the leaderboard scores against the whole BUCC training corpus, of which these predictions mine only "
+                                     "nine tenths, so the official recall is capped at about 85-93% (F1 about 92-97 where xstilts reports 100)"}
 
 
 class SubmissionError(ValueError):
@@ -53,17 +76,32 @@ class MissingPredictionsError(FileNotFoundError):
     """No saved predictions for one (task, language)."""
 
 
+class DeviationError(SubmissionError):
+    """Predictions scored under a protocol deviation, not asked for by name."""
+
+
 def extension(task: str) -> str:
-    return "json" if task in QA_TASKS else "tsv"
+    """XTREME's ``get_suffix``: json for QA and Mewsli-X (and LAReQA, same shape), jsonl for XCOPA."""
+    if task in QA_TASKS or task in RANKING_TASKS:
+        return "json"
+    return "jsonl" if task == "xcopa" else "tsv"
 
 
 def file_name(task: str, lang: str) -> str:
     return f"test-{lang}.{extension(task)}"
 
 
-def xtreme_languages(task: str) -> tuple[str, ...]:
-    """The languages XTREME scores for ``task`` (the registry's list, XTREME's TASK2LANGS)."""
-    return TASKS[task].languages
+def _benchmark_tasks(benchmark: str) -> tuple[str, ...]:
+    if benchmark not in BENCHMARK_TASKS:
+        raise SubmissionError(f"unknown benchmark {benchmark!r}: expected one of {sorted(BENCHMARK_TASKS)}")
+    return BENCHMARK_TASKS[benchmark]
+
+
+def xtreme_languages(task: str, benchmark: str = "xtreme") -> tuple[str, ...]:
+    """The languages the benchmark scores for ``task`` (XTREME's / XTREME-R's TASK2LANGS)."""
+    if task not in _benchmark_tasks(benchmark):
+        raise SubmissionError(f"{task} is not an {benchmark} task ({list(BENCHMARK_TASKS[benchmark])})")
+    return XTREME_R_LANGUAGES[task] if benchmark == "xtreme-r" else TASKS[task].languages
 
 
 # ---- reading saved predictions ------------------------------------------------------------------
@@ -190,7 +228,7 @@ def format_qa(task: str, lang: str, rows: list[dict], path: str) -> str:
         answers[str(r["id"])] = r["prediction"]
     if not answers:
         raise SubmissionError(f"{task} {lang}: {path} has no predictions")
-    return json.dumps(answers, ensure_ascii=False, indent=1) + "\n"
+    return json.dumps(answers, ensure_ascii=True, indent=1) + "\n"  # ASCII-escaped, as XTREME's own files
 
 
 def format_bucc(task: str, lang: str, rows: list[dict], path: str) -> str:
@@ -221,32 +259,117 @@ def format_tatoeba(task: str, lang: str, rows: list[dict], path: str) -> str:
     return "".join(f"{int(r['prediction_xtreme'])}\n" for r in ordered)
 
 
+def format_multiple_choice(task: str, lang: str, rows: list[dict], path: str) -> str:
+    """XCOPA: one ``{"label": choice index}`` JSON line per example (XTREME's ``read_xcopa``)."""
+    if not rows:
+        raise SubmissionError(f"{task} {lang}: {path} has no predictions")
+    n = len(TASKS[task].labels)
+    lines = []
+    for i, r in enumerate(rows):
+        value = r["prediction"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n:
+            raise SubmissionError(f"{task} {lang}: {path} row {i} prediction {value!r} is not a choice index 0..{n - 1}")
+        lines.append(json.dumps({"label": value}) + "\n")
+    return "".join(lines)
+
+
+def format_ranking(task: str, lang: str, rows: list[dict], path: str) -> str:
+    """Mewsli-X / LAReQA: {query id: [candidate ids, best first]} (XTREME-R's ``mewslix_map20``)."""
+    ranked: dict[str, list[str]] = {}
+    for i, r in enumerate(rows):
+        pred = r["prediction"]
+        if "id" not in r or not isinstance(pred, list):
+            raise SubmissionError(f"{task} {lang}: {path} row {i} needs an 'id' and a list of candidate ids, got {r!r}")
+        if str(r["id"]) in ranked:
+            raise SubmissionError(f"{task} {lang}: {path} has query id {r['id']!r} twice")
+        ranked[str(r["id"])] = [str(c) for c in pred]
+    if not ranked:
+        raise SubmissionError(f"{task} {lang}: {path} has no predictions")
+    return json.dumps(ranked, ensure_ascii=True, indent=1) + "\n"
+
+
 FORMATTERS = {
     **{t: format_classification for t in CLASSIFICATION_TASKS},
     **{t: format_tagging for t in TAGGING_TASKS},
     **{t: format_qa for t in QA_TASKS},
     "bucc2018": format_bucc,
     "tatoeba": format_tatoeba,
+    "xcopa": format_multiple_choice,
+    **{t: format_ranking for t in RANKING_TASKS},
 }
 
 
 # ---- the whole folder ---------------------------------------------------------------------------
 
 
+def retrieval_deviations(retrieval_dir: str, tasks) -> dict[str, str]:
+    """{task: note} for each exported retrieval task scored under a protocol deviation, read from the
+    retrieval stage's ``protocol.json``; a task that has a protocol but no record there counts as one
+    (how its threshold was tuned cannot be told, so it cannot be claimed as the leaderboard's)."""
+    from xstilts.tasks import bucc2018
+
+    with_protocol = [t for t in tasks if t == "bucc2018"]
+    if not with_protocol:
+        return {}
+    path = os.path.join(retrieval_dir, "protocol.json")
+    try:
+        protocols = io.read_json(path) if os.path.isfile(path) else {}
+    except json.JSONDecodeError as err:
+        raise SubmissionError(f"{path} is not valid JSON: {err}") from None
+    found = {}
+    for task in with_protocol:
+        proto = protocols.get(task)
+        if not isinstance(proto, Mapping) or "deviation" not in proto:
+            found[task] = f"{path} does not record how {task}'s threshold was tuned (re-run the retrieval stage); it may be the {bucc2018.DEVIATION}"
+        elif proto["deviation"]:
+            found[task] = str(proto.get("note") or bucc2018.DEVIATION)
+    return found
+
+
+def _check_deviations(deviations: Mapping[str, str], allow_deviation) -> dict[str, str]:
+    allowed = set(allow_deviation or ())
+    refused = {t: note for t, note in deviations.items() if t not in allowed}
+    if refused:
+        raise DeviationError("refusing to export predictions scored under a protocol deviation:\n  " + "\n  ".join(
+            f"{t}: {note}; consequence: {DEVIATION_CONSEQUENCE.get(t, 'the official score is not comparable with the leaderboard')}. "
+            f"Supply the sample set (data.local_dirs.{t}) and re-run retrieval, or ask for it by name: --allow-deviation {t} "
+            f"(the folder is then marked with {' and '.join(DEVIATION_FILES)})" for t, note in refused.items()))
+    return {t: note for t, note in deviations.items() if t in allowed}
+
+
+def deviation_files(deviations: Mapping[str, str]) -> dict[str, str]:
+    """The marker files of a folder holding deviating predictions (empty when there are none)."""
+    if not deviations:
+        return {}
+    record = {t: {"note": note, "consequence": DEVIATION_CONSEQUENCE.get(t, "")} for t, note in sorted(deviations.items())}
+    lines = ["# Protocol deviations: NOT the leaderboard protocol", "",
+             "This folder was exported with --allow-deviation; these tasks' predictions were not made as the leaderboard's protocol prescribes.", ""]
+    lines += [f"* **{t}**: {r['note']}. Consequence: {r['consequence']}." for t, r in record.items()]
+    return {"DEVIATIONS.md": "\n".join(lines) + "\n", "deviations.json": json.dumps(record, indent=1, sort_keys=True) + "\n"}
+
+
 def build_files(phase3_root: str, retrieval_dir: str, setting: str | Mapping[str, str], seed: int | Mapping[str, int] = 0,
-                languages: Mapping[str, list[str]] | None = None, params=None) -> tuple[dict[str, str], dict]:
-    """(relative path -> file content, manifest) for the nine tasks; raises before writing anything."""
-    settings = _per_task(setting, "setting", SUBMISSION_TASKS)
-    seeds = _per_task(seed, "seed", [t for t in SUBMISSION_TASKS if t not in RETRIEVAL_TASKS])
-    files: dict[str, str] = {}
+                languages: Mapping[str, list[str]] | None = None, params=None, benchmark: str = "xtreme",
+                allow_deviation=()) -> tuple[dict[str, str], dict]:
+    """(relative path -> file content, manifest) for the benchmark's tasks; raises before writing anything."""
+    tasks = _benchmark_tasks(benchmark)
+    unknown = sorted(set(allow_deviation or ()) - set(tasks))
+    if unknown:
+        raise SubmissionError(f"allow_deviation names {unknown}, not {benchmark} tasks")
+    settings = _per_task(setting, "setting", tasks)
+    seeds = _per_task(seed, "seed", [t for t in tasks if t not in RETRIEVAL_TASKS])
+    allowed = _check_deviations(retrieval_deviations(retrieval_dir, tasks), allow_deviation)
+    files: dict[str, str] = deviation_files(allowed)
     manifest: dict = {}
-    for task in SUBMISSION_TASKS:
-        langs = list(languages[task]) if languages and task in languages else list(xtreme_languages(task))
+    for task in tasks:
+        langs = list(languages[task]) if languages and task in languages else list(xtreme_languages(task, benchmark))
         if not langs:
             raise SubmissionError(f"{task}: no languages to export")
         entry = {"setting": settings[task], "languages": langs, "sources": {}}
         if task not in RETRIEVAL_TASKS:
             entry["seed"] = seeds[task]
+        if task in allowed:
+            entry["deviation"] = allowed[task]
         for lang in langs:
             if task in RETRIEVAL_TASKS:
                 if params is not None:
@@ -262,19 +385,22 @@ def build_files(phase3_root: str, retrieval_dir: str, setting: str | Mapping[str
 
 def export_submission(phase3_root: str, retrieval_dir: str, setting: str | Mapping[str, str], out_dir: str,
                       seed: int | Mapping[str, int] = 0, languages: Mapping[str, list[str]] | None = None,
-                      overwrite: bool = False, params=None) -> dict:
-    """Write the XTREME submission folder ``out_dir`` from saved predictions; returns a manifest
-    {task: {"setting", "seed", "languages", "sources": {lang: predictions file}}}.
+                      overwrite: bool = False, params=None, benchmark: str = "xtreme", allow_deviation=()) -> dict:
+    """Write the submission folder ``out_dir`` from saved predictions; returns a manifest
+    {task: {"setting", "seed", "languages", "sources": {lang: predictions file}[, "deviation"]}}.
 
-    setting: one phase-2 setting, or {target: setting} naming all nine tasks.
+    setting: one phase-2 setting, or {target: setting} naming every task of the benchmark.
     seed: the phase-3 seed whose predictions are submitted (or {target: seed}); retrieval has one run.
-    languages: {task: languages} to export a subset (default: every XTREME language of each task;
+    languages: {task: languages} to export a subset (default: every language the benchmark scores;
         a subset is not a complete leaderboard submission, and is validated against itself).
     params: the current params; given, only the settings, seeds and folders they define are read.
+    benchmark: "xtreme" (nine tasks) or "xtreme-r" (ten, XTREME-R's languages).
+    allow_deviation: tasks whose protocol deviation the caller accepts by name (module docstring);
+        any other deviation raises :class:`DeviationError` naming the task, rule and consequence.
     A missing predictions file raises :class:`MissingPredictionsError` naming the task and language,
     before anything is written. The folder is written next to ``out_dir`` and renamed into place.
     """
-    files, manifest = build_files(phase3_root, retrieval_dir, setting, seed, languages, params)
+    files, manifest = build_files(phase3_root, retrieval_dir, setting, seed, languages, params, benchmark, allow_deviation)
     if os.path.exists(out_dir) and os.listdir(out_dir) and not overwrite:
         raise FileExistsError(f"{out_dir} exists and is not empty (pass overwrite=True to replace it)")
     tmp = out_dir.rstrip("/") + ".tmp"
@@ -285,19 +411,20 @@ def export_submission(phase3_root: str, retrieval_dir: str, setting: str | Mappi
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
             f.write(content)
-    validate_submission(tmp, {t: e["languages"] for t, e in manifest.items()})
+    validate_submission(tmp, {t: e["languages"] for t, e in manifest.items()}, benchmark)
     if os.path.exists(out_dir):
         shutil.rmtree(out_dir)
     os.replace(tmp, out_dir)
     return manifest
 
 
-def validate_submission(folder: str, languages: Mapping[str, list[str]] | None = None) -> None:
+def validate_submission(folder: str, languages: Mapping[str, list[str]] | None = None, benchmark: str = "xtreme") -> None:
     """Raise :class:`SubmissionError` listing every problem: a missing task folder or file, an
-    unreadable QA JSON, an empty classification/tagging/Tatoeba file, an unexpected file."""
+    unreadable QA / ranking JSON or XCOPA line, an empty classification/tagging/Tatoeba file, an
+    unexpected file."""
     problems = []
-    for task in SUBMISSION_TASKS:
-        langs = list(languages[task]) if languages and task in languages else list(xtreme_languages(task))
+    for task in _benchmark_tasks(benchmark):
+        langs = list(languages[task]) if languages and task in languages else list(xtreme_languages(task, benchmark))
         task_dir = os.path.join(folder, task)
         if not os.path.isdir(task_dir):
             problems.append(f"{task}: folder {task_dir} is missing")
@@ -318,6 +445,22 @@ def validate_submission(folder: str, languages: Mapping[str, list[str]] | None =
                     continue
                 if not isinstance(answers, dict) or not answers or not all(isinstance(v, str) for v in answers.values()):
                     problems.append(f"{task} {lang}: {path} should map question ids to answer strings")
+            elif task in RANKING_TASKS:
+                try:
+                    ranked = json.loads(text)
+                except json.JSONDecodeError as err:
+                    problems.append(f"{task} {lang}: {path} is not valid JSON ({err})")
+                    continue
+                if not isinstance(ranked, dict) or not ranked or not all(isinstance(v, list) for v in ranked.values()):
+                    problems.append(f"{task} {lang}: {path} should map query ids to lists of candidate ids")
+            elif task == "xcopa":
+                try:
+                    rows = [json.loads(line) for line in text.splitlines()]
+                except json.JSONDecodeError as err:
+                    problems.append(f"{task} {lang}: {path} is not valid JSON lines ({err})")
+                    continue
+                if not rows or not all(isinstance(r, dict) and isinstance(r.get("label"), int) for r in rows):
+                    problems.append(f"{task} {lang}: {path} should hold one {{\"label\": choice index}} per line")
             elif task != "bucc2018" and not text.strip():
                 problems.append(f"{task} {lang}: {path} is empty")
         extra = sorted(set(os.listdir(task_dir)) - expected)

@@ -19,10 +19,10 @@ import pandas as pd
 
 from xstilts import references as refs_mod
 from xstilts.verify.results import Missing, load_results, protocol_deviations
-from xstilts.verify.rules import NOT_RUN, RULES
+from xstilts.verify.rules import AVERAGES, NOT_RUN, RULES
 
 EMBEDDED_REASON = "embedded profile: synthetic benchmark, not comparable to published numbers"
-COLUMNS = ["id", "kind", "role", "evidence", "claim", "split", "reference", "observed", "tolerance", "status", "reason", "source"]
+COLUMNS = ["id", "kind", "role", "evidence", "claim", "split", "average", "reference", "observed", "tolerance", "status", "reason", "source"]
 
 
 def _reference_text(ref) -> str:
@@ -67,7 +67,7 @@ def verify(results_dir: str, references=None, profile: str | None = None, params
     rows = []
     for ref in references:
         row = {"id": ref.id, "kind": ref.kind, "role": ref.role, "evidence": ref.evidence, "claim": ref.claim, "split": ref.split,
-               "reference": _reference_text(ref), "observed": "", "tolerance": _tolerance_text(ref), "source": ref.source_text()}
+               "average": AVERAGES[ref.rule["type"]], "reference": _reference_text(ref), "observed": "", "tolerance": _tolerance_text(ref), "source": ref.source_text()}
         if ref.kind == "numeric" and profile != "paper":
             row.update(status=NOT_RUN, reason=EMBEDDED_REASON if profile == "embedded" else f"{profile} profile: numeric references apply to the paper profile only")
             rows.append(row)

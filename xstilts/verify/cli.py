@@ -42,7 +42,7 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     df = out["claims"]
-    print(to_markdown(df[["id", "status", "role", "evidence", "claim", "reference", "observed", "reason"]]))
+    print(to_markdown(df[["id", "status", "role", "evidence", "claim", "average", "reference", "observed", "reason"]]))
     print(", ".join(f"{n} {s}" for s, n in out["metrics"]["counts"].items()), f"-> {args.out}/claims.csv")
     if args.strict and ((df.status == NOT_REPRODUCED) & (df.role != "context")).any():
         return 1

@@ -29,7 +29,7 @@ def _md_escape(x) -> str:
 
 
 def to_markdown(df: pd.DataFrame) -> str:
-    cols = ["id", "status", "role", "evidence", "claim", "reference", "observed", "reason"]
+    cols = ["id", "status", "role", "evidence", "claim", "average", "reference", "observed", "reason"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, r in df.iterrows():
         lines.append("| " + " | ".join(_md_escape(r[c]) for c in cols) + " |")

@@ -3,7 +3,9 @@ params that say which setting is the baseline and which are multi-task / MLM / t
 
 Inputs: ``<results_dir>/analysis/{results,scores,significance}.csv`` (the analysis stage) and,
 for metrics other than a task's major score (F1 alone for QA), ``<results_dir>/phase3/*/*/metrics.json``;
-``retrieval/protocol.json`` for retrieval scores outside XTREME's protocol.
+``retrieval/protocol.json`` for retrieval scores outside XTREME's protocol, and
+``retrieval/metrics.json`` for a retrieval score other than the task's major one (BUCC's dev
+oracle F1, the quantity jiant reports).
 """
 
 from __future__ import annotations
@@ -84,6 +86,17 @@ class Results:
             except (layout.MissingResultsError, layout.StaleResultsError) as err:
                 raise Missing(str(err)) from None
         return self._phase3[(setting, task)]
+
+    def retrieval_scores(self, setting: str, task: str, key: str) -> pd.Series:
+        """{lang: score ``key``} of (setting, task) from the retrieval stage's metrics.json."""
+        path = Path(self.analysis_dir).parent / "retrieval" / "metrics.json"
+        if not path.exists():
+            raise Missing(f"{path} is missing (run the retrieval stage): {task} {key} is read from it")
+        per_lang = json.loads(path.read_text()).get(setting, {}).get(task, {})
+        have = {lang: float(sc[key]) for lang, sc in per_lang.items() if isinstance(sc, dict) and key in sc}
+        if not have:
+            raise Missing(f"{path} has no {task} {key!r} for setting {setting!r} (written by the current retrieval stage: re-run it)")
+        return pd.Series(have, dtype=float)
 
     def metric_avg(self, setting: str, task: str, metric: str | None, split: str = "test") -> float:
         """Mean over seeds of the language average (all languages) of one metric."""
