@@ -69,6 +69,8 @@ def test_preempt_checkpoints_at_the_next_step_and_resumes_to_identical_weights(t
     assert sent_at <= stopped <= sent_at + 2, (sent_at, stopped)  # the step in progress, then the boundary
     assert not os.path.exists(str(tmp_path / "resumed")), "a preempted run writes no result"
 
+    # the job script requeues only on this acknowledgement: stopped with a checkpoint, not killed
+    assert open(flag + ".checkpointed").read().strip().endswith(f"step-{stopped:08d}")
     if how == "flag file":
         os.remove(flag)  # the job script clears it before the command starts again
     again = _start({**cfg, "step_seconds": 0}, {"XSTILTS_PREEMPT_FILE": flag})

@@ -48,6 +48,14 @@ class Watch:
     def _record(self, signum, frame) -> None:
         self.signal = signum
 
+    def acknowledge(self, checkpoint_path: str) -> None:
+        """Tell the job script that training stopped *with a checkpoint* (``<flag>.checkpointed``):
+        only then does it requeue the job; a command that died of the signal is not run again."""
+        flag = os.environ.get(ENV)
+        if flag:
+            with open(flag + ".checkpointed", "w") as f:
+                f.write(checkpoint_path + "\n")
+
     def requested(self) -> str | None:
         """Why training should stop now (a signal or the flag file), or None."""
         if not self.active:

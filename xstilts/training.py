@@ -414,6 +414,8 @@ def train(
             if loop["finished"]:
                 break
             if why:
+                if main:
+                    watch.acknowledge(last_ckpt)
                 say(f"{desc}: preempted at step {step + 1}/{steps} ({why}); checkpoint {last_ckpt}: run the stage again to resume", flush=True)
                 raise preemption.Preempted(f"{desc}: preempted at step {step + 1}/{steps} ({why}); resume from {last_ckpt} by running the stage again")
     finally:

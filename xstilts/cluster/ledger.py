@@ -77,7 +77,8 @@ class Run:
         return os.path.join(self.path, "preempt", _safe(stage.name))
 
     def preempted(self, stage: Stage) -> bool:
-        return os.path.exists(self.preempt_flag(stage))
+        """Stopped on a signal with a checkpoint (the engine's acknowledgement of the flag)."""
+        return os.path.exists(self.preempt_flag(stage) + ".checkpointed")
 
     def recorded(self, stage: Stage) -> bool:
         return os.path.exists(os.path.join(self.path, "recorded", _safe(stage.name)))
@@ -95,7 +96,7 @@ class Run:
         lines = ["#!/bin/bash", *header,  # no `set -u`: the stage command runs in the shell DVC would give it
                  f"echo \"[xstilts cluster] {stage.name}: start $(date -u +%FT%TZ) on $(hostname) job ${{SLURM_JOB_ID:-local}} restart ${{SLURM_RESTART_COUNT:-0}}\"",
                  f"cd {q(stage.wdir)} || exit 1",
-                 f"rm -f {q(exit_file)} {q(flag)}",
+                 f"rm -f {q(exit_file)} {q(flag)} {q(flag + '.checkpointed')}",
                  # preemption: USR1 (sbatch --signal=B:USR1@grace) or TERM raises the flag that training
                  # checks at every step (xstilts.preemption); the command runs in the background so
                  # that the trap runs at once, and `wait` resumes until the command has really ended
@@ -105,11 +106,14 @@ class Run:
             lines.append("rm -rf -- " + " ".join(q(o) for o in stage.outs))
         lines += [f"( {stage.cmd} ) &", "child=$!",
                   'while true; do wait "$child"; rc=$?; kill -0 "$child" 2>/dev/null || break; done',
-                  f"if [ \"$rc\" -ne 0 ] && [ -e {q(flag)} ]; then",  # stopped with a checkpoint: run again
+                  f"if [ \"$rc\" -ne 0 ] && [ -e {q(flag + '.checkpointed')} ]; then",  # stopped with a checkpoint: run again
                   f"  echo \"[xstilts cluster] {stage.name}: preempted (exit $rc) $(date -u +%FT%TZ)\"",
                   '  if [ -n "$SLURM_JOB_ID" ]; then scontrol requeue "$SLURM_JOB_ID"; fi',
                   "  exit $rc",
                   "fi",
+                  # killed by the signal without a checkpoint (a time limit, scancel): no exit status,
+                  # so `cluster status` shows SLURM's account of it (TIMEOUT, CANCELLED, ...)
+                  f"if [ \"$rc\" -ne 0 ] && [ -e {q(flag)} ]; then echo \"[xstilts cluster] {stage.name}: stopped by a signal (exit $rc)\"; exit $rc; fi",
                   f"echo $rc > {q(exit_file)}.tmp && mv {q(exit_file)}.tmp {q(exit_file)}",
                   f"echo \"[xstilts cluster] {stage.name}: exit $rc $(date -u +%FT%TZ)\"", "exit $rc", ""]
         path = self.script(stage)
