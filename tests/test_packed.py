@@ -149,3 +149,22 @@ def test_train_runs_the_same_random_batches_with_the_same_result():
 def test_a_row_without_real_tokens_is_refused_by_name():
     with pytest.raises(ValueError, match="without real tokens"):
         packed.pack(torch.tensor([[1, 1, 0], [0, 0, 0]]), PAD)
+
+
+@pytest.mark.parametrize("layer", [0, 2, 3])
+def test_retrieval_embedding_padding_free_equals_padded_and_stops_at_the_layer(layer):
+    from tests.test_retrieval_eval import CharTokenizer
+    from xstilts import embedding_retrieval
+
+    torch.manual_seed(0)
+    encoder = build_encoder(encoder_config(vocab_size=100, hidden_size=16, num_layers=3, num_heads=2, intermediate_size=32)).eval()
+    sentences = ["a much longer sentence than the others here", "short", "mid size one", "x"]
+    ran = []
+    hooks = [block.output.register_forward_hook(lambda *_, i=i: ran.append(i)) for i, block in enumerate(encoder.encoder.layer)]
+    kw = dict(layer=layer, max_length=32, device="cpu", batch_size=3)
+    free = embedding_retrieval.embed(encoder, CharTokenizer(), sentences, padding_free=True, **kw)
+    assert set(ran) == set(range(layer))  # the packed path also stops at the retrieval layer
+    for h in hooks:
+        h.remove()
+    padded = embedding_retrieval.embed(encoder, CharTokenizer(), sentences, **kw)
+    np.testing.assert_allclose(free, padded, rtol=1e-5, atol=1e-6)
