@@ -141,7 +141,8 @@ def test_train_runs_the_same_random_batches_with_the_same_result():
         s = LoopSettings(lr=1e-3, batch_size=8, max_steps=5, length_grouping=False, padding_free=free)
         res = train(model, {"t": TrainTask("t", PairClassification(), feats)}, s, device=torch.device("cpu"), pad_id=PAD, progress=False)
         weights[free] = (model.state_dict(), res.tokens, res.padded_tokens)
-    assert weights[True][1:] == weights[False][1:]  # the same batches: the same real and padded token counts
+    assert weights[True][1] == weights[False][1]  # the same batches: the same real tokens
+    assert weights[True][2] == weights[True][1] < weights[False][2]  # of which the padding-free model processed only the real ones
     for k, v in weights[False][0].items():
         torch.testing.assert_close(weights[True][0][k], v, rtol=1e-4, atol=1e-5)
 
@@ -168,3 +169,20 @@ def test_retrieval_embedding_padding_free_equals_padded_and_stops_at_the_layer(l
         h.remove()
     padded = embedding_retrieval.embed(encoder, CharTokenizer(), sentences, **kw)
     np.testing.assert_allclose(free, padded, rtol=1e-5, atol=1e-6)
+
+
+def test_the_cpu_dropout_attention_is_sdpa_when_nothing_is_dropped():
+    """math_attention serves training with dropout on the CPU: at p=0 it must be SDPA exactly (to
+    float tolerance), values and gradients."""
+    g = torch.Generator().manual_seed(0)
+    p = packed.pack(torch.tensor([[1] * 9 + [0] * 3, [1] * 12, [1] * 2 + [0] * 10]), PAD)
+    q, k, v = (torch.randn(23, 4, 8, generator=g, requires_grad=True) for _ in range(3))
+    got = packed.math_attention(q, k, v, p, dropout=0.0, scale=0.3)
+    want = packed.attend(q, k, v, p, dropout=0.0, scale=0.3)
+    torch.testing.assert_close(got, want)
+    grads = [torch.autograd.grad(out.square().sum(), (q, k, v)) for out in (got, want)]
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)
+    # and per sequence: the third sequence's output ignores the other sequences' keys
+    alone = torch.nn.functional.scaled_dot_product_attention(*(t[21:23].transpose(0, 1) for t in (q, k, v)), scale=0.3).transpose(0, 1)
+    torch.testing.assert_close(want[21:23], alone)

@@ -97,7 +97,7 @@ class TrainResult:
     best_step: int | None
     stopped_early: bool
     tokens: int  # non-padding tokens seen (all ranks)
-    padded_tokens: int  # tokens including padding (all ranks)
+    padded_tokens: int  # tokens the model processed, padding included (all ranks; padding-free: the real tokens)
     seconds: float  # training time, summed over resumed segments
     history: list[dict] = field(default_factory=list)
     resumed_from: int | None = None  # step of the checkpoint this run resumed from
@@ -334,8 +334,9 @@ def train(
                 names.append(name)
                 task = tasks[name]
                 cpu_batch, weight = streams[name].next()
-                step_tokens += int(cpu_batch["attention_mask"].sum())  # counted on the CPU: no device sync
-                step_padded += cpu_batch["attention_mask"].numel()
+                real = int(cpu_batch["attention_mask"].sum())  # counted on the CPU: no device sync
+                step_tokens += real
+                step_padded += real if s.padding_free else cpu_batch["attention_mask"].numel()  # what the model processes
                 batch = to_device(cpu_batch, device)
                 sync = not ddp.enabled or micro == s.grad_accum - 1
                 with contextlib.nullcontext() if sync else net.no_sync():
