@@ -1,7 +1,9 @@
 """Benchmark: training throughput (useful = non-padding tokens/s) and padding waste of
 
   (a) this engine: ``xstilts.training.train`` with dynamic padding + length-grouped batches,
-  (a') the same engine with length grouping off (dynamic padding only),
+  (a') the same engine with length grouping off (dynamic padding only): jiant's random batches,
+  (a'') the same random batches run padding-free (``engine.padding_free``, xstilts/packed.py):
+      the real tokens only through every token-wise layer, attention per sequence,
   (b) the Hugging Face ``Trainer`` with dynamic padding (``DataCollatorWithPadding``),
   (b') the same Trainer with its own length grouping (``train_sampling_strategy="group_by_length"``,
       transformers 5.x; ``group_by_length=True`` before): the peer at its best, the reference, and
@@ -50,6 +52,7 @@ from xstilts.training import LoopSettings, TrainTask, train  # noqa: E402
 
 PAD, BOS, EOS = 1, 0, 2
 TINY = dict(vocab_size=4000, hidden_size=128, num_layers=4, num_heads=4, intermediate_size=512)
+PADDING_FREE = "(a'') xstilts engine: random batches, padding-free"
 REF = "(b') HF Trainer + DataCollatorWithPadding + group_by_length"  # the peer's best configuration
 PROFILES = {  # name: (max_seq_length, batch size, number of examples)
     "mnli": (256, 32, 20000),
@@ -83,12 +86,12 @@ def features(profile: str, n: int, seed: int = 0) -> list[dict]:
 # ---- (a) this engine -------------------------------------------------------------------------
 
 
-def run_engine(feats, batch, steps, group: bool) -> tuple[float, int, int]:
+def run_engine(feats, batch, steps, group: bool, padding_free: bool = False) -> tuple[float, int, int]:
     torch.manual_seed(0)
     cfg = encoder_config(TINY["vocab_size"], TINY["hidden_size"], TINY["num_layers"], TINY["num_heads"], TINY["intermediate_size"])
     model = MultiTaskModel(build_encoder(cfg), 0.1)
     model.add_head("t", "classification", 3)
-    s = LoopSettings(lr=2e-5, batch_size=batch, max_steps=steps, length_grouping=group, log_every=10**9)
+    s = LoopSettings(lr=2e-5, batch_size=batch, max_steps=steps, length_grouping=group, padding_free=padding_free, log_every=10**9)
     start = time.perf_counter()
     res = train(model, {"t": TrainTask("t", PairClassification(), feats)}, s, device=torch.device("cpu"), pad_id=PAD, progress=False)
     return time.perf_counter() - start, res.tokens, res.padded_tokens
@@ -166,6 +169,7 @@ def cpu_benchmark(steps: int, repeats: int, profiles: list[str], threads: int) -
         configs = {
             "(a) xstilts engine: dynamic padding + length grouping": lambda st: run_engine(feats, batch, st, group=True),
             "(a') xstilts engine: dynamic padding, no grouping": lambda st: run_engine(feats, batch, st, group=False),
+            PADDING_FREE: lambda st: run_engine(feats, batch, st, group=False, padding_free=True),
             "(b) HF Trainer + DataCollatorWithPadding": lambda st: run_trainer(feats, batch, st, None),
             REF: lambda st: run_trainer(feats, batch, st, None, group=True),
             f"(c) HF Trainer, every batch padded to {max_len} (jiant/XTREME)": lambda st: run_trainer(feats, batch, st, max_len),

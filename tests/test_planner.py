@@ -160,3 +160,23 @@ def test_cli_plan_prints_the_totals_and_json(capsys):
     assert cli.main(["plan", "configs/paper.yaml", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["totals"]["all"]["gpu_hours"] == pytest.approx(sum(r["gpu_hours"] for r in data["runs"]))
+
+
+def test_random_batches_are_priced_with_their_padding_unless_the_engine_runs_padding_free():
+    """FLOPs and time of a training run follow the tokens the model processes: random batches
+    carry padding (planner.RANDOM_BATCH_PADDING), padding-free execution only the real tokens."""
+    base = _paper(mnli=["mnli"])
+
+    def mnli(length_grouping, padding_free):
+        params = dataclasses.replace(base, engine=dataclasses.replace(base.engine, length_grouping=length_grouping, padding_free=padding_free))
+        p = planner.plan(params, planner.PaperSizes(), "h100")
+        return _run(p, "phase2/mnli"), p
+
+    grouped, _ = mnli(True, False)
+    random, p_random = mnli(False, False)
+    free, p_free = mnli(False, True)
+    assert random.tokens == free.tokens == grouped.tokens  # the same real tokens are trained either way
+    assert free.flops == pytest.approx(grouped.flops) and free.gpu_hours == pytest.approx(grouped.gpu_hours)
+    assert random.flops > free.flops * 1.6 and random.gpu_hours > free.gpu_hours
+    assert any("45% of the processed tokens" in a for a in p_random.assumptions)
+    assert any("padding_free" in a and "none" in a for a in p_free.assumptions)

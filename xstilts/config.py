@@ -84,6 +84,7 @@ class EngineConfig:
     num_threads: int = 0  # torch CPU threads of a stage; 0 = torch default
     parallel_runs: int = 1  # a phase-3 stage's targets run in this many processes: on CPU each with max(1, num_threads // parallel_runs) threads; on CUDA sharing the GPU where xstilts.memory estimates they fit
     merge_micro_batches: bool = False  # CUDA: take phase 3's global batch (batch_size x grad_accum) in the fewest micro-batches that fit
+    padding_free: bool = False  # run training, predict and retrieval embedding on the real tokens only (xstilts/packed.py): equal to float tolerance, not bit for bit
 
 
 @dataclass

@@ -35,6 +35,7 @@ import hashlib
 import numpy as np
 import torch
 
+from xstilts import packed
 from xstilts.metrics import retrieval as retrieval_metrics
 
 MAP_K = 20  # XTREME-R scores LAReQA and Mewsli-X by mAP@20
@@ -55,7 +56,9 @@ def first_layers(encoder, n_layers: int):
 
 
 @torch.no_grad()
-def embed(encoder, tokenizer, sentences: list[str], *, layer: int, max_length: int, device, batch_size: int = 64) -> np.ndarray:
+def embed(encoder, tokenizer, sentences: list[str], *, layer: int, max_length: int, device, batch_size: int = 64, padding_free: bool = False) -> np.ndarray:
+    """Mean of hidden layer ``layer`` over each sentence's non-padding tokens; ``padding_free``
+    (``engine.padding_free``) runs the layers on the real tokens only (xstilts/packed.py)."""
     if not 0 <= layer <= encoder.config.num_hidden_layers:
         raise ValueError(f"retrieval layer {layer} outside 0..{encoder.config.num_hidden_layers}")
     order = sorted(range(len(sentences)), key=lambda i: -len(sentences[i]))  # little padding per batch
@@ -64,6 +67,10 @@ def embed(encoder, tokenizer, sentences: list[str], *, layer: int, max_length: i
         for s in range(0, len(order), batch_size):
             idx = order[s : s + batch_size]
             enc = tokenizer([sentences[i] for i in idx], truncation=True, max_length=max_length, padding=True, return_tensors="pt").to(device)
+            if padding_free:
+                hidden, packing = packed.encode(encoder, enc["input_ids"], enc["attention_mask"])
+                out[idx] = packed.mean_pool(hidden, packing).float().cpu().numpy()
+                continue
             hidden = encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
             mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             out[idx] = ((hidden * mask).sum(1) / mask.sum(1)).float().cpu().numpy()
@@ -149,7 +156,7 @@ def rank_candidates(queries: np.ndarray, candidates: np.ndarray, gold: list[tupl
 
 
 def evaluate_task(task, store, lang, encoder, tokenizer, *, layer, max_length, k, device, batch_size, split: str = "test",
-                  map_k: int = MAP_K, cache: dict | None = None) -> dict:
+                  map_k: int = MAP_K, cache: dict | None = None, padding_free: bool = False) -> dict:
     """Score one language of a retrieval task; keeps per-example predictions (module docstring).
 
     ``k`` is BUCC's margin neighbourhood; ``split`` the split scored by Tatoeba, LAReQA and
@@ -160,7 +167,7 @@ def evaluate_task(task, store, lang, encoder, tokenizer, *, layer, max_length, k
     """
 
     def emb(sents):
-        return embed(encoder, tokenizer, sents, layer=layer, max_length=max_length, device=device, batch_size=batch_size)
+        return embed(encoder, tokenizer, sents, layer=layer, max_length=max_length, device=device, batch_size=batch_size, padding_free=padding_free)
 
     def emb_cached(sents):
         if cache is None:

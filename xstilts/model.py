@@ -106,6 +106,7 @@ class MultiTaskModel(nn.Module):
         self.encoder = encoder
         self.heads = nn.ModuleDict()
         self.dropout = dropout
+        self.padding_free = False  # engine.padding_free: run on the real tokens only (xstilts/packed.py)
 
     def add_head(self, name: str, head_type: str, num_labels: int = 0) -> None:
         if name in self.heads:
@@ -118,6 +119,10 @@ class MultiTaskModel(nn.Module):
         self.heads[name] = head.to(next(self.encoder.parameters()).device)
 
     def forward(self, head: str, batch: dict) -> torch.Tensor:
+        if self.padding_free:
+            from xstilts import packed
+
+            return packed.forward(self, head, batch)
         ids, mask = batch["input_ids"], batch["attention_mask"]
         choices = ids.dim() == 3  # multiple choice: [batch, n_choices, seq]
         if choices:

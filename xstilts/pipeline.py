@@ -200,7 +200,7 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
     fmt = MaskedLM.for_tokenizer(tokenizer)
     mlm_features = fmt.featurize(lines, tokenizer, params.phase1.max_length, train=True)
     phase1 = params.phase1
-    settings = LoopSettings(lr=phase1.lr, batch_size=phase1.batch_size, max_steps=phase1.steps, warmup=phase1.warmup, weight_decay=0.01, seed=params.seed, length_grouping=params.engine.length_grouping, bf16=params.engine.bf16, fused_adamw=params.engine.fused_adamw, compile=params.engine.compile, log_every=25)
+    settings = LoopSettings(lr=phase1.lr, batch_size=phase1.batch_size, max_steps=phase1.steps, warmup=phase1.warmup, weight_decay=0.01, seed=params.seed, length_grouping=params.engine.length_grouping, bf16=params.engine.bf16, fused_adamw=params.engine.fused_adamw, compile=params.engine.compile, padding_free=params.engine.padding_free, log_every=25)
     curve = []
     result = train(model, {"mlm": TrainTask("mlm", fmt, mlm_features)}, settings, device=device, pad_id=tokenizer.pad_token_id, log=curve.append, **_engine_args(params, "phase1", os.path.join(out_dir, TRAIN_LOG)))
     save_encoder(model.encoder, os.path.join(out_dir, "encoder"), {"source": "scratch", "steps": result.steps})
@@ -457,7 +457,7 @@ def run_retrieval(params: cfg.Params, settings: list[str], phase2_root: str, pha
         for name in retrieval.tasks:
             task = TASKS[name]
             for lang in languages_for(params, task):
-                res = evaluate_task(task, store, lang, encoder, tokenizer, layer=retrieval.layer, max_length=min(retrieval.max_length, encoder.config.max_position_embeddings - 2), k=retrieval.k, device=device, batch_size=params.engine.eval_batch_size, cache=cache)
+                res = evaluate_task(task, store, lang, encoder, tokenizer, layer=retrieval.layer, max_length=min(retrieval.max_length, encoder.config.max_position_embeddings - 2), k=retrieval.k, device=device, batch_size=params.engine.eval_batch_size, padding_free=params.engine.padding_free, cache=cache)
                 metrics.setdefault(setting, {}).setdefault(name, {})[lang] = {**res["scores"], "chance": res["chance"]}
                 io.write_jsonl(os.path.join(out_dir, setting, name, f"{lang}.jsonl"), res["predictions"])
     io.write_json(os.path.join(out_dir, "provenance.json"), store.provenance())  # the commit of every dataset read

@@ -36,6 +36,18 @@ from xstilts.tasks.base import BITEXT
 
 GiB = 1024**3
 OPTIMIZER_BYTES = 36  # memory traffic per parameter per optimiser step (module docstring)
+# Share of the processed tokens that are padding in a dynamically padded random (ungrouped) batch.
+# ASSUMED from benchmarks/training_throughput.py: 52% for MNLI-like pairs at batch 32, 38% for
+# SQuAD-like windows at batch 16 (smaller batches pad less). Length-grouped batches (2-3%) are
+# priced without padding, and padding-free execution (engine.padding_free) processes none.
+RANDOM_BATCH_PADDING = 0.45
+
+
+def padding_waste(engine: cfg.EngineConfig) -> float:
+    """The share of padding in what the model processes under ``engine``'s batching and execution."""
+    if engine.padding_free or engine.length_grouping:
+        return 0.0
+    return RANDOM_BATCH_PADDING
 
 
 @dataclass(frozen=True)
@@ -280,8 +292,9 @@ class Plan:
 
 
 class _Pricer:
-    def __init__(self, shape: Shape, gpu: Gpu, eff: Efficiency):
+    def __init__(self, shape: Shape, gpu: Gpu, eff: Efficiency, padding: float = 0.0):
         self.shape, self.gpu, self.eff = shape, gpu, eff
+        self.padded = 1 / (1 - padding)  # processed tokens per real token in training batches
 
     def hours(self, flops: float, micro_tokens: float) -> tuple[float, float]:
         mfu = self.eff.at(micro_tokens)
@@ -290,8 +303,9 @@ class _Pricer:
     def run(self, stage, name, group, examples, steps, batch, train: Split | None, eval_splits: list[tuple[Split, int]], eval_batch: int) -> Run:
         micro, accum = batch
         tokens = steps * accum * micro * train.tokens if train else 0.0
-        flops = train_flops(self.shape, tokens, train.seq) if train else 0.0
-        hours, mfu = self.hours(flops, micro * train.tokens) if train else (0.0, self.eff.at(eval_batch * (eval_splits[0][0].tokens if eval_splits else 0)))
+        # padding costs FLOPs like real tokens and lengthens attention's T to the batch's longest sequence
+        flops = train_flops(self.shape, tokens * self.padded, train.seq * self.padded) if train else 0.0
+        hours, mfu = self.hours(flops, micro * train.tokens * self.padded) if train else (0.0, self.eff.at(eval_batch * (eval_splits[0][0].tokens if eval_splits else 0)))
         hours += steps * OPTIMIZER_BYTES * self.shape.parameters / (self.gpu.bandwidth_tbs * 1e12) / 3600
         eval_tokens = 0.0
         for s, times in eval_splits:
@@ -311,7 +325,8 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
     if gpu not in GPUS:
         raise cfg.ConfigError(f"--gpu {gpu!r}: unknown (known: {sorted(GPUS)})")
     g, eff, shape = GPUS[gpu], efficiency or default_efficiency(gpu), model_shape(params)
-    price = _Pricer(shape, g, eff)
+    waste = padding_waste(params.engine)
+    price = _Pricer(shape, g, eff, waste)
     eb = params.engine.eval_batch_size
     runs: list[Run] = []
 
@@ -385,7 +400,10 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
         f"smaller ones are launch-bound, priced as long as a {eff.saturation_tokens}-token one (ASSUMED)",
         f"peak: {gpu} {g.peak_tflops:g} dense bf16 TFLOP/s, {g.bandwidth_tbs:g} TB/s ({g.source}); each optimiser step moves {OPTIMIZER_BYTES} bytes per parameter at that bandwidth",
         "phase 3 stops at its full epochs (early stopping can only shorten it): steps are an upper bound",
-        "features and predictions are not counted in disk; padding tokens are not counted in FLOPs (length-grouped batches: 2-3% padding in benchmarks/training_throughput.py)",
+        "features and predictions are not counted in disk; evaluation (longest-first batches) is priced without padding",
+        "training padding: none (engine.padding_free: the real tokens only)" if params.engine.padding_free
+        else f"training padding: {waste:.0%} of the processed tokens (random batches, ASSUMED from benchmarks/training_throughput.py; engine.padding_free removes it)" if waste
+        else "training padding: not counted (length-grouped batches: 2-3% padding in benchmarks/training_throughput.py)",
     ]
     if isinstance(sizes, PaperSizes):
         assumptions.insert(0, "sizes: PAPER_SIZES tables in xstilts/tasks/*.py (sources there); mean token lengths there are ASSUMED (not measured)")

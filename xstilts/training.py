@@ -72,6 +72,7 @@ class LoopSettings:
     log_every: int = 50  # steps between log records (curves); progress lines are rarer on long runs
     compile: bool = False  # torch.compile the encoder, in place (state-dict keys unchanged)
     compile_backend: str = "inductor"  # "eager" only traces with dynamo: fast, for tests
+    padding_free: bool = False  # run the model on the batches' real tokens only (xstilts/packed.py); equal to float tolerance
 
 
 # Executed notebooks hold the progress lines: a paper-profile run has up to ~10^6 steps, so lines
@@ -85,7 +86,7 @@ def progress_interval(steps: int, log_every: int) -> int:
 
 
 # Settings that change the trajectory: resuming a checkpoint written under other values is refused.
-# (bf16, fused_adamw, compile, log_every change speed or output, not what is trained.)
+# (bf16, fused_adamw, compile, padding_free, log_every change speed or output, not what is trained.)
 _TRAJECTORY = ("lr", "batch_size", "grad_accum", "epochs", "max_steps", "warmup", "weight_decay", "max_grad_norm", "eval_every", "patience", "length_grouping", "seed")
 
 
@@ -96,7 +97,7 @@ class TrainResult:
     best_step: int | None
     stopped_early: bool
     tokens: int  # non-padding tokens seen (all ranks)
-    padded_tokens: int  # tokens including padding (all ranks)
+    padded_tokens: int  # tokens the model processed, padding included (all ranks; padding-free: the real tokens)
     seconds: float  # training time, summed over resumed segments
     history: list[dict] = field(default_factory=list)
     resumed_from: int | None = None  # step of the checkpoint this run resumed from
@@ -247,6 +248,8 @@ def train(
     # what this run starts from, hashed before anything trains or loads a checkpoint
     origin = {"start_weights": digest_state(model.state_dict()), "features": {n: digest_features(t.features) for n, t in sorted(tasks.items())}, **(inputs or {})} if checkpoint_dir else {}
     model.to(device).train()
+    if hasattr(model, "padding_free"):  # kept for the evaluations during and after training (predict)
+        model.padding_free = s.padding_free
     steps = total_steps(tasks, s, cap, ddp.world_size)
     print_every = progress_interval(steps, s.log_every)
     opt, sched = make_optimizer(model, s, steps, device)
@@ -336,8 +339,9 @@ def train(
                 names.append(name)
                 task = tasks[name]
                 cpu_batch, weight = streams[name].next()
-                step_tokens += int(cpu_batch["attention_mask"].sum())  # counted on the CPU: no device sync
-                step_padded += cpu_batch["attention_mask"].numel()
+                real = int(cpu_batch["attention_mask"].sum())  # counted on the CPU: no device sync
+                step_tokens += real
+                step_padded += real if s.padding_free else cpu_batch["attention_mask"].numel()  # what the model processes
                 batch = to_device(cpu_batch, device)
                 sync = not ddp.enabled or micro == s.grad_accum - 1
                 with contextlib.nullcontext() if sync else net.no_sync():

@@ -44,7 +44,7 @@ def mined_candidates(params, setting: str, lang: str, phase2_root: str, phase1_d
     max_length = min(r.max_length, encoder.config.max_position_embeddings - 2)
 
     def emb(sents):
-        return embed(encoder, tokenizer, sents, layer=r.layer, max_length=max_length, device=device, batch_size=params.engine.eval_batch_size)
+        return embed(encoder, tokenizer, sents, layer=r.layer, max_length=max_length, device=device, batch_size=params.engine.eval_batch_size, padding_free=params.engine.padding_free)
 
     gold = set(map(tuple, ex.gold))
     candidates = rm.mine_bitext(emb(ex.sources), emb(ex.targets), k=r.k, src_texts=ex.sources, trg_texts=ex.targets, device=device)
