@@ -75,6 +75,7 @@ class OptimConfig:
 class EngineConfig:
     device: str = "auto"  # auto | cpu | cuda
     bf16: bool = True  # autocast on CUDA only
+    tf32: bool = False  # CUDA only: allow TF32 matmuls / cuDNN convolutions (a speed switch; off = full fp32)
     fused_adamw: bool = True  # CUDA only
     length_grouping: bool = True
     compile: bool = False

@@ -196,7 +196,7 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
     fmt = MaskedLM.for_tokenizer(tokenizer)
     mlm_features = fmt.featurize(lines, tokenizer, params.phase1.max_length, train=True)
     phase1 = params.phase1
-    settings = LoopSettings(lr=phase1.lr, batch_size=phase1.batch_size, max_steps=phase1.steps, warmup=phase1.warmup, weight_decay=0.01, seed=params.seed, length_grouping=params.engine.length_grouping, bf16=params.engine.bf16, fused_adamw=params.engine.fused_adamw, compile=params.engine.compile, log_every=25)
+    settings = LoopSettings(lr=phase1.lr, batch_size=phase1.batch_size, max_steps=phase1.steps, warmup=phase1.warmup, weight_decay=0.01, seed=params.seed, length_grouping=params.engine.length_grouping, bf16=params.engine.bf16, tf32=params.engine.tf32, fused_adamw=params.engine.fused_adamw, compile=params.engine.compile, log_every=25)
     curve = []
     result = train(model, {"mlm": TrainTask("mlm", fmt, mlm_features)}, settings, device=device, pad_id=tokenizer.pad_token_id, log=curve.append, **_engine_args(params, "phase1", os.path.join(out_dir, "live")))
     save_encoder(model.encoder, os.path.join(out_dir, "encoder"), {"source": "scratch", "steps": result.steps})
@@ -273,7 +273,7 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
     for name in task_names:  # intermediate-task dev scores, as their own benchmarks report them
         task = with_labels(name, store)
         examples = task.load(store, DEV, "en")
-        _, scores = evaluate_split(model, task, dev[name], examples, device=device, pad_id=tokenizer.pad_token_id, batch_size=params.engine.eval_batch_size, lang="en")
+        _, scores = evaluate_split(model, task, dev[name], examples, device=device, pad_id=tokenizer.pad_token_id, batch_size=params.engine.eval_batch_size, bf16=params.engine.bf16, tf32=params.engine.tf32, lang="en")
         metrics[name] = scores
     metrics.update({"steps": result.steps, "seconds": round(result.seconds, 1), "probabilities": probs, "tokens": result.tokens, "padded_tokens": result.padded_tokens})
     save_encoder(model.encoder, os.path.join(out_dir, "encoder"), {"setting": setting, "tasks": task_names})
@@ -333,7 +333,7 @@ def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir:
     dev_examples = train_task.load(store, DEV, "en")
     eval_sets = {target: {(split, lang): (TASKS[target].load(store, split, lang), load_features(params, features_dir, tokenizer_dir, TASKS[target], split, lang))
                           for lang in languages_for(params, TASKS[target]) for split in plan.eval_splits(TASKS[target], lang)} for target in targets}
-    dev_score = functools.partial(early_stopping_score, task=train_task, features=dev_feats, examples=dev_examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, head=head)
+    dev_score = functools.partial(early_stopping_score, task=train_task, features=dev_feats, examples=dev_examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, bf16=params.engine.bf16, tf32=params.engine.tf32, head=head)
 
     runs: dict[str, dict] = {target: {} for target in targets}
     for seed in target_params.seeds:
@@ -351,7 +351,7 @@ def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir:
             if (batch_size, grad_accum) != (hparams.batch_size, hparams.grad_accum):
                 run["micro_batch"] = [batch_size, grad_accum]  # the global batch, taken in fewer micro-batches
             for (split, lang), (examples, feats) in eval_sets[target].items():
-                preds, scores = evaluate_split(model, TASKS[target], feats, examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, lang=lang, head=head)
+                preds, scores = evaluate_split(model, TASKS[target], feats, examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, bf16=params.engine.bf16, tf32=params.engine.tf32, lang=lang, head=head)
                 save_predictions(os.path.join(out_root, target, f"seed{seed}", "predictions", f"{split}.{lang}.jsonl"), examples, preds)
                 run["scores"].setdefault(split, {})[lang] = scores
             io.write_json(os.path.join(out_root, target, f"seed{seed}", "curve.json"), {"loss": [r for r in curve if "loss" in r], "dev": result.history})
