@@ -57,6 +57,7 @@ class ModelConfig:
     num_heads: int = 4
     intermediate_size: int = 256
     dropout: float = 0.1
+    pooler: bool = False  # HF's pooler (dense + tanh over <s>) in the encoder, read by sentence heads (jiant's XLM-R)
 
 
 @dataclass

@@ -169,7 +169,7 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
         model = hub.resolve_model(model_params.name_or_path, model_params.revision)  # a local folder or a Hub snapshot, one resolution
         tokenizer = AutoTokenizer.from_pretrained(model.path)
         tokenizer.save_pretrained(os.path.join(out_dir, "tokenizer"))
-        encoder = load_pretrained_encoder(model.path)
+        encoder = load_pretrained_encoder(model.path, pooler=model_params.pooler)
         save_encoder(encoder, os.path.join(out_dir, "encoder"), model.provenance())  # the snapshot's commit, not "main"
         # XLM-R's own LM head, for the MLM variant of phase 2 (jiant's from_transformers_with_mlm)
         io.save_state(load_pretrained_mlm_head(model.path), os.path.join(out_dir, "mlm_head.safetensors"))
@@ -190,7 +190,7 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
     lines = corpus_lines(params, store_for(params))
     tokenizer = train_tokenizer(lines, params.model.vocab_size, os.path.join(out_dir, "tokenizer"))
     model_params = params.model
-    encoder = build_encoder(encoder_config(len(tokenizer), model_params.hidden_size, model_params.num_layers, model_params.num_heads, model_params.intermediate_size, dropout=model_params.dropout))
+    encoder = build_encoder(encoder_config(len(tokenizer), model_params.hidden_size, model_params.num_layers, model_params.num_heads, model_params.intermediate_size, dropout=model_params.dropout), pooler=model_params.pooler)
     model = MultiTaskModel(encoder, model_params.dropout)
     model.add_head("mlm", "mlm")
     fmt = MaskedLM.for_tokenizer(tokenizer)
@@ -235,7 +235,7 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
     device = device_for(params)
     tokenizer_dir = os.path.join(phase1_dir, "tokenizer")
     tokenizer = load_tokenizer(tokenizer_dir)
-    encoder = load_encoder(os.path.join(phase1_dir, "encoder"))
+    encoder = load_encoder(os.path.join(phase1_dir, "encoder"), pooler=params.model.pooler)
     task_names = params.intermediate.settings[setting]
     metrics: dict = {"setting": setting, "tasks": task_names}
     if not task_names:  # the baseline: XLM-R with no intermediate task
@@ -338,7 +338,7 @@ def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir:
     runs: dict[str, dict] = {target: {} for target in targets}
     for seed in target_params.seeds:
         torch.manual_seed(seed)
-        model = MultiTaskModel(load_encoder(os.path.join(phase2_dir, "encoder")), params.model.dropout)
+        model = MultiTaskModel(load_encoder(os.path.join(phase2_dir, "encoder"), pooler=params.model.pooler), params.model.dropout)
         model.add_head(head, fmt.head_type, num_labels(task))  # a fresh head: phase-2 heads are discarded
         batch_size, grad_accum = micro or (hparams.batch_size, hparams.grad_accum)
         optim = cfg.OptimConfig(lr=target_params.lr, batch_size=batch_size, grad_accum=grad_accum, epochs=hparams.epochs, warmup=target_params.warmup, weight_decay=target_params.weight_decay, max_grad_norm=target_params.max_grad_norm)
