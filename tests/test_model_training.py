@@ -136,3 +136,22 @@ def test_progress_lines_are_capped_per_run_while_log_records_keep_their_interval
     assert MAX_PROGRESS_LINES // 2 < len(lines) <= MAX_PROGRESS_LINES + 1
     assert lines[-1].startswith(f"train step {steps}/{steps}")
     assert sorted({r["step"] for r in records if "loss" in r}) == list(range(steps))
+
+
+def test_sentence_heads_read_the_pooler_output_when_the_encoder_has_a_pooler():
+    """jiant's heads: dropout, dense, tanh, dropout, projection over pooler_output (dense + tanh over <s>)."""
+    torch.manual_seed(0)
+    enc = build_encoder(encoder_config(50, 32, 2, 2, 64, max_positions=66, dropout=0.0), pooler=True)
+    model = MultiTaskModel(enc, dropout=0.0).eval()
+    model.add_head("cls", "classification", 3)
+    model.add_head("pos", "tagging", 4)
+    ids = torch.tensor([[0, 5, 6, 7, 2], [0, 8, 9, 2, 1]])
+    batch = {"input_ids": ids, "attention_mask": (ids != 1).long()}
+    with torch.no_grad():
+        hidden = enc(**batch).last_hidden_state
+        pooled = torch.tanh(enc.pooler.dense(hidden[:, 0]))
+        head = model.heads["cls"]
+        expected = head.out(torch.tanh(head.dense(pooled)))
+        assert torch.allclose(model("cls", batch), expected, atol=1e-6)
+        assert not torch.allclose(model("cls", batch), head.out(torch.tanh(head.dense(hidden[:, 0]))))
+        assert torch.allclose(model("pos", batch), model.heads["pos"].out(hidden), atol=1e-6)  # token heads: unchanged

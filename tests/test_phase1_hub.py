@@ -91,3 +91,48 @@ def test_masking_takes_special_tokens_from_the_tokenizer_and_never_draws_them():
     assert randomised.sum() > 100  # ~10% of 2240 selected tokens
     assert not torch.isin(inputs[randomised], torch.tensor([0, 1, 2, 3, 11])).any()
     assert set(inputs[randomised].tolist()) == {4, 5, 6, 7, 8, 9, 10}
+
+
+def test_the_checkpoints_pooler_reaches_phase3_through_the_phase2_encoder(hub_phase1, tmp_path):
+    """model.pooler (paper profile): the pooler of the checkpoint is loaded in phase 1, trained in
+    phase 2 with the encoder, saved with it, and loaded strictly in phase 3."""
+    from safetensors.torch import load_file
+
+    from xstilts.formats.classification import PairClassification
+    from xstilts.model import EncoderLoadError, save_encoder
+    from xstilts.training import LoopSettings, TrainTask, train
+
+    hf, out, _ = hub_phase1
+    snapshot = next((out.parent.parent / "cache").glob("models--*/snapshots/*"))
+    shipped = load_file(str(snapshot / "model.safetensors"))["roberta.pooler.dense.weight"]
+    encoder = load_encoder(str(out / "encoder"), pooler=True)
+    assert torch.equal(encoder.pooler.dense.weight, shipped)  # loaded, not initialised
+    phase2 = MultiTaskModel(encoder, dropout=0.0)
+    phase2.add_head("mnli", "classification", 3)
+    feats = [{"input_ids": [0] + [5 + (i + j) % 20 for j in range(6)] + [2], "label": i % 3, "example_index": i} for i in range(16)]
+    train(phase2, {"mnli": TrainTask("mnli", PairClassification(), feats)}, LoopSettings(lr=1e-2, batch_size=4, max_steps=3, warmup=0.0, bf16=False, fused_adamw=False), device=torch.device("cpu"), pad_id=1, progress=False)
+    trained = phase2.encoder.pooler.dense.weight.detach().clone()
+    assert not torch.equal(trained, shipped)  # the sentence head's gradient reaches the pooler
+    save_encoder(phase2.encoder, str(tmp_path / "phase2"))
+    phase3 = MultiTaskModel(load_encoder(str(tmp_path / "phase2"), pooler=True), dropout=0.0)
+    assert torch.equal(phase3.encoder.pooler.dense.weight, trained)
+    with pytest.raises(EncoderLoadError, match="unexpected"):  # strict: a pooler where none is configured
+        load_encoder(str(tmp_path / "phase2"), pooler=False)
+
+
+def test_pooler_off_ignores_the_checkpoints_pooler_and_pooler_on_says_when_it_is_initialised(hub_phase1, tmp_path, capsys):
+    from safetensors.torch import load_file, save_file
+
+    from xstilts.model import load_pretrained_encoder
+
+    _, out, _ = hub_phase1
+    snapshot = next((out.parent.parent / "cache").glob("models--*/snapshots/*"))
+    assert load_pretrained_encoder(str(snapshot), pooler=False).pooler is None
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for f in snapshot.iterdir():
+        (bare / f.name).write_bytes(f.read_bytes())
+    state = {k: v for k, v in load_file(str(snapshot / "model.safetensors")).items() if not k.startswith("roberta.pooler.")}
+    save_file(state, str(bare / "model.safetensors"), metadata={"format": "pt"})
+    assert load_pretrained_encoder(str(bare), pooler=True).pooler is not None
+    assert "has no pooler weights (pooler.dense.bias, pooler.dense.weight): the pooler is initialised randomly" in capsys.readouterr().out

@@ -15,6 +15,7 @@ def make_cache(root: Path, repo_id: str = "xlm-roberta-large"):
     """Write the cache under ``root``; returns the XLMRobertaForMaskedLM it holds."""
     from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
+    from xstilts.rehearsal.hubcache import add_pooler
     from xstilts.tokenization import train_tokenizer
 
     repo = root / f"models--{repo_id.replace('/', '--')}"
@@ -27,6 +28,7 @@ def make_cache(root: Path, repo_id: str = "xlm-roberta-large"):
         for p in model.lm_head.parameters():
             p.normal_(0, 0.5)
     model.save_pretrained(str(snapshot), safe_serialization=True)
+    add_pooler(str(snapshot / "model.safetensors"), config.hidden_size)  # as xlm-roberta-large ships roberta.pooler.*
     (repo / "refs").mkdir(parents=True)
     (repo / "refs" / "main").write_text(COMMIT)
     return model

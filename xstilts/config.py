@@ -57,6 +57,7 @@ class ModelConfig:
     num_heads: int = 4
     intermediate_size: int = 256
     dropout: float = 0.1
+    pooler: bool = False  # HF's pooler (dense + tanh over <s>) in the encoder, read by sentence heads (jiant's XLM-R)
 
 
 @dataclass
@@ -75,6 +76,7 @@ class OptimConfig:
 class EngineConfig:
     device: str = "auto"  # auto | cpu | cuda
     bf16: bool = True  # autocast on CUDA only
+    tf32: bool = False  # CUDA only: allow TF32 matmuls / cuDNN convolutions (a speed switch; off = full fp32)
     fused_adamw: bool = True  # CUDA only
     length_grouping: bool = True
     compile: bool = False

@@ -20,22 +20,28 @@ def encoder_config(vocab_size: int, hidden_size: int, num_layers: int, num_heads
     )
 
 
-def build_encoder(config: XLMRobertaConfig) -> XLMRobertaModel:
+def build_encoder(config: XLMRobertaConfig, pooler: bool = False) -> XLMRobertaModel:
+    """``pooler``: HF's pooler (dense + tanh over <s>) is part of the encoder, as in jiant's XLM-R."""
     # SDPA attention: PyTorch's fused kernels (flash / memory-efficient) where the device has them.
     config._attn_implementation = "sdpa"
-    return XLMRobertaModel(config, add_pooling_layer=False)
+    return XLMRobertaModel(config, add_pooling_layer=pooler)
+
+
+def has_pooler(encoder: XLMRobertaModel) -> bool:
+    return encoder.pooler is not None
 
 
 class ClassificationHead(nn.Module):
-    """RoBERTa's head on <s>: dropout, dense, tanh, dropout, projection."""
+    """jiant's (and RoBERTa's) head: dropout, dense, tanh, dropout, projection, over the sentence
+    summary: the encoder's ``pooler_output`` when it has a pooler (jiant), else the <s> state."""
 
     def __init__(self, hidden: int, num_labels: int, dropout: float):
         super().__init__()
         self.dense, self.out = nn.Linear(hidden, hidden), nn.Linear(hidden, num_labels)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, hidden_states, batch):
-        x = self.drop(hidden_states[:, 0])
+    def forward(self, summary, batch):
+        x = self.drop(summary)
         return self.out(self.drop(torch.tanh(self.dense(x))))
 
 
@@ -128,8 +134,13 @@ class MultiTaskModel(nn.Module):
         if choices:
             b, c = ids.shape[:2]
             ids, mask = ids.flatten(0, 1), mask.flatten(0, 1)
-        hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-        out = self.heads[head](hidden, batch)
+        encoded = self.encoder(input_ids=ids, attention_mask=mask)
+        head_module = self.heads[head]
+        if isinstance(head_module, ClassificationHead):  # sentence heads read one vector per sequence
+            pooled = encoded.pooler_output
+            out = head_module(pooled if pooled is not None else encoded.last_hidden_state[:, 0], batch)
+        else:
+            out = head_module(encoded.last_hidden_state, batch)
         return out.view(b, c) if choices else out
 
 
@@ -158,32 +169,39 @@ class EncoderLoadError(RuntimeError):
     pass
 
 
-def load_encoder(path: str) -> XLMRobertaModel:
+def load_encoder(path: str, pooler: bool | None = None) -> XLMRobertaModel:
     """Load an encoder saved by :func:`save_encoder`, requiring every weight to match exactly.
 
     jiant once matched no keys, loaded nothing and only warned (anchors.md §11.2): a random
     encoder was fine-tuned for weeks. Here any missing or unexpected key stops the run.
+    ``pooler`` (``model.pooler``) is required present or absent; None (retrieval, which never
+    reads it): whatever the saved encoder has.
     """
     from safetensors.torch import load_file
 
     config = XLMRobertaConfig.from_json_file(os.path.join(path, "config.json"))
-    encoder = build_encoder(config)
     state = load_file(os.path.join(path, "encoder.safetensors"))
+    encoder = build_encoder(config, pooler=any(k.startswith("pooler.") for k in state) if pooler is None else pooler)
     result = encoder.load_state_dict(state, strict=False)
     if result.missing_keys or result.unexpected_keys:
         raise EncoderLoadError(f"encoder at {path} does not match its config: missing {result.missing_keys[:5]}..., unexpected {result.unexpected_keys[:5]}...")
     return encoder
 
 
-def load_pretrained_encoder(name_or_path: str, revision: str | None = None) -> XLMRobertaModel:
-    """Phase 1 from the Hub (paper profile): the pretrained XLM-R weights, loaded strictly."""
+def load_pretrained_encoder(name_or_path: str, revision: str | None = None, pooler: bool = False) -> XLMRobertaModel:
+    """Phase 1 from the Hub (paper profile): the pretrained XLM-R weights, loaded strictly. With
+    ``pooler`` the checkpoint's pooler (``roberta.pooler.*`` in xlm-roberta-large) is loaded; a
+    checkpoint without one gets a freshly initialised pooler, and says so."""
     from xstilts import hub
 
     path = hub.resolve_model(name_or_path, revision or "main").path
-    encoder, info = XLMRobertaModel.from_pretrained(path, add_pooling_layer=False, attn_implementation="sdpa", output_loading_info=True)
+    encoder, info = XLMRobertaModel.from_pretrained(path, add_pooling_layer=pooler, attn_implementation="sdpa", output_loading_info=True)
     missing = [k for k in info["missing_keys"] if not k.startswith("pooler.")]
     if missing:
         raise EncoderLoadError(f"pretrained weights at {path} miss encoder keys {missing[:5]}...: refusing to train a randomly initialised encoder")
+    new_pooler = sorted(k for k in info["missing_keys"] if k.startswith("pooler."))
+    if pooler and new_pooler:
+        print(f"model.pooler: the checkpoint at {path} has no pooler weights ({', '.join(new_pooler)}): the pooler is initialised randomly and trained from phase 2 on", flush=True)
     return encoder
 
 

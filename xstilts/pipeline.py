@@ -176,7 +176,7 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
         model = hub.resolve_model(model_params.name_or_path, model_params.revision)  # a local folder or a Hub snapshot, one resolution
         tokenizer = AutoTokenizer.from_pretrained(model.path)
         tokenizer.save_pretrained(os.path.join(out_dir, "tokenizer"))
-        encoder = load_pretrained_encoder(model.path)
+        encoder = load_pretrained_encoder(model.path, pooler=model_params.pooler)
         save_encoder(encoder, os.path.join(out_dir, "encoder"), model.provenance())  # the snapshot's commit, not "main"
         # XLM-R's own LM head, for the MLM variant of phase 2 (jiant's from_transformers_with_mlm)
         io.save_state(load_pretrained_mlm_head(model.path), os.path.join(out_dir, "mlm_head.safetensors"))
@@ -194,13 +194,13 @@ def run_phase1(params: cfg.Params, out_dir: str, log=None) -> dict:
     lines = corpus_lines(params, store_for(params))
     tokenizer = train_tokenizer(lines, params.model.vocab_size, os.path.join(out_dir, "tokenizer"))
     model_params = params.model
-    encoder = build_encoder(encoder_config(len(tokenizer), model_params.hidden_size, model_params.num_layers, model_params.num_heads, model_params.intermediate_size, dropout=model_params.dropout))
+    encoder = build_encoder(encoder_config(len(tokenizer), model_params.hidden_size, model_params.num_layers, model_params.num_heads, model_params.intermediate_size, dropout=model_params.dropout), pooler=model_params.pooler)
     model = MultiTaskModel(encoder, model_params.dropout)
     model.add_head("mlm", "mlm")
     fmt = MaskedLM.for_tokenizer(tokenizer)
     mlm_features = fmt.featurize(lines, tokenizer, params.phase1.max_length, train=True)
     phase1 = params.phase1
-    settings = LoopSettings(lr=phase1.lr, batch_size=phase1.batch_size, max_steps=phase1.steps, warmup=phase1.warmup, weight_decay=0.01, seed=params.seed, length_grouping=params.engine.length_grouping, bf16=params.engine.bf16, fused_adamw=params.engine.fused_adamw, compile=params.engine.compile, padding_free=params.engine.padding_free, log_every=25)
+    settings = LoopSettings(lr=phase1.lr, batch_size=phase1.batch_size, max_steps=phase1.steps, warmup=phase1.warmup, weight_decay=0.01, seed=params.seed, length_grouping=params.engine.length_grouping, bf16=params.engine.bf16, tf32=params.engine.tf32, fused_adamw=params.engine.fused_adamw, compile=params.engine.compile, padding_free=params.engine.padding_free, log_every=25)
     curve = []
     result = train(model, {"mlm": TrainTask("mlm", fmt, mlm_features)}, settings, device=device, pad_id=tokenizer.pad_token_id, log=curve.append, **_engine_args(params, "phase1", os.path.join(out_dir, TRAIN_LOG)))
     save_encoder(model.encoder, os.path.join(out_dir, "encoder"), {"source": "scratch", "steps": result.steps})
@@ -239,7 +239,7 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
     device = device_for(params)
     tokenizer_dir = os.path.join(phase1_dir, "tokenizer")
     tokenizer = load_tokenizer(tokenizer_dir)
-    encoder = load_encoder(os.path.join(phase1_dir, "encoder"))
+    encoder = load_encoder(os.path.join(phase1_dir, "encoder"), pooler=params.model.pooler)
     task_names = params.intermediate.settings[setting]
     metrics: dict = {"setting": setting, "tasks": task_names}
     if not task_names:  # the baseline: XLM-R with no intermediate task
@@ -278,7 +278,7 @@ def run_phase2(params: cfg.Params, setting: str, phase1_dir: str, features_dir: 
     for name in task_names:  # intermediate-task dev scores, as their own benchmarks report them
         task = with_labels(name, store)
         examples = task.load(store, DEV, "en")
-        _, scores = evaluate_split(model, task, dev[name], examples, device=device, pad_id=tokenizer.pad_token_id, batch_size=params.engine.eval_batch_size, lang="en")
+        _, scores = evaluate_split(model, task, dev[name], examples, device=device, pad_id=tokenizer.pad_token_id, batch_size=params.engine.eval_batch_size, bf16=params.engine.bf16, tf32=params.engine.tf32, lang="en")
         metrics[name] = scores
     metrics.update({"steps": result.steps, "seconds": round(result.seconds, 1), "probabilities": probs, "tokens": result.tokens, "padded_tokens": result.padded_tokens})
     save_encoder(model.encoder, os.path.join(out_dir, "encoder"), {"setting": setting, "tasks": task_names})
@@ -338,12 +338,12 @@ def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir:
     dev_examples = train_task.load(store, DEV, "en")
     eval_sets = {target: {(split, lang): (TASKS[target].load(store, split, lang), load_features(params, features_dir, tokenizer_dir, TASKS[target], split, lang))
                           for lang in languages_for(params, TASKS[target]) for split in plan.eval_splits(TASKS[target], lang)} for target in targets}
-    dev_score = functools.partial(early_stopping_score, task=train_task, features=dev_feats, examples=dev_examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, head=head)
+    dev_score = functools.partial(early_stopping_score, task=train_task, features=dev_feats, examples=dev_examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, bf16=params.engine.bf16, tf32=params.engine.tf32, head=head)
 
     runs: dict[str, dict] = {target: {} for target in targets}
     for seed in target_params.seeds:
         torch.manual_seed(seed)
-        model = MultiTaskModel(load_encoder(os.path.join(phase2_dir, "encoder")), params.model.dropout)
+        model = MultiTaskModel(load_encoder(os.path.join(phase2_dir, "encoder"), pooler=params.model.pooler), params.model.dropout)
         model.add_head(head, fmt.head_type, num_labels(task))  # a fresh head: phase-2 heads are discarded
         batch_size, grad_accum = micro or (hparams.batch_size, hparams.grad_accum)
         optim = cfg.OptimConfig(lr=target_params.lr, batch_size=batch_size, grad_accum=grad_accum, epochs=hparams.epochs, warmup=target_params.warmup, weight_decay=target_params.weight_decay, max_grad_norm=target_params.max_grad_norm)
@@ -356,7 +356,7 @@ def run_phase3(params: cfg.Params, setting: str, targets: list[str], phase2_dir:
             if (batch_size, grad_accum) != (hparams.batch_size, hparams.grad_accum):
                 run["micro_batch"] = [batch_size, grad_accum]  # the global batch, taken in fewer micro-batches
             for (split, lang), (examples, feats) in eval_sets[target].items():
-                preds, scores = evaluate_split(model, TASKS[target], feats, examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, lang=lang, head=head)
+                preds, scores = evaluate_split(model, TASKS[target], feats, examples, device=device, pad_id=pad_id, batch_size=params.engine.eval_batch_size, bf16=params.engine.bf16, tf32=params.engine.tf32, lang=lang, head=head)
                 save_predictions(os.path.join(out_root, target, f"seed{seed}", "predictions", f"{split}.{lang}.jsonl"), examples, preds)
                 run["scores"].setdefault(split, {})[lang] = scores
             io.write_json(os.path.join(out_root, target, f"seed{seed}", "curve.json"), {"loss": [r for r in curve if "loss" in r], "dev": result.history})

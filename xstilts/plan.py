@@ -126,7 +126,7 @@ def needed_splits(params: cfg.Params) -> list[tuple[str, str, str]]:
 
 
 def loop_settings(optim: cfg.OptimConfig, engine: cfg.EngineConfig, seed: int, **over) -> LoopSettings:
-    settings = LoopSettings(lr=optim.lr, batch_size=optim.batch_size, grad_accum=optim.grad_accum, epochs=optim.epochs, max_steps=optim.max_steps, warmup=optim.warmup, weight_decay=optim.weight_decay, max_grad_norm=optim.max_grad_norm, length_grouping=engine.length_grouping, bf16=engine.bf16, fused_adamw=engine.fused_adamw, compile=engine.compile, padding_free=engine.padding_free, seed=seed)
+    settings = LoopSettings(lr=optim.lr, batch_size=optim.batch_size, grad_accum=optim.grad_accum, epochs=optim.epochs, max_steps=optim.max_steps, warmup=optim.warmup, weight_decay=optim.weight_decay, max_grad_norm=optim.max_grad_norm, length_grouping=engine.length_grouping, bf16=engine.bf16, tf32=engine.tf32, fused_adamw=engine.fused_adamw, compile=engine.compile, padding_free=engine.padding_free, seed=seed)
     for key, value in over.items():
         setattr(settings, key, value)
     return settings

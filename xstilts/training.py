@@ -2,8 +2,9 @@
 
 Read top to bottom. Set up: optimiser and schedule, task sampler, one batch stream per task,
 optional torch.compile and DDP. Resume from the newest checkpoint in ``checkpoint_dir`` if there is
-one. Then for each optimiser step: draw a task, take its next length-grouped batch, accumulate
-gradients, check the loss is finite, clip, step; log; evaluate every ``eval_every`` steps and keep
+one. Then for each optimiser step: draw a task (once per step, as jiant's runner), take its next
+batches, and for each micro-batch backpropagate then clip the accumulated gradients (jiant's
+``complex_backpropagate``); check the loss is finite, step; log; evaluate every ``eval_every`` steps and keep
 the best weights (early stopping); checkpoint every ``checkpoint_every`` steps or
 ``checkpoint_seconds`` of training, and at the end. Finally restore the best weights, as jiant does.
 
@@ -19,6 +20,7 @@ only by a run with the same settings, the same starting weights and the same tra
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import math
 import os
@@ -67,6 +69,7 @@ class LoopSettings:
     patience: int = 0  # 0: no early stopping
     length_grouping: bool = True  # off: plain shuffled batches (still padded per batch)
     bf16: bool = True  # autocast on CUDA only
+    tf32: bool = False  # CUDA only: TF32 matmuls / convolutions (off: full fp32, as jiant's 2020 runs)
     fused_adamw: bool = True  # CUDA only
     seed: int = 0
     log_every: int = 50  # steps between log records (curves); progress lines are rarer on long runs
@@ -172,10 +175,30 @@ def make_optimizer(model: torch.nn.Module, s: LoopSettings, steps: int, device: 
     opt = torch.optim.AdamW(groups, lr=s.lr, eps=1e-8, fused=fused)
     warm = int(s.warmup * steps)
 
-    def schedule(step):  # linear warm-up, then linear decay to zero
-        return (step + 1) / max(1, warm) if step < warm else max(0.0, (steps - step) / max(1, steps - warm))
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, functools.partial(linear_warmup_decay, warm=warm, steps=steps))
 
-    return opt, torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+
+def linear_warmup_decay(step: int, *, warm: int, steps: int) -> float:
+    """The lr factor of transformers' ``get_linear_schedule_with_warmup`` (jiant's schedule): step /
+    warm during warm-up (the first step at lr 0), then linear decay to zero at ``steps``."""
+    if step < warm:
+        return step / max(1, warm)
+    return max(0.0, (steps - step) / max(1, steps - warm))
+
+
+def autocast_for(device: torch.device, bf16: bool):
+    """bf16 autocast on CUDA when ``bf16`` is set; otherwise (and on the CPU) full precision."""
+    if bf16 and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def set_tf32(device: torch.device, allowed: bool) -> None:
+    """TF32 matmuls and cuDNN convolutions on CUDA: off unless asked for. jiant's 2020 runs predate
+    TF32 (Ampere, PyTorch 1.7's defaults), so fp32 there meant full fp32; on a CPU this does nothing."""
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = allowed
+        torch.backends.cudnn.allow_tf32 = allowed
 
 
 def to_device(batch: dict, device: torch.device) -> dict:
@@ -258,7 +281,8 @@ def train(
     sampler = TaskSampler(probabilities, seed=s.seed)
     streams = {name: BatchStream(t, s.batch_size, s.seed, s.length_grouping, pad_id, ddp.rank, ddp.world_size, name) for name, t in tasks.items()}
     generators = _format_generators(tasks)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (s.bf16 and device.type == "cuda") else contextlib.nullcontext()
+    autocast = autocast_for(device, s.bf16)
+    set_tf32(device, s.tf32)
     say = (_file_printer(log_path) if log_path else print) if (progress and main) else (lambda *a, **k: None)
 
     # ---- resume ---------------------------------------------------------------------------
@@ -329,15 +353,17 @@ def train(
     watch = preemption.Watch(active=bool(checkpoint_dir)).start()
     try:
         for step in range(loop["step"], loop["step"] if loop["finished"] else steps):
-            # 1. accumulate gradients over grad_accum micro-batches, each from a sampled task;
-            #    DDP all-reduces gradients on the last micro-batch only (no_sync on the others)
+            # 1. one task per optimiser step (jiant's runner pops the sampler once per step); accumulate
+            #    over grad_accum micro-batches, clipping the accumulated gradients after every backward
+            #    pass, as jiant's complex_backpropagate (loss / grad_accum, backward, clip). DDP
+            #    all-reduces gradients on the last micro-batch only (no_sync on the others), so under
+            #    DDP the earlier clips see this rank's partial gradients.
             loss_sum = torch.zeros((), device=device, dtype=torch.float64)
             step_tokens = step_padded = 0
-            names = []
+            name = sampler.next()
+            names = [name]
+            task = tasks[name]
             for micro in range(s.grad_accum):
-                name = sampler.next()
-                names.append(name)
-                task = tasks[name]
                 cpu_batch, weight = streams[name].next()
                 real = int(cpu_batch["attention_mask"].sum())  # counted on the CPU: no device sync
                 step_tokens += real
@@ -349,6 +375,7 @@ def train(
                         logits = net(task.head, batch)
                     loss = task.fmt.loss(logits.float(), batch) * weight / s.grad_accum
                     loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), s.max_grad_norm)
                 loss_sum += loss.detach()
             # 2. one host sync per step: loss and token counts, summed over ranks. A NaN/inf stops
             #    the run here, before the optimiser can write it into the weights; every rank sees
@@ -363,8 +390,7 @@ def train(
                 )
             loop["tokens"] += int(tok)
             loop["padded"] += int(pad)
-            # 3. clip, step, schedule
-            torch.nn.utils.clip_grad_norm_(model.parameters(), s.max_grad_norm)
+            # 3. step, schedule (clipped above, per micro-batch)
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
@@ -443,12 +469,14 @@ def _file_printer(path: str) -> Callable[..., None]:
 
 
 @torch.no_grad()
-def predict(model: torch.nn.Module, head: str, fmt: Format, features: list[dict], *, device: torch.device, pad_id: int, batch_size: int = 64) -> list[np.ndarray]:
-    """Head outputs per feature (trimmed to the feature's own length), batched longest-first."""
+def predict(model: torch.nn.Module, head: str, fmt: Format, features: list[dict], *, device: torch.device, pad_id: int, batch_size: int = 64, bf16: bool = False, tf32: bool = False) -> list[np.ndarray]:
+    """Head outputs per feature (trimmed to the feature's own length), batched longest-first, at the
+    training's precision (``engine.bf16``, ``engine.tf32``)."""
     model.to(device).eval()
     order = sorted(range(len(features)), key=lambda i: -fmt.num_tokens(features[i]))
     outputs: list[np.ndarray | None] = [None] * len(features)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    autocast = autocast_for(device, bf16)
+    set_tf32(device, tf32)
     for s in range(0, len(order), batch_size):
         idx = order[s : s + batch_size]
         batch = to_device(fmt.collate([features[i] for i in idx], pad_id), device)

@@ -157,6 +157,19 @@ def xlmr_config(vocab_size: int, hidden_size: int, num_layers: int, num_heads: i
     }
 
 
+def add_pooler(safetensors_path: str, hidden_size: int, seed: int = 1) -> None:
+    """Add ``roberta.pooler.*`` weights, as xlm-roberta-large's checkpoint ships them (the masked-LM
+    class has no pooler, so save_pretrained leaves them out): model.pooler's "loaded when present"."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(safetensors_path)
+    g = torch.Generator().manual_seed(seed)
+    state["roberta.pooler.dense.weight"] = torch.randn(hidden_size, hidden_size, generator=g) * 0.02
+    state["roberta.pooler.dense.bias"] = torch.randn(hidden_size, generator=g) * 0.02
+    save_file(state, safetensors_path, metadata={"format": "pt"})
+
+
 def write_model(hub_dir: str, repo_id: str, vocab_size: int, hidden_size: int, num_layers: int, num_heads: int,
                 intermediate_size: int, seed: int = 0, ref: str = "main") -> str:
     """A randomly initialised XLMRobertaForMaskedLM in ``repo_id``'s snapshot; returns the folder."""
@@ -170,6 +183,7 @@ def write_model(hub_dir: str, repo_id: str, vocab_size: int, hidden_size: int, n
     model = XLMRobertaForMaskedLM(XLMRobertaConfig(**config))
     with tempfile.TemporaryDirectory() as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
+        add_pooler(os.path.join(tmp, "model.safetensors"), hidden_size)
         with open(os.path.join(tmp, "model.safetensors"), "rb") as f:
             weights = f.read()
     files = {
