@@ -20,9 +20,9 @@ PAD = 1
 VOCAB = 60
 
 
-def tiny_model(head_type: str, num_labels: int = 0, dropout: float = 0.0) -> MultiTaskModel:
+def tiny_model(head_type: str, num_labels: int = 0, dropout: float = 0.0, pooler: bool = False) -> MultiTaskModel:
     torch.manual_seed(0)
-    model = MultiTaskModel(build_encoder(encoder_config(VOCAB, 32, 2, 4, 64, max_positions=80, dropout=dropout)), dropout)
+    model = MultiTaskModel(build_encoder(encoder_config(VOCAB, 32, 2, 4, 64, max_positions=80, dropout=dropout), pooler=pooler), dropout)
     model.add_head("t", head_type, num_labels)
     return model
 
@@ -186,3 +186,18 @@ def test_the_cpu_dropout_attention_is_sdpa_when_nothing_is_dropped():
     # and per sequence: the third sequence's output ignores the other sequences' keys
     alone = torch.nn.functional.scaled_dot_product_attention(*(t[21:23].transpose(0, 1) for t in (q, k, v)), scale=0.3).transpose(0, 1)
     torch.testing.assert_close(want[21:23], alone)
+
+
+@pytest.mark.parametrize("name", ["classification", "choice"])
+def test_sentence_heads_read_the_pooler_on_the_packed_path_too(name):
+    """model.pooler (jiant's heads): the pooled <s> vector, and its gradients, as the padded path's."""
+    make, head_type, labels = FORMATS[name]
+    fmt = make()
+    model = tiny_model(head_type, labels, pooler=True)
+    batch = fmt.collate(features(name), PAD)
+    loss, grads = loss_and_grads(model, fmt, batch, padding_free=False)
+    packed_loss, packed_grads = loss_and_grads(model, fmt, batch, padding_free=True)
+    torch.testing.assert_close(packed_loss, loss, rtol=1e-5, atol=1e-6)
+    assert any(n.startswith("encoder.pooler.") for n in grads) and grads.keys() == packed_grads.keys()
+    for n in grads:
+        torch.testing.assert_close(packed_grads[n], grads[n], rtol=1e-4, atol=1e-6)

@@ -145,8 +145,10 @@ def forward(model, head: str, batch: dict) -> torch.Tensor:
         ids, mask = ids.flatten(0, 1), mask.flatten(0, 1)
     hidden, p = encode(model.encoder, ids, mask)
     module = model.heads[head]
-    if isinstance(module, ClassificationHead):  # and ChoiceHead: they read <s>, position 0 of a [S, 1, d] view
-        out = module(hidden[p.starts].unsqueeze(1), batch)
+    if isinstance(module, ClassificationHead):  # and ChoiceHead: one vector per sequence, from <s>
+        first = hidden[p.starts].unsqueeze(1)  # [S, 1, d]: position 0 of each sequence, as the pooler reads it
+        pooler = getattr(model.encoder, "pooler", None)
+        out = module(pooler(first) if pooler is not None else first[:, 0], batch)
     elif isinstance(module, MLMHead) and "labels" in batch:  # masked positions only, in the same row-major order
         out = module(hidden, {**batch, "labels": batch["labels"][p.mask]})
     elif isinstance(module, (TaggingHead, SpanHead, MLMHead)):  # token-wise: run on the real tokens, then unpack
