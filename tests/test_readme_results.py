@@ -58,8 +58,7 @@ def test_a_missing_or_unknown_section_is_named(run):
 
 
 def test_a_file_missing_from_the_store_names_the_path(tmp_path, run):
-    fake = readme_results.PublishedRun.__new__(readme_results.PublishedRun)
-    fake.root, fake.lock, fake.store, fake.outs = run.root, run.lock, tmp_path, run.outs
+    fake = readme_results.PublishedRun(ROOT, store=tmp_path)
     with pytest.raises(FileNotFoundError, match="outputs/analysis/results.md"):
         fake.text("outputs/analysis/results.md")
     with pytest.raises(KeyError, match="outputs/nothing.md"):
@@ -73,6 +72,5 @@ def test_determinism_states_the_recorded_cpu(tmp_path, run):
     store = tmp_path / "reference"
     shutil.copytree(run.store, store)
     (store / "machine.json").write_text(json.dumps({"cpu": "Some CPU 9000", "cpus": 2, "date": "2026-12-07"}))
-    copy = readme_results.PublishedRun.__new__(readme_results.PublishedRun)
-    copy.root, copy.lock, copy.store, copy.outs = run.root, run.lock, store, run.outs
+    copy = readme_results.PublishedRun(ROOT, store=store)
     assert "published on Some CPU 9000 (2 CPUs, 2026-12-07)" in readme_results.determinism(copy)

@@ -35,10 +35,10 @@ MARKER = re.compile(r"(<!-- reference:(?P<name>[a-z_]+) -->\n)(?P<body>.*?)(<!--
 class PublishedRun:
     """The reference run's published files, read from ``reference/files`` by their dvc.lock hash."""
 
-    def __init__(self, root: Path = ROOT):
+    def __init__(self, root: Path = ROOT, store: Path | None = None):
         self.root = root
         self.lock = yaml.safe_load((root / "dvc.lock").read_text())
-        self.store = root / reference.REMOTE
+        self.store = store or root / reference.REMOTE
         self.outs = reference.lock_outs(self.lock) | reference.extra_outs(self.lock)
 
     def md5(self, path: str) -> str:
