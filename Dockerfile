@@ -22,11 +22,12 @@ WORKDIR /workspace/xstilts
 COPY tools/install_tex.sh /tmp/install_tex.sh
 RUN /tmp/install_tex.sh && rm -rf /var/lib/apt/lists/* /tmp/install_tex.sh
 
-# Same lock file as `make setup` (README): torch==2.13.0 resolves to the CUDA build here.
-COPY requirements.lock pyproject.toml README.md ./
+# The container's lock (README "Dependencies", `make lock`): the same pins as requirements.lock for
+# Ubuntu 24.04's Python 3.12, with PyPI's CUDA torch and its nvidia-* wheels; every file hash-checked.
+COPY requirements-cuda.lock pyproject.toml README.md ./
 COPY xstilts ./xstilts
 RUN python3 -m venv /opt/venv \
-    && pip install -r requirements.lock \
+    && pip install --require-hashes -r requirements-cuda.lock \
     && pip install --no-deps -e . \
     && python -m ipykernel install --sys-prefix --name xstilts --display-name "Python (xstilts)"
 

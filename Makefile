@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup tex slurm repro test test-fast validate use-paper lab bench clean study verify publish-reference rehearse
+.PHONY: setup lock tex slurm repro test test-fast validate use-paper lab bench clean study verify publish-reference rehearse
 
 setup: .venv/.installed tex slurm
 
@@ -17,10 +17,23 @@ slurm:  # slurm-wlm, munge, slurmdbd + mariadb-server for the SLURM backend's te
 
 .venv/.installed: requirements.lock pyproject.toml
 	python3 -m venv .venv
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name xstilts --display-name "Python (xstilts)"  # the notebooks' kernel (dvc.yaml: papermill -k xstilts)
 	touch $@
+
+# The two hash-checked locks from pyproject.toml (all extras), keeping the versions already locked
+# (uv prefers an output file's pins): requirements.lock for this CPU machine (Python 3.11.7, the CPU
+# torch wheel in /opt/wheels, pip's find-links), requirements-cuda.lock for the Dockerfile (Ubuntu
+# 24.04's Python 3.12, PyPI's CUDA torch and its nvidia-* wheels), constrained to the CPU lock's
+# other pins. `pip install uv` if it is missing.
+UV ?= uv
+LOCK_FLAGS := pyproject.toml --extra test --extra lab --generate-hashes --python-platform x86_64-manylinux_2_28 --no-header
+lock:
+	$(UV) pip compile --quiet $(LOCK_FLAGS) --python-version 3.11.7 --find-links /opt/wheels --upgrade-package torch --no-emit-find-links -o requirements.lock
+	sed -n 's/^\([A-Za-z0-9._-]*==[^ ]*\).*/\1/p' requirements.lock | grep -v '^torch==' > .lock-constraints.txt
+	$(UV) pip compile --quiet $(LOCK_FLAGS) --python-version 3.12.3 --no-emit-find-links -c .lock-constraints.txt -o requirements-cuda.lock
+	rm -f .lock-constraints.txt
 
 validate: setup
 	$(PY) -m xstilts.cli validate params.yaml

@@ -98,6 +98,20 @@ def test_publish_keeps_to_the_verification_outputs_and_the_budget(published):
     assert (repo / "reference" / "targets.txt").read_text().split() == files  # a refused publish leaves the old one
 
 
+def test_publish_records_the_cpu_and_rewrites_the_readme_from_what_it_published(published):
+    import json
+
+    import readme_results
+
+    repo, _ = published
+    machine = json.loads((repo / "reference" / reference.MACHINE).read_text())
+    assert machine == {**reference.machine(), "date": machine["date"]} and machine["cpu"]
+    readme = (repo / "README.md").read_text()
+    assert f"published on {machine['cpu']}" in readme
+    assert "<!-- reference:results -->\nZero-shot average" in readme and "| fake |" in readme  # the fake run's results.md
+    assert readme_results.render(readme, readme_results.PublishedRun(repo)) == readme
+
+
 def test_make_verify_on_a_fresh_clone_offline(published, tmp_path):
     repo, _ = published
     clone = tmp_path / "clone"

@@ -33,7 +33,10 @@ VERIFICATION_STAGES = ("phase3", "retrieval", "analysis", "verify", "report")  #
 PHASE3_FILES = ("*/metrics.json", "*/seed*/predictions/test.*.jsonl")  # inside each phase-3 folder
 # Byte-deterministic on a rerun of the same code and params (what CI compares with dvc.lock):
 # everything published except PDFs (creation dates) and phase-3 metrics.json (training seconds).
-NOT_DETERMINISTIC = ("*.pdf", "outputs/phase3/*/metrics.json")
+NOT_DETERMINISTIC = ("*.pdf", "outputs/phase3/*/metrics.json", "outputs/phase1/metrics.json")
+# Outside the verification stages, published for the README's determinism figures (final phase-1 MLM loss).
+EXTRA_OUTS = ("outputs/phase1/metrics.json",)
+MACHINE = "machine.json"  # reference/machine.json: the CPU that published the run (README "Determinism")
 
 
 class ReferenceError(RuntimeError):
@@ -60,11 +63,29 @@ def lock_outs(lock: dict) -> dict[str, dict]:
     return outs
 
 
+def extra_outs(lock: dict) -> dict[str, dict]:
+    """The EXTRA_OUTS a dvc.lock records (a run without phase 1, e.g. a test's fake one, has none)."""
+    return {out["path"]: out for entry in lock.get("stages", {}).values() for out in entry.get("outs", []) if out["path"] in EXTRA_OUTS}
+
+
+def machine() -> dict:
+    """The CPU publishing the run, as /proc/cpuinfo names it (platform's answer elsewhere)."""
+    import platform
+    from datetime import datetime, timezone
+
+    cpu = ""
+    with contextlib.suppress(OSError):
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
+    return {"cpu": cpu or platform.processor() or platform.machine(), "cpus": os.cpu_count(), "arch": platform.machine(),
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d")}
+
+
 def published_files(root: Path, lock: dict, seeds: str = "all") -> list[str]:
     """The files to publish, from the workspace: whole verification outputs, but only metrics and
     test predictions inside phase-3 folders (``seeds='first'``: of the first seed only)."""
     files = []
-    for path in sorted(lock_outs(lock)):
+    for path in sorted(lock_outs(lock) | extra_outs(lock)):
         full = root / path
         if not full.exists():
             raise ReferenceError(f"{path} (in dvc.lock) is not in the workspace: run `dvc repro` (or `dvc checkout`) first")
@@ -116,6 +137,7 @@ def publish(root: Path = ROOT, budget: int = BUDGET) -> dict:
         finally:
             dvc("remote", "remove", "--local", "publish-tmp", cwd=root)
         (fresh / TARGETS).write_text("".join(f + "\n" for f in files))
+        (fresh / MACHINE).write_text(json.dumps(machine(), indent=2) + "\n")
         (fresh / "README.md").write_text((remote / "README.md").read_text() if (remote / "README.md").exists() else README)
         stored = sum(f.stat().st_size for f in fresh.rglob("*") if f.is_file())
         if stored > budget:
@@ -127,8 +149,12 @@ def publish(root: Path = ROOT, budget: int = BUDGET) -> dict:
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
+    import readme_results  # tools/: the README's result sections come from what was just published
+
+    if readme_results.write(root):
+        print("README.md: result sections rewritten from the published run (commit it too)")
     print(f"published {len(files)} files ({'all seeds' if seeds == 'all' else 'the first seed'}'s test predictions), {stored / 2**20:.2f} MB in {REMOTE}/")
-    print("now commit them with the lock file:\n  git add -f dvc.lock reference $(git ls-files --others --exclude-standard -- '*.gitignore')\n"
+    print("now commit them with the lock file:\n  git add -f dvc.lock reference README.md $(git ls-files --others --exclude-standard -- '*.gitignore')\n"
           "  git commit -m 'Reference run: dvc.lock and its verification outputs'")
     return {"files": files, "bytes": stored, "seeds": seeds}
 
@@ -220,7 +246,7 @@ def file_hashes(lock: dict, stores: list[Path], published: list[str] | None = No
     """path -> md5 of every byte-deterministic published file a dvc.lock records (a directory
     output's files from its manifest in ``stores``: DVC caches or remotes)."""
     hashes = {}
-    for path, out in lock_outs(lock).items():
+    for path, out in (lock_outs(lock) | extra_outs(lock)).items():
         if out["md5"].endswith(".dir"):
             hashes |= {f"{path}/{e['relpath']}": e["md5"] for e in _dir_manifest(out["md5"], stores)}
         else:

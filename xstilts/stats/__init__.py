@@ -13,6 +13,8 @@ S8 equivalence                  :func:`tost_equivalence`
 RQ4/RQ5 interaction             :func:`diff_in_diff_bootstrap`
 ==============================  ==========================================================
 
+Holm, Benjamini-Hochberg, Brown-Forsythe, Welch and TOST call scipy/statsmodels; the
+bootstraps and permutation tests are the project's own (their modules say why).
 S2 (two-level seed x example bootstrap) and S7 (mixed models, statsmodels) are not
 implemented here. Calibration (false-positive rate under simulated nulls) and power
 are checked in ``tests/test_stats_calibration.py``.

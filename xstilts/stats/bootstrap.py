@@ -23,6 +23,12 @@ P-values (``p_method``)
 
 CIs are percentile intervals of the resampled differences at level
 ``1 - alpha`` (two-sided, whatever ``alternative`` is).
+
+Why not ``scipy.stats.bootstrap``: it returns CIs only, for a statistic of
+independent samples; S1 needs a p-value (the null above), resampling of test
+examples with the corpus-level metric recomputed (F1/EM of the resample, not a
+mean of per-example scores), strata, and the difference in differences'
+studentized interval across four cells.
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
 """Multiplicity adjustment (S6): Holm for confirmatory families, Benjamini-Hochberg for exploratory ones.
 
 Both return adjusted p-values in the order of the input; reject hypothesis
-``i`` at family level ``alpha`` when ``adjusted[i] <= alpha``.
+``i`` at family level ``alpha`` when ``adjusted[i] <= alpha``. The arithmetic is
+statsmodels' ``multipletests``; this module adds the input checks a family of
+tests needs (no NaN, no empty-family error).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from statsmodels.stats.multitest import multipletests
 
 
 def _validated(p_values) -> np.ndarray:
@@ -21,22 +24,20 @@ def _validated(p_values) -> np.ndarray:
     return p
 
 
+def _adjusted(p_values, method: str) -> np.ndarray:
+    p = _validated(p_values)
+    if p.size == 0:  # statsmodels rejects an empty family; an empty family has nothing to adjust
+        return p.copy()
+    return np.asarray(multipletests(p, method=method)[1], dtype=float)
+
+
 def holm(p_values) -> np.ndarray:
     """Holm (1979) step-down adjusted p-values (controls the family-wise error rate).
 
     With sorted p-values ``p_(1) <= ... <= p_(m)``:
     ``adj_(i) = max_{j <= i} min(1, (m - j + 1) * p_(j))``.
     """
-    p = _validated(p_values)
-    m = p.size
-    if m == 0:
-        return p.copy()
-    order = np.argsort(p, kind="stable")
-    scaled = (m - np.arange(m)) * p[order]
-    adjusted_sorted = np.minimum(1.0, np.maximum.accumulate(scaled))
-    adjusted = np.empty(m)
-    adjusted[order] = adjusted_sorted
-    return adjusted
+    return _adjusted(p_values, "holm")
 
 
 def benjamini_hochberg(p_values) -> np.ndarray:
@@ -45,13 +46,4 @@ def benjamini_hochberg(p_values) -> np.ndarray:
     With sorted p-values: ``adj_(i) = min_{j >= i} min(1, m * p_(j) / j)``.
     Valid under independence or positive dependence (PRDS) of the tests.
     """
-    p = _validated(p_values)
-    m = p.size
-    if m == 0:
-        return p.copy()
-    order = np.argsort(p, kind="stable")
-    scaled = m * p[order] / np.arange(1, m + 1)
-    adjusted_sorted = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
-    adjusted = np.empty(m)
-    adjusted[order] = adjusted_sorted
-    return adjusted
+    return _adjusted(p_values, "fdr_bh")

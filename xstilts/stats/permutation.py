@@ -16,6 +16,11 @@ also a valid (never liberal) p-value (Phipson & Smyth 2010).
 Two-sided p-values use ``|T*| >= |T|``. Exact small-sample tests can only
 reach a few p-values; see :func:`min_achievable_p` and the S3 table in
 ``shared/research/seed_refs.md``.
+
+Why not ``scipy.stats.permutation_test``: the test is the same, but a study runs
+it for every (task, language) cell with the same few seeds; here the exact
+relabellings are built once per group size (cached masks) and each cell's null
+distribution is one matrix product, where scipy rebuilds the enumeration per call.
 """
 
 from __future__ import annotations

@@ -32,33 +32,23 @@ _MAX_CHUNK_ELEMENTS = 1 << 22
 def brown_forsythe(*groups) -> VarianceTestResult:
     """Brown-Forsythe test: one-way ANOVA on absolute deviations from each group's median.
 
-    Equivalent to ``scipy.stats.levene(*groups, center="median")``. It is robust
-    to non-normality but somewhat conservative for small groups (an odd-sized
-    group always has a zero deviation).
+    ``scipy.stats.levene(*groups, center="median")``, with the degrees of
+    freedom the record keeps. It is robust to non-normality but somewhat
+    conservative for small groups (an odd-sized group always has a zero deviation).
     """
     if len(groups) < 2:
         raise ValueError("need at least two groups")
     arrays = [as_1d_float(g, f"group {i}") for i, g in enumerate(groups)]
     if any(g.size < 2 for g in arrays):
         raise ValueError("every group needs at least two values")
-    deviations = [np.abs(g - np.median(g)) for g in arrays]
-    k = len(deviations)
-    n_total = sum(d.size for d in deviations)
-    grand = np.concatenate(deviations).mean()
-    between = sum(d.size * (d.mean() - grand) ** 2 for d in deviations)
-    within = sum(((d - d.mean()) ** 2).sum() for d in deviations)
-    df_between, df_within = k - 1, n_total - k
-    if within == 0:
-        statistic = np.inf if between > 0 else np.nan
-    else:
-        statistic = (between / df_between) / (within / df_within)
-    # f.sf handles inf (p = 0) and nan (p = nan) itself.
-    p_value = float(_st.f.sf(statistic, df_between, df_within))
+    n_total = sum(g.size for g in arrays)
+    with np.errstate(divide="ignore", invalid="ignore"):  # identical deviations: F is inf or nan, as before
+        test = _st.levene(*arrays, center="median")
     return VarianceTestResult(
-        statistic=float(statistic),
-        p_value=p_value,
-        df_between=float(df_between),
-        df_within=float(df_within),
+        statistic=float(test.statistic),
+        p_value=float(test.pvalue),
+        df_between=float(len(arrays) - 1),
+        df_within=float(n_total - len(arrays)),
         n=int(n_total),
         method="Brown-Forsythe (median-centred Levene)",
     )
