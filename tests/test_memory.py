@@ -72,14 +72,16 @@ def test_largest_micro_batch_keeps_the_global_batch():
     assert memory.largest_micro_batch(LARGE, 32, 1, 128, free=100 * GiB) == (32, 1)
 
 
-def test_four_micro_batches_of_8_and_one_batch_of_32_give_the_same_update():
+def test_four_micro_batches_of_8_and_one_batch_of_32_give_the_same_update_while_no_clip_bites():
+    """merge_micro_batches: the same update for a per-example mean loss as long as clipping is not
+    in effect (jiant clips after every micro-batch, the merged batch once: tests/test_recipe_engine.py)."""
     fmt = PairClassification()
     feats = toy_features(128)
 
     def weights_after(batch_size, grad_accum):
         model = MultiTaskModel(tiny_encoder(), dropout=0.0)
         model.add_head("toy", "classification", 2)
-        s = LoopSettings(lr=1e-3, batch_size=batch_size, grad_accum=grad_accum, max_steps=3, seed=0, length_grouping=False, bf16=False, fused_adamw=False, log_every=1000)
+        s = LoopSettings(lr=1e-3, batch_size=batch_size, grad_accum=grad_accum, max_steps=3, seed=0, length_grouping=False, bf16=False, fused_adamw=False, log_every=1000, max_grad_norm=1e9)
         res = train(model, {"toy": TrainTask("toy", fmt, feats)}, s, device=torch.device("cpu"), pad_id=1)
         assert res.steps == 3
         return {k: v.clone() for k, v in model.state_dict().items()}, res.tokens
