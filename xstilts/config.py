@@ -57,6 +57,7 @@ class ModelConfig:
     num_heads: int = 4
     intermediate_size: int = 256
     dropout: float = 0.1
+    pooler: bool = False  # heads read HF's pooler over <s> (jiant); the embedded encoder never trains one
 
 
 @dataclass
@@ -75,6 +76,7 @@ class OptimConfig:
 class EngineConfig:
     device: str = "auto"  # auto | cpu | cuda
     bf16: bool = True  # autocast on CUDA only
+    tf32: bool = False  # TF32 matmuls on CUDA (speed switch)
     fused_adamw: bool = True  # CUDA only
     length_grouping: bool = True
     compile: bool = False
