@@ -75,7 +75,8 @@ def test_cli_validate(capsys, tmp_path):
     assert "data.local_dirs.ccgbank" in capsys.readouterr().err
     raw = yaml.safe_load(open("configs/paper.yaml"))
     (tmp_path / "ccgbank").mkdir()
-    raw["data"]["local_dirs"] = {"ccgbank": str(tmp_path / "ccgbank")}
+    (tmp_path / "corpus").mkdir()  # multi_mlm's multilingual MLM corpus, hand-supplied like CCGbank
+    raw["data"]["local_dirs"] = {"ccgbank": str(tmp_path / "ccgbank"), "corpus": str(tmp_path / "corpus")}
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(raw))
     assert cli.main(["validate", str(tmp_path / "p.yaml")]) == 0
     assert "profile paper" in capsys.readouterr().out
@@ -156,8 +157,9 @@ def test_paper_profile_expands_to_one_dvc_stage_per_cell(tmp_path):
     out = subprocess.run([dvc, "stage", "list", "--name-only"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout.split()
     assert "phase2@anli_plus" in out and "phase2@multi" in out
     assert "phase3@hellaswag-tydiqa" in out and "phase3@none-xnli" in out
-    # 11 settings x 6 groups: XQuAD and MLQA share one (both fine-tune on SQuAD v1.1)
-    assert "phase3@mnli-squad_v1" in out and sum(s.startswith("phase3@") for s in out) == 11 * 6
+    # 14 settings (11 + multi_mlm + two translate-train) x 6 groups: XQuAD and MLQA share one (both fine-tune on SQuAD v1.1)
+    assert "phase3@mnli-squad_v1" in out and "phase3@multi_mlm-xnli" in out and "phase2@mnli_translate_train" in out
+    assert sum(s.startswith("phase3@") for s in out) == 14 * 6
 
 
 def test_paper_profile_fails_fast_offline(monkeypatch, tmp_path):
