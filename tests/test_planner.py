@@ -57,7 +57,8 @@ def test_mnli_alone_trains_three_epochs_at_batch_4_and_is_priced_by_the_stated_f
     assert run.flops == pytest.approx(train + dev)
     # 4 x 45 tokens is launch-bound: MFU 0.3 x 180 / 4096; the optimiser's memory traffic per step;
     # the dev evaluation at 64 x 45 tokens per batch
-    hours = train / (989.4e12 * 0.3 * 180 / 4096) + run.steps * 36 * LARGE.parameters / 3.35e12 + dev / (989.4e12 * 0.3 * 64 * 45 / 4096)
+    # the recipe's fp32 (TF32 off): the H100's 66.9 FP32 TFLOP/s
+    hours = train / (66.9e12 * 0.3 * 180 / 4096) + run.steps * 36 * LARGE.parameters / 3.35e12 + dev / (66.9e12 * 0.3 * 64 * 45 / 4096)
     assert run.gpu_hours == pytest.approx(hours / 3600)
     assert run.mfu == pytest.approx(0.3 * 180 / 4096)
     random = _run(planner.plan(recipe, planner.PaperSizes(), "h100", planner.Efficiency(0.3, 4096)), "phase2/mnli")
@@ -65,12 +66,36 @@ def test_mnli_alone_trains_three_epochs_at_batch_4_and_is_priced_by_the_stated_f
     assert random.steps == run.steps and random.flops >= train / (1 - planner.RANDOM_BATCH_PADDING) + dev
 
 
-def test_the_mixture_caps_each_task_and_each_anli_plus_part():
-    p = planner.plan(_paper(multi=["anli_plus", "ccg", "commonsenseqa", "cosmosqa", "hellaswag", "mnli", "qqp", "squad_v1", "squad_v2"]), planner.PaperSizes())
+def test_the_capped_mixture_caps_each_task_and_each_anli_plus_part():
+    params = _paper(multi=["anli_plus", "ccg", "commonsenseqa", "cosmosqa", "hellaswag", "mnli", "qqp", "squad_v1", "squad_v2"])
+    params = dataclasses.replace(params, intermediate=dataclasses.replace(params.intermediate, sampler=config.SamplerConfig(kind="capped_proportional")))
+    p = planner.plan(params, planner.PaperSizes())
     # ceil(min(n, 2^17) / 4) per task: ANLI r1-r3, ANLI's MNLI and SNLI (capped), CCG, CSQA, Cosmos,
     # HellaSwag, MNLI, QQP (capped), SQuAD v1.1 and v2.0 in 384-token windows (1.03 per question)
     per_epoch = (4237 + 11365 + 25115 + 32768 + 32768) + (9504 + 2436 + 6316 + 9977 + 32768 + 32768) + math.ceil(round(87599 * 1.03) / 4) + 32768
     assert _run(p, "phase2/multi").steps == 3 * per_epoch
+
+
+def test_paper_multi_is_uncapped_proportional_with_mnli_once_inside_anli_plus():
+    p = planner.plan(_paper(multi=["anli_plus", "ccg", "commonsenseqa", "cosmosqa", "hellaswag", "qqp", "squad_v1", "squad_v2"]), planner.PaperSizes())
+    # jiant's Simple API: train_examples_cap=None, so every example once per epoch: ANLI r1-r3, MNLI,
+    # SNLI, CCG, CSQA, Cosmos, HellaSwag, QQP, SQuAD v1.1 and v2.0 windows
+    parts = [16946, 45460, 100459, 392702, 549367, 38015, 9741, 25262, 39905, 363846]
+    per_epoch = sum(math.ceil(n / 4) for n in parts) + math.ceil(round(87599 * 1.03) / 4) + math.ceil(round(130319 * 1.03) / 4)
+    assert _run(p, "phase2/multi").steps == 3 * per_epoch
+
+
+def test_speed_switches_price_bf16_against_the_recipes_fp32_by_the_ratio_of_the_peaks():
+    params = _paper(mnli=["mnli"])
+    variants = planner.speed_variants(params, planner.PaperSizes(), "h100", planner.Efficiency(0.3, 4096))
+    recipe, fast = variants.values()
+    r, f = _run(recipe, "phase2/mnli"), _run(fast, "phase2/mnli")
+    optimiser = r.steps * 36 * LARGE.parameters / 3.35e12 / 3600  # memory-bound: the same at every precision
+    ratio = (r.gpu_hours - optimiser) / (f.gpu_hours - optimiser)
+    # the ratio of the peaks, and more: the recipe's random batches also process their padding
+    # (length grouping, one of the switches, does not)
+    assert 989.4 / 66.9 < ratio < 989.4 / 66.9 / (1 - planner.RANDOM_BATCH_PADDING) * 1.1
+    assert recipe.total() > 10 * fast.total()
 
 
 def test_paper_phase3_is_every_setting_shared_training_and_seed_with_squad_v1_trained_once():
@@ -79,17 +104,17 @@ def test_paper_phase3_is_every_setting_shared_training_and_seed_with_squad_v1_tr
     phase3 = [r for r in p.runs if r.stage == "phase3"]
     assert len(phase3) == 11 * 6 * 3  # settings x shared trainings (XQuAD and MLQA share one) x seeds
     assert {r.group for r in phase3} == {"xnli", "pawsx", "udpos", "panx", "xquad+mlqa", "tydiqa"}
-    xnli = _run(p, "phase3/mnli/xnli/seed0")
-    # 2 epochs of MNLI at jiant's 4 x 8 (the recipe); the speed switch merges them into one micro-batch of 32 on an 80 GB H100
-    assert xnli.batch == (4, 8) and xnli.steps == math.ceil(2 * math.ceil(392702 / 4) / 8)
+    run = _run(p, "phase3/mnli/xnli/seed0")
+    # the opt-in switch: 2 epochs of MNLI at 4 x 8, merged into one micro-batch of 32 on an 80 GB H100
     merged = dataclasses.replace(params, engine=dataclasses.replace(params.engine, merge_micro_batches=True))
-    run = _run(planner.plan(merged, planner.PaperSizes(), "h100"), "phase3/mnli/xnli/seed0")
-    assert run.batch == (32, 1) and run.steps == math.ceil(2 * math.ceil(392702 / 32)) == 24544
-    assert run.gpu_hours < xnli.gpu_hours  # 4-sequence micro-batches are launch-bound
+    xnli = _run(planner.plan(merged, planner.PaperSizes(), "h100"), "phase3/mnli/xnli/seed0")
+    assert xnli.batch == (32, 1) and xnli.steps == math.ceil(2 * math.ceil(392702 / 32)) == 24544
+    assert run.batch == (4, 8) and run.steps == math.ceil(2 * math.ceil(392702 / 4) / 8)
+    assert run.gpu_hours > xnli.gpu_hours  # 4-sequence micro-batches are launch-bound
     # a slower GPU costs more, by its peak for the FLOPs
     assert planner.plan(params, planner.PaperSizes(), "a100").total() > p.total()
     assert len([r for r in p.runs if r.stage == "retrieval"]) == 11 * 2
-    assert p.disk["encoders_gib"] == pytest.approx(12 * 4 * LARGE.parameters / 2**30)
+    assert p.disk["encoders_gib"] == pytest.approx(12 * 4 * LARGE.parameters / 2**30)  # one per encoder the 11 settings and phase 1 keep
 
 
 def test_a_language_missing_from_a_size_table_is_priced_as_english_and_reported():
@@ -159,7 +184,8 @@ def test_cli_plan_prints_the_totals_and_json(capsys):
 
     assert cli.main(["plan", "configs/paper.yaml", "--gpu", "a100", "--mfu", "0.4"]) == 0
     text = capsys.readouterr().out
-    assert "**total**" in text and "MFU 0.4 (--mfu" in text and "a100 312" in text
+    assert "**total**" in text and "MFU 0.4 (--mfu" in text and "a100 19.5 dense fp32" in text
+    assert "| recipe (fp32, random batches, 4 x 8 micro-batches) |" in text and "| speed switches (bf16, length grouping, merged micro-batches) |" in text
     import json
 
     assert cli.main(["plan", "configs/paper.yaml", "--json"]) == 0

@@ -12,6 +12,7 @@ import torch
 
 from tests.test_engine_helpers import PAD, toy_model, toy_tasks
 from xstilts import training
+from xstilts.model import MultiTaskModel, build_encoder, encoder_config
 from xstilts.training import BatchStream, LoopSettings, autocast_for, linear_warmup_decay, make_optimizer, train
 
 
@@ -135,3 +136,14 @@ def test_merged_micro_batches_change_the_tagging_loss():
     merged = fmt.loss(logits, batch)
     micro = (fmt.loss(logits[:1], short) + fmt.loss(logits[1:], long_)) / 2
     assert not torch.allclose(merged, micro)
+
+
+def test_adamw_is_jiants():
+    """jiant's optimiser (shared/model_setup.py): AdamW, eps 1e-8, betas (0.9, 0.999), no weight decay on biases and LayerNorm."""
+    model = MultiTaskModel(build_encoder(encoder_config(40, 16, 1, 2, 32, max_positions=40, dropout=0.0)), 0.0)
+    s = LoopSettings(lr=1e-5, batch_size=4, weight_decay=0.01)
+    opt, _ = make_optimizer(model, s, 10, torch.device("cpu"))
+    assert isinstance(opt, torch.optim.AdamW) and all(g["eps"] == 1e-8 and g["betas"] == (0.9, 0.999) for g in opt.param_groups)
+    decay, no_decay = opt.param_groups
+    assert decay["weight_decay"] == 0.01 and no_decay["weight_decay"] == 0.0
+    assert all(p.ndim < 2 for p in no_decay["params"]) and all(p.ndim >= 2 for p in decay["params"])

@@ -56,14 +56,23 @@ class Gpu:
     memory_gib: int  # what torch sees (80 GB cards: ~79 GiB): phase 3 merges micro-batches into it
     bandwidth_tbs: float  # HBM/GDDR, TB/s
     source: str
+    tf32_tflops: float = 0.0  # dense TF32 tensor cores (engine.tf32 without bf16)
+    fp32_tflops: float = 0.0  # plain FP32 CUDA cores: the recipe's precision (TF32 off)
+
+    def peak(self, engine: cfg.EngineConfig) -> tuple[float, str]:
+        """Dense peak TFLOP/s at the engine's precision: bf16 autocast, else TF32 matmuls, else fp32."""
+        if engine.bf16:
+            return self.peak_tflops, "bf16"
+        return (self.tf32_tflops, "tf32") if engine.tf32 else (self.fp32_tflops, "fp32")
 
 
+# Datasheet dense peaks (sparsity halved away): bf16, TF32 tensor cores, FP32 CUDA cores.
 GPUS = {
-    "h100": Gpu(989.4, 79, 3.35, "NVIDIA H100 SXM5 datasheet: 1,979 bf16 TFLOPS with sparsity = 989.4 dense, 3.35 TB/s"),
-    "h200": Gpu(989.4, 139, 4.8, "NVIDIA H200 SXM datasheet: the H100's compute, 141 GB at 4.8 TB/s"),
-    "a100": Gpu(312.0, 79, 2.039, "NVIDIA A100 datasheet: 312 bf16 TFLOPS dense, 80 GB SXM at 2,039 GB/s"),
-    "l40s": Gpu(362.05, 44, 0.864, "NVIDIA L40S datasheet: 362.05 bf16 TFLOPS dense, 864 GB/s"),
-    "a10": Gpu(125.0, 22, 0.6, "NVIDIA A10 datasheet: 125 bf16 TFLOPS dense, 600 GB/s"),
+    "h100": Gpu(989.4, 79, 3.35, "NVIDIA H100 SXM5 datasheet: 1,979 bf16 / 989 TF32 TFLOPS with sparsity = 989.4 / 494.7 dense, 66.9 FP32, 3.35 TB/s", 494.7, 66.9),
+    "h200": Gpu(989.4, 139, 4.8, "NVIDIA H200 SXM datasheet: the H100's compute, 141 GB at 4.8 TB/s", 494.7, 66.9),
+    "a100": Gpu(312.0, 79, 2.039, "NVIDIA A100 datasheet: 312 bf16 / 156 TF32 / 19.5 FP32 TFLOPS dense, 80 GB SXM at 2,039 GB/s", 156.0, 19.5),
+    "l40s": Gpu(362.05, 44, 0.864, "NVIDIA L40S datasheet: 362.05 bf16 / 183 TF32 / 91.6 FP32 TFLOPS dense, 864 GB/s", 183.0, 91.6),
+    "a10": Gpu(125.0, 22, 0.6, "NVIDIA A10 datasheet: 125 bf16 / 62.5 TF32 / 31.2 FP32 TFLOPS dense, 600 GB/s", 62.5, 31.2),
 }
 
 # MFU measured by `benchmarks/training_throughput.py --gpu-mfu` per GPU: {gpu: (mfu, where measured)}.
@@ -292,13 +301,13 @@ class Plan:
 
 
 class _Pricer:
-    def __init__(self, shape: Shape, gpu: Gpu, eff: Efficiency, padding: float = 0.0):
-        self.shape, self.gpu, self.eff = shape, gpu, eff
+    def __init__(self, shape: Shape, gpu: Gpu, eff: Efficiency, peak_tflops: float, padding: float = 0.0):
+        self.shape, self.gpu, self.eff, self.peak_tflops = shape, gpu, eff, peak_tflops
         self.padded = 1 / (1 - padding)  # processed tokens per real token in training batches
 
     def hours(self, flops: float, micro_tokens: float) -> tuple[float, float]:
         mfu = self.eff.at(micro_tokens)
-        return flops / (self.gpu.peak_tflops * 1e12 * mfu) / 3600, mfu
+        return flops / (self.peak_tflops * 1e12 * mfu) / 3600, mfu
 
     def run(self, stage, name, group, examples, steps, batch, train: Split | None, eval_splits: list[tuple[Split, int]], eval_batch: int) -> Run:
         micro, accum = batch
@@ -326,7 +335,8 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
         raise cfg.ConfigError(f"--gpu {gpu!r}: unknown (known: {sorted(GPUS)})")
     g, eff, shape = GPUS[gpu], efficiency or default_efficiency(gpu), model_shape(params)
     waste = padding_waste(params.engine)
-    price = _Pricer(shape, g, eff, waste)
+    peak, precision = g.peak(params.engine)
+    price = _Pricer(shape, g, eff, peak, waste)
     eb = params.engine.eval_batch_size
     runs: list[Run] = []
 
@@ -398,7 +408,7 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
     assumptions = [
         f"efficiency: MFU {eff.mfu:g} ({eff.source}{'' if eff.source.startswith('measured') else '; no GPU measurement yet, issue 14'}) for micro-batches of >= {eff.saturation_tokens} tokens; "
         f"smaller ones are launch-bound, priced as long as a {eff.saturation_tokens}-token one (ASSUMED)",
-        f"peak: {gpu} {g.peak_tflops:g} dense bf16 TFLOP/s, {g.bandwidth_tbs:g} TB/s ({g.source}); each optimiser step moves {OPTIMIZER_BYTES} bytes per parameter at that bandwidth",
+        f"peak: {gpu} {peak:g} dense {precision} TFLOP/s (engine.bf16 {params.engine.bf16}, engine.tf32 {params.engine.tf32}; the same MFU assumed at every precision, so fp32/bf16 time = the ratio of the peaks), {g.bandwidth_tbs:g} TB/s ({g.source}); each optimiser step moves {OPTIMIZER_BYTES} bytes per parameter at that bandwidth",
         "phase 3 stops at its full epochs (early stopping can only shorten it): steps are an upper bound",
         "features and predictions are not counted in disk; evaluation (longest-first batches) is priced without padding",
         "training padding: none (engine.padding_free: the real tokens only)" if params.engine.padding_free
@@ -453,6 +463,30 @@ def format_plan(p: Plan) -> str:
     return "\n".join(lines)
 
 
+# The recipe's settings and the opt-in speed switches (docs/recipe.md), priced side by side.
+SPEED_VARIANTS = {
+    "recipe (fp32, random batches, 4 x 8 micro-batches)": dict(bf16=False, tf32=False, length_grouping=False, merge_micro_batches=False),
+    "speed switches (bf16, length grouping, merged micro-batches)": dict(bf16=True, length_grouping=True, merge_micro_batches=True),
+}
+
+
+def speed_variants(params: cfg.Params, sizes, gpu: str, efficiency: Efficiency | None = None) -> dict[str, Plan]:
+    """``params`` priced at the recipe's settings and with the speed switches on. Padding is not
+    modelled (every feature costs its mean tokens), so length grouping's saving is not priced."""
+    import dataclasses
+
+    return {label: plan(dataclasses.replace(params, engine=dataclasses.replace(params.engine, **switches)), sizes, gpu, efficiency)
+            for label, switches in SPEED_VARIANTS.items()}
+
+
+def format_variants(plans: dict[str, Plan]) -> str:
+    lines = ["| settings | phase 2 GPU-hours | phase 3 GPU-hours | total GPU-hours |", "|---|---:|---:|---:|"]
+    lines += [f"| {label} | {p.total('phase2'):,.2f} | {p.total('phase3'):,.2f} | {p.total():,.2f} |" for label, p in plans.items()]
+    lines.append("(peaks per precision as in the assumptions; the same MFU at every precision; padding not modelled, "
+                 "so length grouping is priced at no saving)")
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
     import argparse
     import json
@@ -488,6 +522,9 @@ def main(argv: list[str]) -> int:
         print(json.dumps(plans[""].to_json() if not args.study else {arm: p.to_json() for arm, p in plans.items()}, indent=1))
     else:
         print("\n\n".join((f"## arm {arm}\n" if arm else "") + format_plan(p) for arm, p in plans.items()))
+        if not args.study:
+            sizes = DataSizes(params, args.features, args.phase1) if params.data.source == "embedded" else PaperSizes()
+            print("\n## the recipe and the speed switches, GPU " + args.gpu + "\n" + format_variants(speed_variants(params, sizes, args.gpu, eff)))
         if args.study:
             print(f"\n# study {args.study}: {len(plans)} arms, {sum(p.total() for p in plans.values()):,.2f} GPU-hours in all")
     return 0
