@@ -90,6 +90,9 @@ def _fsync(path: str) -> None:
 
 def _save_tensors(tensors: dict[str, torch.Tensor], path: str) -> None:
     save_file(tensors, path)
+    from xstilts.io import current_umask
+
+    os.chmod(path, 0o666 & ~current_umask())  # safetensors creates 0600 whatever the umask
     _fsync(path)
 
 

@@ -298,6 +298,42 @@ def _in_range(key: str, value, bounds) -> None:
         raise ConfigError(f"{key}: {value!r} is out of range (must be {rule})")
 
 
+# One rule for every name that becomes a folder, DVC stage, SLURM job or file name: no path or shell
+# character can reach a path (a setting named '../../x' would write outside outputs/).
+SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
+SAFE_NAME_RULE = "lower-case letters, digits and '_', starting with a letter or digit (regex ^[a-z0-9][a-z0-9_]*$)"
+
+
+def check_name(key: str, name) -> None:
+    if not isinstance(name, str) or not SAFE_NAME.fullmatch(name):
+        raise ConfigError(f"{key}: {name!r} is not a safe name: it becomes a folder, stage and job name, so use {SAFE_NAME_RULE}")
+
+
+def check_distinct(key: str, values) -> None:
+    """A list that must be a set: a repeat would run (or count) the same thing twice."""
+    seen = set()
+    for i, v in enumerate(values):
+        if v in seen:
+            raise ConfigError(f"{key}[{i}]: {v!r} is repeated (the list must hold distinct values)")
+        seen.add(v)
+
+
+class _Errors:
+    """Collects every finding of :func:`check`, so that `validate` reports them all at once."""
+
+    def __init__(self):
+        self.messages: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.messages.append(message)
+
+    def run(self, fn, *args) -> None:
+        try:
+            fn(*args)
+        except ConfigError as err:
+            self.messages.extend(getattr(err, "errors", None) or [str(err)])
+
+
 def _get(params: Params, dotted: str):
     obj = params
     for part in dotted.split("."):
@@ -306,64 +342,90 @@ def _get(params: Params, dotted: str):
 
 
 def check(params: Params) -> Params:
+    """Every semantic check; raises one ConfigError listing all findings (``err.errors``)."""
     from xstilts import languages
     from xstilts.tasks import TASKS
 
+    errors = _Errors()
+    for name in params.intermediate.settings:
+        errors.run(check_name, f"intermediate.settings.{name}", name)
+    for name in params.target.groups:
+        errors.run(check_name, f"target.groups.{name}", name)
+    for key in ("target.seeds", "target.tasks", "retrieval.tasks", "data.languages", "intermediate.mlm_settings",
+                "intermediate.translated_settings", "intermediate.translated_languages"):
+        errors.run(check_distinct, key, _get(params, key))
+    for name, tasks in params.intermediate.settings.items():
+        errors.run(check_distinct, f"intermediate.settings.{name}", tasks)
+    for name, tasks in params.target.groups.items():
+        errors.run(check_distinct, f"target.groups.{name}", tasks)
+    for i, seed in enumerate(params.target.seeds):
+        errors.run(_in_range, f"target.seeds[{i}]", seed, _NONNEG)
+    for key in ("intermediate.seed", "analysis.seed", "data.embedded.seed"):
+        errors.run(_in_range, key, _get(params, key), _NONNEG)
+    for key in ("model.name_or_path", "model.revision"):
+        value = _get(params, key)
+        if value != value.strip() or not value:
+            errors.add(f"{key}: {value!r} has surrounding whitespace or is empty (a Hub id or path is used verbatim)")
+
     for key, allowed in _CHOICES.items():
         if _get(params, key) not in allowed:
-            raise ConfigError(f"{key}: {_get(params, key)!r} is not one of {list(allowed)}")
+            errors.add(f"{key}: {_get(params, key)!r} is not one of {list(allowed)}")
     for name, tasks in params.intermediate.settings.items():
         for i, t in enumerate(tasks):
             if t not in TASKS or TASKS[t].role not in ("intermediate", "both"):
                 known = sorted(n for n, task in TASKS.items() if task.role in ("intermediate", "both"))
-                raise ConfigError(f"intermediate.settings.{name}[{i}]: unknown intermediate task {t!r} (known: {known})")
+                errors.add(f"intermediate.settings.{name}[{i}]: unknown intermediate task {t!r} (known: {known})")
     if params.analysis.baseline not in params.intermediate.settings:
-        raise ConfigError(f"analysis.baseline: {params.analysis.baseline!r} is not a setting in intermediate.settings")
+        errors.add(f"analysis.baseline: {params.analysis.baseline!r} is not a setting in intermediate.settings")
     for key in ("mlm_settings", "translated_settings"):
         for i, s in enumerate(getattr(params.intermediate, key)):
             if s not in params.intermediate.settings:
-                raise ConfigError(f"intermediate.{key}[{i}]: {s!r} is not a setting in intermediate.settings")
+                errors.add(f"intermediate.{key}[{i}]: {s!r} is not a setting in intermediate.settings")
     for i, code in enumerate(params.intermediate.translated_languages):
         if code not in languages.LANGUAGES:
-            raise ConfigError(f"intermediate.translated_languages[{i}]: unknown language {code!r}")
+            errors.add(f"intermediate.translated_languages[{i}]: unknown language {code!r}")
     for i, t in enumerate(params.target.tasks):
         if t not in TASKS or TASKS[t].role not in ("target", "both") or TASKS[t].format == "bitext_retrieval":
-            raise ConfigError(f"target.tasks[{i}]: unknown trainable target task {t!r}")
+            errors.add(f"target.tasks[{i}]: unknown trainable target task {t!r}")
     grouped = [t for g in params.target.groups.values() for t in g]
     if sorted(grouped) != sorted(params.target.tasks):
-        raise ConfigError(f"target.groups: must list every task of target.tasks exactly once (groups hold {sorted(grouped)}, tasks are {sorted(params.target.tasks)})")
+        errors.add(f"target.groups: must list every task of target.tasks exactly once (groups hold {sorted(grouped)}, tasks are {sorted(params.target.tasks)})")
     for t in params.target.per_task:
         if t not in params.target.tasks:
-            raise ConfigError(f"target.per_task.{t}: not listed in target.tasks")
+            errors.add(f"target.per_task.{t}: not listed in target.tasks")
     for i, t in enumerate(params.retrieval.tasks):
         if t not in TASKS or TASKS[t].format != "bitext_retrieval":
-            raise ConfigError(f"retrieval.tasks[{i}]: unknown retrieval task {t!r}")
+            errors.add(f"retrieval.tasks[{i}]: unknown retrieval task {t!r}")
     for default, repo in params.data.repos.items():
         if not (_REPO_ID.fullmatch(default) and _REPO_ID.fullmatch(repo)):
-            raise ConfigError(f"data.repos.{default}: expected Hub repo ids 'owner/name' on both sides, got {default!r} -> {repo!r}")
+            errors.add(f"data.repos.{default}: expected Hub repo ids 'owner/name' on both sides, got {default!r} -> {repo!r}")
     for i, code in enumerate(params.data.languages):
         if code != "all" and code not in languages.LANGUAGES:
-            raise ConfigError(f"data.languages[{i}]: unknown language {code!r}")
+            errors.add(f"data.languages[{i}]: unknown language {code!r}")
     for key, bounds in _RANGES.items():
-        _in_range(key, _get(params, key), bounds)
+        errors.run(_in_range, key, _get(params, key), bounds)
     for task, hp in params.target.per_task.items():
         for name, bounds in _PER_TASK.items():
-            _in_range(f"target.per_task.{task}.{name}", getattr(hp, name), bounds)
+            errors.run(_in_range, f"target.per_task.{task}.{name}", getattr(hp, name), bounds)
     if params.target.per_task:  # a profile that sets per-task hyperparameters sets them for every target
         for t in params.target.tasks:
             if t not in params.target.per_task:
-                raise ConfigError(f"target.per_task: no entry for target {t!r} (target.tasks lists it; without one it would silently take the defaults {TargetTaskConfig()})")
+                errors.add(f"target.per_task: no entry for target {t!r} (target.tasks lists it; without one it would silently take the defaults {TargetTaskConfig()})")
     if not params.target.seeds:
-        raise ConfigError("target.seeds: [] runs nothing: list at least one seed")
+        errors.add("target.seeds: [] runs nothing: list at least one seed")
     if params.intermediate.optim.epochs <= 0 and params.intermediate.optim.max_steps <= 0:
-        raise ConfigError(f"intermediate.optim.epochs: {params.intermediate.optim.epochs!r} trains nothing unless intermediate.optim.max_steps is set")
-    _check_data_root(params.data)
-    if params.model.hidden_size % params.model.num_heads:
-        raise ConfigError("model.hidden_size: must be divisible by model.num_heads")
+        errors.add(f"intermediate.optim.epochs: {params.intermediate.optim.epochs!r} trains nothing unless intermediate.optim.max_steps is set")
+    errors.run(_check_data_root, params.data)
+    if params.model.num_heads > 0 and params.model.hidden_size % params.model.num_heads:
+        errors.add(f"model.hidden_size: {params.model.hidden_size} must be divisible by model.num_heads={params.model.num_heads}")
     if params.model.source == "scratch" and params.retrieval.layer > params.model.num_layers:
-        raise ConfigError(f"retrieval.layer: {params.retrieval.layer} exceeds model.num_layers={params.model.num_layers}")
+        errors.add(f"retrieval.layer: {params.retrieval.layer} exceeds model.num_layers={params.model.num_layers}")
     if params.profile == "embedded" and (params.data.source != "embedded" or params.model.source != "scratch"):
-        raise ConfigError("profile: 'embedded' needs data.source=embedded and model.source=scratch")
+        errors.add(f"profile: 'embedded' needs data.source=embedded and model.source=scratch (got {params.data.source!r}, {params.model.source!r})")
+    if errors.messages:
+        err = ConfigError("\n".join(errors.messages))
+        err.errors = errors.messages
+        raise err
     return params
 
 
@@ -415,18 +477,45 @@ def from_dict(raw: dict) -> Params:
     return check(_build(Params, raw, ""))
 
 
-def load(path: str = "params.yaml") -> Params:
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys silently; a profile with one is refused instead."""
+
+
+def _unique_mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ConfigError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1} (first at line {seen[key]})")
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def load_yaml(path: str):
+    """Read a YAML file (params, profile, overlay, study), refusing duplicate keys with their lines."""
     try:
         with open(path) as f:
-            raw = yaml.safe_load(f)
+            return yaml.load(f, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
     except FileNotFoundError:
         raise ConfigError(f"params file {path!r} not found") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def load(path: str = "params.yaml") -> Params:
+    raw = load_yaml(path)
     try:
         return from_dict(raw)
     except ConfigError as err:
-        raise ConfigError(f"{path}: {err}") from None
+        messages = [f"{path}: {m}" for m in (getattr(err, "errors", None) or [str(err)])]
+        new = ConfigError("\n".join(messages))
+        new.errors = messages
+        raise new from None
 
 
 def merge(base: dict, overlay: dict) -> dict:

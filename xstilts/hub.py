@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from dataclasses import dataclass
 
-HUB_HOST = "huggingface.co"
 MODEL_FILES = ["*.json", "*.safetensors", "*.model", "*.txt"]
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 
@@ -45,15 +43,11 @@ def offline_mode() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
 
 
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """One TCP connect to the Hub, bounded by ``timeout``; never called in offline mode."""
-    if offline_mode():
-        return False
-    try:
-        with socket.create_connection((HUB_HOST, 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
+def endpoint() -> str:
+    """The Hub (or mirror) huggingface_hub talks to: HF_ENDPOINT, read by it at import time."""
+    from huggingface_hub import constants
+
+    return constants.ENDPOINT
 
 
 def cache_dir() -> str:
@@ -68,7 +62,8 @@ def cache_dir() -> str:
 
 
 def unavailable(what: str, cause: BaseException | None = None) -> HubUnavailableError:
-    why = "HF_HUB_OFFLINE=1 is set" if offline_mode() else f"{HUB_HOST} cannot be reached"
+    why = "HF_HUB_OFFLINE=1 is set" if offline_mode() else (
+        f"the Hub at {endpoint()} could not be reached (HF_ENDPOINT and HTTPS_PROXY/HTTP_PROXY are honoured)")
     msg = (
         f"{what} is not in the local Hugging Face cache ({cache_dir()}) and {why}.\n"
         "What to do: run once on a machine with internet access (the files are then cached under HF_HOME); "
@@ -91,9 +86,29 @@ def classify(what: str, err: BaseException) -> HubError:
     if isinstance(err, (errors.RepositoryNotFoundError, errors.GatedRepoError, errors.RevisionNotFoundError)):
         kind = "revision" if isinstance(err, errors.RevisionNotFoundError) else "repo (or it is gated/private)"
         return NotOnHubError(f"{what}: the Hub has no such {kind}: {type(err).__name__}: {err}")
-    if isinstance(err, errors.LocalEntryNotFoundError) or (isinstance(err, (ConnectionError, TimeoutError)) and (offline_mode() or not hub_reachable())):
+    status = _http_status(err)  # huggingface_hub may wrap the Hub's answer in LocalEntryNotFoundError
+    if status == 404:
+        return NotOnHubError(f"{what}: the Hub at {endpoint()} has no such repo or revision (HTTP 404): {err}")
+    if status in (401, 403):
+        return NotOnHubError(f"{what}: the Hub at {endpoint()} refused access (HTTP {status}: gated or private; log in with `hf auth login` or set HF_TOKEN): {err}")
+    # what huggingface_hub raised after trying (its own endpoint, proxy and offline handling): no
+    # private probe second-guesses the user's network set-up
+    if isinstance(err, (errors.LocalEntryNotFoundError, errors.OfflineModeIsEnabled, ConnectionError, TimeoutError, OSError)) \
+            or type(err).__module__.startswith(("requests", "httpx", "urllib3")):
         return unavailable(what, err)
     return HubError(f"{what}: unexpected {type(err).__name__} while reading the Hugging Face cache or Hub: {err}")
+
+
+def _http_status(err: BaseException | None) -> int | None:
+    """The HTTP status of the Hub's answer somewhere in ``err``'s cause chain, if any."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        code = getattr(getattr(err, "response", None), "status_code", None)
+        if isinstance(code, int):
+            return code
+        err = err.__cause__ or err.__context__
+    return None
 
 
 def cached_commit(repo_id: str, revision: str, repo_type: str = "model") -> str | None:
@@ -116,8 +131,8 @@ def snapshot_model(repo_id: str, revision: str, cache_dir: str | None = None) ->
     what = f"model {repo_id}@{revision}"
     try:  # cache first: works offline and costs no network round trip
         return snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, allow_patterns=MODEL_FILES, local_files_only=True)
-    except errors.LocalEntryNotFoundError as cached_miss:  # not cached: the Hub, if it can be reached
-        if offline_mode() or not hub_reachable():
+    except errors.LocalEntryNotFoundError as cached_miss:  # not cached: try the Hub, classify the answer
+        if offline_mode():
             raise unavailable(what, cached_miss) from cached_miss
     except Exception as err:  # noqa: BLE001 - bad id, corrupt cache...: say which, chain the cause
         raise classify(what, err) from err

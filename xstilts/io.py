@@ -9,14 +9,52 @@ import tempfile
 from contextlib import contextmanager
 
 
+def current_umask() -> int:
+    """The process umask (read by setting and restoring it: there is no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def fsync_dir(path: str) -> None:
+    """Make a rename inside ``path`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def fsync_file(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def atomic_path(path: str):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-" + os.path.basename(path))
+    """Yield a temporary name next to ``path``; on success fsync it, rename it over ``path`` and fsync
+    the folder. The file gets the mode ``open()`` would give (0666 less the umask): ``mkstemp``'s
+    0600 would hide outputs from collaborators on a group-shared file system."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-" + os.path.basename(path))
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~current_umask())
         yield tmp
+        if os.path.isfile(tmp):
+            os.chmod(tmp, 0o666 & ~current_umask())  # a writer may have replaced the file itself
+            fsync_file(tmp)
         os.replace(tmp, path)
+        fsync_dir(folder)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -158,11 +158,17 @@ def save_encoder(encoder: XLMRobertaModel, out_dir: str, extra: dict | None = No
     save_file(state, os.path.join(tmp, "encoder.safetensors"))
     with open(os.path.join(tmp, "provenance.json"), "w") as f:
         json.dump(extra or {}, f, indent=2, sort_keys=True)
+    from xstilts import io
+
+    for name in os.listdir(tmp):  # safetensors writes 0600; durable contents before the rename
+        os.chmod(os.path.join(tmp, name), 0o666 & ~io.current_umask())
+        io.fsync_file(os.path.join(tmp, name))
     if os.path.isdir(out_dir):
         import shutil
 
         shutil.rmtree(out_dir)
     os.replace(tmp, out_dir)
+    io.fsync_dir(os.path.dirname(os.path.abspath(out_dir)))
 
 
 class EncoderLoadError(RuntimeError):

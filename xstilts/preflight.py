@@ -307,7 +307,7 @@ class Report:
 def run(params: cfg.Params, online: bool | None = None) -> Report:
     from xstilts import hub
 
-    online = (not hub.offline_mode() and hub.hub_reachable()) if online is None else online
+    online = (not hub.offline_mode()) if online is None else online  # a failed download says why (hub.classify)
     model = model_need(params, online)
     datasets = dataset_needs(params) if params.data.source != "embedded" else []
     if datasets:

@@ -57,11 +57,7 @@ def check_overlay(raw: dict, where: str = "overlay") -> list[str]:
 
 
 def _read(path: str) -> dict:
-    try:
-        with open(path) as f:
-            return yaml.safe_load(f) or {}
-    except FileNotFoundError:
-        raise config.ConfigError(f"{path!r} not found") from None
+    return config.load_yaml(path) or {}  # refuses duplicate keys
 
 
 def compose(profile_path: str, overlay_path: str) -> dict:

@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from xstilts import analysis, config, io, layout, metrics, stats
 from xstilts.config import ConfigError
@@ -85,8 +84,7 @@ def load_preset(name_or_path: str) -> Preset:
     from xstilts.studies import STUDIES
 
     path = preset_path(name_or_path)
-    with open(path) as f:
-        raw = yaml.safe_load(f) or {}
+    raw = config.load_yaml(path) or {}  # refuses duplicate keys
     allowed = {"study", "title", "embedded", "paper", "analysis", "notes"}
     unknown = sorted(set(raw) - allowed)
     if unknown:

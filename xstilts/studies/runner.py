@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
+from xstilts import config
 
 from xstilts.config import ConfigError
 from xstilts.studies import common
@@ -45,8 +45,7 @@ def _sh(cmd: list[str], check: bool = True, **kw) -> subprocess.CompletedProcess
 
 
 def base_params(path: str = "params.yaml") -> dict:
-    with open(path) as f:
-        return yaml.safe_load(f) or {}
+    return config.load_yaml(path) or {}  # refuses duplicate keys
 
 
 def plan(preset: common.Preset, params_path: str = "params.yaml") -> list[list[str]]:
