@@ -91,6 +91,10 @@ def classify(what: str, err: BaseException) -> HubError:
         return NotOnHubError(f"{what}: the Hub at {endpoint()} has no such repo or revision (HTTP 404): {err}")
     if status in (401, 403):
         return NotOnHubError(f"{what}: the Hub at {endpoint()} refused access (HTTP {status}: gated or private; log in with `hf auth login` or set HF_TOKEN): {err}")
+    # a local file-system fault (read-only or missing cache folder) is not "the Hub is unreachable":
+    # telling the user to go online would not fix it
+    if isinstance(err, (PermissionError, FileNotFoundError, IsADirectoryError, NotADirectoryError)):
+        return HubError(f"{what}: the local Hugging Face cache ({cache_dir()}) could not be used: {type(err).__name__}: {err}")
     # what huggingface_hub raised after trying (its own endpoint, proxy and offline handling): no
     # private probe second-guesses the user's network set-up
     if isinstance(err, (errors.LocalEntryNotFoundError, errors.OfflineModeIsEnabled, ConnectionError, TimeoutError, OSError)) \
