@@ -1,9 +1,12 @@
 """Multiplicity adjustment (S6): Holm for confirmatory families, Benjamini-Hochberg for exploratory ones.
 
 Both return adjusted p-values in the order of the input; reject hypothesis
-``i`` at family level ``alpha`` when ``adjusted[i] <= alpha``. The arithmetic is
-statsmodels' ``multipletests``; this module adds the input checks a family of
-tests needs (no NaN, no empty-family error).
+``i`` at family level ``alpha`` when ``adjusted[i] <= alpha``. Benjamini-Hochberg
+is statsmodels' ``multipletests``. Holm is computed here, to the same numbers
+(tested against ``multipletests``), because statsmodels' Holm branch calls
+``gc.collect()`` on every call: 65 ms in a process that holds torch, five minutes
+for the 4000-family calibration test. This module also adds the input checks a
+family of tests needs (no NaN, no empty-family error).
 """
 
 from __future__ import annotations
@@ -37,7 +40,13 @@ def holm(p_values) -> np.ndarray:
     With sorted p-values ``p_(1) <= ... <= p_(m)``:
     ``adj_(i) = max_{j <= i} min(1, (m - j + 1) * p_(j))``.
     """
-    return _adjusted(p_values, "holm")
+    p = _validated(p_values)
+    order = np.argsort(p, kind="stable")
+    m = p.size
+    stepped = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.maximum.accumulate(stepped) if m else stepped
+    return adjusted
 
 
 def benjamini_hochberg(p_values) -> np.ndarray:
