@@ -88,7 +88,8 @@ def tiny_model_folder(folder: Path) -> Path:
     from xstilts.tokenization import train_tokenizer
 
     tok = train_tokenizer([f"word{i} and word{i + 1} again" for i in range(200)], 60, str(folder))
-    cfg = XLMRobertaConfig(vocab_size=len(tok), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, max_position_embeddings=40)
+    # xlm-roberta-large's depth and positions, so the paper profile's bounds (xstilts/model_bounds.py) hold
+    cfg = XLMRobertaConfig(vocab_size=len(tok), hidden_size=16, num_hidden_layers=24, num_attention_heads=2, intermediate_size=32, max_position_embeddings=514)
     XLMRobertaForMaskedLM(cfg).save_pretrained(str(folder))
     return folder
 

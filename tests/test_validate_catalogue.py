@@ -71,6 +71,10 @@ CASES = [
     ("paper", lambda r: _set(r, "analysis.baseline", "nope"), "analysis.baseline", "'nope'"),
     ("embedded", lambda r: _set(r, "model.num_heads", 5), "model.hidden_size", "96"),
     ("paper", lambda r: _set(r, "engine.device", "tpu"), "engine.device", "'tpu'"),
+    # what the pretrained model bounds (xstilts/model_bounds.py): XLM-R Large holds 512 tokens, 24 layers
+    ("paper", lambda r: _set(r, "data.max_seq_length", 1024), "data.max_seq_length", "1024"),
+    ("paper", lambda r: _set(r, "retrieval.max_length", 600), "retrieval.max_length", "600"),
+    ("paper", lambda r: _set(r, "retrieval.layer", 25), "retrieval.layer", "25"),
 ]
 
 

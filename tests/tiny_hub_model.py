@@ -21,7 +21,9 @@ def make_cache(root: Path, repo_id: str = "xlm-roberta-large"):
     repo = root / f"models--{repo_id.replace('/', '--')}"
     snapshot = repo / "snapshots" / COMMIT
     tok = train_tokenizer(LINES, 60, str(snapshot))
-    config = XLMRobertaConfig(vocab_size=len(tok), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, max_position_embeddings=66, type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2)
+    # xlm-roberta-large's depth and positions (24 layers, 514), so the paper profile's bounds
+    # (retrieval.layer 14, 512 tokens; xstilts/model_bounds.py) hold for it as for the real model
+    config = XLMRobertaConfig(vocab_size=len(tok), hidden_size=16, num_hidden_layers=24, num_attention_heads=2, intermediate_size=32, max_position_embeddings=514, type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2)
     torch.manual_seed(0)
     model = XLMRobertaForMaskedLM(config).eval()
     with torch.no_grad():  # a trained-looking head: nothing at its initial zeros/ones

@@ -343,7 +343,7 @@ def _get(params: Params, dotted: str):
 
 def check(params: Params) -> Params:
     """Every semantic check; raises one ConfigError listing all findings (``err.errors``)."""
-    from xstilts import languages
+    from xstilts import languages, model_bounds
     from xstilts.tasks import TASKS
 
     errors = _Errors()
@@ -420,6 +420,8 @@ def check(params: Params) -> Params:
         errors.add(f"model.hidden_size: {params.model.hidden_size} must be divisible by model.num_heads={params.model.num_heads}")
     if params.model.source == "scratch" and params.retrieval.layer > params.model.num_layers:
         errors.add(f"retrieval.layer: {params.retrieval.layer} exceeds model.num_layers={params.model.num_layers}")
+    for message in model_bounds.problems(params):  # the Hub model's positions and layers (xstilts/model_bounds.py)
+        errors.add(message)
     if params.profile == "embedded" and (params.data.source != "embedded" or params.model.source != "scratch"):
         errors.add(f"profile: 'embedded' needs data.source=embedded and model.source=scratch (got {params.data.source!r}, {params.model.source!r})")
     if errors.messages:
