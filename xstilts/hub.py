@@ -92,8 +92,9 @@ def classify(what: str, err: BaseException) -> HubError:
     if status in (401, 403):
         return NotOnHubError(f"{what}: the Hub at {endpoint()} refused access (HTTP {status}: gated or private; log in with `hf auth login` or set HF_TOKEN): {err}")
     # a local file-system fault (read-only or missing cache folder) is not "the Hub is unreachable":
-    # telling the user to go online would not fix it
-    if isinstance(err, (PermissionError, FileNotFoundError, IsADirectoryError, NotADirectoryError)):
+    # telling the user to go online would not fix it (huggingface_hub's LocalEntryNotFoundError is a
+    # FileNotFoundError too, and means "not cached, and the Hub could not be asked")
+    if isinstance(err, (PermissionError, FileNotFoundError, IsADirectoryError, NotADirectoryError)) and not isinstance(err, errors.LocalEntryNotFoundError):
         return HubError(f"{what}: the local Hugging Face cache ({cache_dir()}) could not be used: {type(err).__name__}: {err}")
     # what huggingface_hub raised after trying (its own endpoint, proxy and offline handling): no
     # private probe second-guesses the user's network set-up
