@@ -87,6 +87,14 @@ def test_bad_override_is_named_before_anything_runs(tmp_path, override, message)
         common.queue_commands(common.load_preset(path), embedded_raw())
 
 
+@pytest.mark.parametrize("arm", ["../x", "Big", "a-b", "x y"])
+def test_an_arm_name_follows_the_one_rule_for_names_that_become_paths(tmp_path, arm):
+    path = _preset(tmp_path, {"study": "rq4_size_gain", "embedded": {"arms": {arm: {}}}})
+    with pytest.raises(config.ConfigError) as err:
+        common.load_preset(path)
+    assert str(err.value).startswith(f"{path}: embedded.arms.{arm}: {arm!r} is not a safe name") and config.SAFE_NAME_RULE in str(err.value)
+
+
 def test_bad_analysis_option_is_named(tmp_path):
     path = _preset(tmp_path, {"study": "rq4_size_gain", "analysis": {"sizes": ["small", "large"], "intermediates": ["squadd"]},
                               "embedded": {"arms": {"small": {}, "large": {}}}})

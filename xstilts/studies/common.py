@@ -104,8 +104,10 @@ def load_preset(name_or_path: str) -> Preset:
         if not isinstance(arms, dict) or not arms:
             raise ConfigError(f"{path}: {profile}.arms: needs at least one arm (a mapping arm name -> overrides)")
         for arm, over in arms.items():
-            if not _NAME.match(str(arm)):
-                raise ConfigError(f"{path}: {profile}.arms.{arm}: arm names are letters, digits and _")
+            try:  # an arm becomes an experiment name and output folders: the one rule for such names
+                config.check_name(f"{profile}.arms.{arm}", arm)
+            except ConfigError as err:
+                raise ConfigError(f"{path}: {err}") from None
             if not isinstance(over or {}, dict):
                 raise ConfigError(f"{path}: {profile}.arms.{arm}: expected a mapping of dotted keys")
         profiles[profile] = {"overrides": sec.get("overrides") or {}, "arms": {a: (o or {}) for a, o in arms.items()}, "analysis": sec.get("analysis") or {}}
