@@ -47,7 +47,7 @@ def test_a_local_model_folder_is_bounded_by_its_own_config(tmp_path):
     assert any(m.startswith("retrieval.layer: 14 exceeds the 6 layers") and "small-xlmr/config.json" in m for m in msgs), msgs
     assert any(m.startswith("retrieval.max_length: 512 exceeds the 128 tokens") for m in msgs), msgs
     assert any("task 'xquad' at its own 384 tokens" in m and "set data.max_seq_length: 128" in m for m in msgs), msgs
-    raw["data"]["max_seq_length"] = 128
+    raw["data"]["max_seq_length"] = raw["phase1"]["max_length"] = 128
     raw["retrieval"].update(layer=6, max_length=128)
     config.from_dict(raw)  # capped to what the model holds: valid
 
@@ -84,3 +84,19 @@ def test_validate_names_the_file_key_value_and_bound(tmp_path):
                           env={"PATH": "/usr/bin:/bin", "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 2
     assert f"{path}: data.max_seq_length: 1024 exceeds the 512 tokens xlm-roberta-large holds" in proc.stderr, proc.stderr
+
+
+def test_the_embedded_profile_is_bounded_by_its_scratch_encoder():
+    import inspect
+
+    from xstilts.model import encoder_config
+
+    assert inspect.signature(encoder_config).parameters["max_positions"].default == model_bounds.SCRATCH_POSITIONS
+    with open("params.yaml") as f:
+        raw = yaml.safe_load(f)
+    raw["phase1"]["max_length"], raw["retrieval"]["max_length"] = 600, 513
+    with pytest.raises(config.ConfigError) as err:
+        config.from_dict(raw)
+    msgs = err.value.errors
+    assert any(m.startswith("phase1.max_length: 600 exceeds the 512 tokens the encoder holds") for m in msgs), msgs
+    assert any(m.startswith("retrieval.max_length: 513 exceeds the 512 tokens") for m in msgs), msgs

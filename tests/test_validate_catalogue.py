@@ -75,6 +75,7 @@ CASES = [
     ("paper", lambda r: _set(r, "data.max_seq_length", 1024), "data.max_seq_length", "1024"),
     ("paper", lambda r: _set(r, "retrieval.max_length", 600), "retrieval.max_length", "600"),
     ("paper", lambda r: _set(r, "retrieval.layer", 25), "retrieval.layer", "25"),
+    ("embedded", lambda r: _set(r, "phase1.max_length", 1000), "phase1.max_length", "1000"),
 ]
 
 

@@ -1,4 +1,4 @@
-"""What a pretrained encoder bounds in the params: token positions and layers.
+"""What the encoder bounds in the params: token positions and layers.
 
 A maximum length beyond the model's positions, or a retrieval layer beyond its depth, would
 otherwise pass `validate` and fail only on the GPU after the download. The bounds come from the
@@ -22,6 +22,9 @@ KNOWN = {
     "FacebookAI/xlm-roberta-large": (514, 24, 1024),
     "FacebookAI/xlm-roberta-base": (514, 12, 768),
 }
+# The embedded profile's encoder, built from scratch (xstilts/model.py encoder_config), has XLM-R's
+# position table.
+SCRATCH_POSITIONS = 514
 # XLM-R numbers positions from padding_idx + 1 = 2 (HF create_position_ids_from_input_ids):
 # 514 position embeddings hold 512 tokens, <s> and </s> included.
 POSITION_OFFSET = 2
@@ -75,19 +78,23 @@ def problems(params) -> list[str]:
     from xstilts.tasks import TASKS
 
     m = params.model
-    if m.source != "hub":
-        return []
-    b = bounds(m.name_or_path, m.revision)
+    if m.source == "scratch":  # its layers are model.num_layers (config checks retrieval.layer against them)
+        b = Bounds(SCRATCH_POSITIONS, m.num_layers, m.hidden_size, "the embedded encoder, xstilts/model.py")
+    else:
+        b = bounds(m.name_or_path, m.revision)
     if b is None:
         return []
     found = []
+    if params.phase1.max_length > b.max_tokens:  # the MLM lines of phase 1 and of the MLM settings
+        found.append(f"phase1.max_length: {params.phase1.max_length} exceeds the {b.max_tokens} tokens the encoder holds "
+                     f"({b.positions} positions, from {b.source})")
     if params.data.max_seq_length > b.max_tokens:
         found.append(f"data.max_seq_length: {params.data.max_seq_length} exceeds the {b.max_tokens} tokens {m.name_or_path} holds "
                      f"({b.positions} positions, from {b.source})")
     if params.retrieval.max_length > b.max_tokens:
         found.append(f"retrieval.max_length: {params.retrieval.max_length} exceeds the {b.max_tokens} tokens {m.name_or_path} holds "
                      f"({b.positions} positions, from {b.source})")
-    if params.retrieval.layer > b.layers:
+    if params.retrieval.layer > b.layers and m.source != "scratch":
         found.append(f"retrieval.layer: {params.retrieval.layer} exceeds the {b.layers} layers of {m.name_or_path} "
                      f"(hidden_states index 0..{b.layers}, from {b.source})")
     used = {t for tasks in params.intermediate.settings.values() for t in tasks} | set(params.target.tasks)
