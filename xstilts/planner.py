@@ -282,6 +282,8 @@ class Run:
     flops: float
     mfu: float  # of the training micro-batches (retrieval: of its batches)
     gpu_hours: float
+    seq: float = 0.0  # mean tokens per trained sequence, padding included (attention's T)
+    micro_tokens: float = 0.0  # tokens the model processes per training micro-batch, padding included
 
 
 @dataclass
@@ -301,13 +303,22 @@ class Plan:
 
 
 class _Pricer:
-    def __init__(self, shape: Shape, gpu: Gpu, eff: Efficiency, peak_tflops: float, padding: float = 0.0):
+    def __init__(self, shape: Shape, gpu: Gpu, eff: Efficiency, peak_tflops: float, padding: float = 0.0, calibration=None):
         self.shape, self.gpu, self.eff, self.peak_tflops = shape, gpu, eff, peak_tflops
         self.padded = 1 / (1 - padding)  # processed tokens per real token in training batches
+        self.calibration = calibration  # xstilts.calibration.Calibration: measured rates replace peak x MFU
 
     def hours(self, flops: float, micro_tokens: float) -> tuple[float, float]:
+        if self.calibration is not None:  # measured FLOP/s at this micro-batch size; MFU against the --gpu's peak
+            rate = self.calibration.rate(micro_tokens)
+            return flops / rate / 3600, rate / (self.peak_tflops * 1e12)
         mfu = self.eff.at(micro_tokens)
         return flops / (self.peak_tflops * 1e12 * mfu) / 3600, mfu
+
+    def update_hours(self, steps: int) -> float:
+        if self.calibration is not None:
+            return steps * self.calibration.optimizer_seconds / 3600
+        return steps * OPTIMIZER_BYTES * self.shape.parameters / (self.gpu.bandwidth_tbs * 1e12) / 3600
 
     def run(self, stage, name, group, examples, steps, batch, train: Split | None, eval_splits: list[tuple[Split, int]], eval_batch: int) -> Run:
         micro, accum = batch
@@ -315,18 +326,20 @@ class _Pricer:
         # padding costs FLOPs like real tokens and lengthens attention's T to the batch's longest sequence
         flops = train_flops(self.shape, tokens * self.padded, train.seq * self.padded) if train else 0.0
         hours, mfu = self.hours(flops, micro * train.tokens * self.padded) if train else (0.0, self.eff.at(eval_batch * (eval_splits[0][0].tokens if eval_splits else 0)))
-        hours += steps * OPTIMIZER_BYTES * self.shape.parameters / (self.gpu.bandwidth_tbs * 1e12) / 3600
+        hours += self.update_hours(steps)
         eval_tokens = 0.0
         for s, times in eval_splits:
             f = inference_flops(self.shape, times * s.features * s.tokens, s.seq)
             hours += self.hours(f, eval_batch * s.tokens)[0]
             flops += f
             eval_tokens += times * s.features * s.tokens
-        return Run(stage, name, group, examples, steps, batch, tokens, eval_tokens, flops, mfu, hours)
+        return Run(stage, name, group, examples, steps, batch, tokens, eval_tokens, flops, mfu, hours, train.seq * self.padded if train else 0.0,
+                   micro * train.tokens * self.padded if train else 0.0)
 
 
-def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | None = None) -> Plan:
-    """Every run ``params`` implies, priced on ``gpu`` (a key of :data:`GPUS`)."""
+def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | None = None, calibration=None) -> Plan:
+    """Every run ``params`` implies, priced on ``gpu`` (a key of :data:`GPUS`), or at the rates
+    measured by ``plan --calibrate`` (``calibration``, xstilts.calibration.Calibration)."""
     from xstilts.plan import (DEV, TASK_PARTS, TRAIN, eval_splits, languages_for, loop_settings, micro_batch_for_shape, phase2_mixture, shared_trainings,
                               target_train_splits, target_train_task, translated_train_splits)
     from xstilts.training import planned_steps
@@ -336,7 +349,7 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
     g, eff, shape = GPUS[gpu], efficiency or default_efficiency(gpu), model_shape(params)
     waste = padding_waste(params.engine)
     peak, precision = g.peak(params.engine)
-    price = _Pricer(shape, g, eff, peak, waste)
+    price = _Pricer(shape, g, eff, peak, waste, calibration)
     eb = params.engine.eval_batch_size
     runs: list[Run] = []
 
@@ -405,7 +418,13 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
         # AdamW moments and best weights (16 bytes/parameter), plus each finished seed's result weights
         "checkpoints_peak_gib": (2 * 16 + 4 * max(len(target_params.seeds) - 1, 0)) * shape.parameters / GiB,
     }
-    assumptions = [
+    measured = [
+        f"throughput: MEASURED on {calibration.device} at {calibration.precision} ({calibration.source}): training FLOP/s at "
+        + ", ".join(f"{t:,.0f} tokens {r / 1e12:.3g} TFLOP/s" for t, r in zip(calibration.tokens, calibration.flops_per_second))
+        + " per micro-batch, linear in between and clamped outside; evaluation (forward only, unmeasured) at the training rate; "
+        f"an optimiser update {calibration.optimizer_seconds:.3g} s; the MFU column is that rate over the {gpu} {precision} peak"
+    ] if calibration is not None else []
+    assumptions = measured + [
         f"efficiency: MFU {eff.mfu:g} ({eff.source}{'' if eff.source.startswith('measured') else '; no GPU measurement yet, issue 14'}) for micro-batches of >= {eff.saturation_tokens} tokens; "
         f"smaller ones are launch-bound, priced as long as a {eff.saturation_tokens}-token one (ASSUMED)",
         f"peak: {gpu} {peak:g} dense {precision} TFLOP/s (engine.bf16 {params.engine.bf16}, engine.tf32 {params.engine.tf32}; the same MFU assumed at every precision, so fp32/bf16 time = the ratio of the peaks), {g.bandwidth_tbs:g} TB/s ({g.source}); each optimiser step moves {OPTIMIZER_BYTES} bytes per parameter at that bandwidth",
@@ -418,7 +437,10 @@ def plan(params: cfg.Params, sizes, gpu: str = "h100", efficiency: Efficiency | 
     if isinstance(sizes, PaperSizes):
         assumptions.insert(0, "sizes: PAPER_SIZES tables in xstilts/tasks/*.py (sources there); mean token lengths there are ASSUMED (not measured)")
     assumptions += sorted(sizes.assumed)
-    return Plan(params.profile, gpu, params.model.name_or_path if params.model.source != "scratch" else f"scratch {shape}", runs, disk, assumptions)
+    if calibration is not None:  # the measured rates replace the efficiency and bandwidth lines
+        assumptions = [a for a in assumptions if not a.startswith(("efficiency:", "peak:"))]
+    device = f"{gpu} (measured: {calibration.device})" if calibration is not None else gpu
+    return Plan(params.profile, device, params.model.name_or_path if params.model.source != "scratch" else f"scratch {shape}", runs, disk, assumptions)
 
 
 # ---- text ----------------------------------------------------------------------------------
@@ -499,9 +521,20 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--features", default="outputs/features", help="embedded profile: the featurised data")
     ap.add_argument("--phase1", default="outputs/phase1", help="embedded profile: phase 1 (tokenizer)")
     ap.add_argument("--study", default=None, help="price every arm of a follow-up study (configs/studies/) over the params file")
+    ap.add_argument("--calibrate", metavar="OUT", nargs="?", const="outputs/plan/calibration.json", default=None,
+                    help="time the params' encoder at the recipe's main micro-batch shapes on this device, write OUT "
+                         "(default outputs/plan/calibration.json), and print the plan from it beside the assumed one")
+    ap.add_argument("--calibration", metavar="FILE", default=None, help="price with the rates a `--calibrate` run measured")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     params = cfg.load(args.path)
+    if args.calibrate:
+        return _calibrate(params, args)
+    calibration = None
+    if args.calibration:
+        from xstilts import calibration as cal
+
+        calibration = cal.load(args.calibration)
     eff = default_efficiency(args.gpu)
     if args.mfu is not None:
         eff = Efficiency(args.mfu, source="--mfu")
@@ -517,14 +550,46 @@ def main(argv: list[str]) -> int:
     plans = {}
     for arm, arm_params in arms.items():
         sizes = DataSizes(arm_params, args.features, args.phase1) if arm_params.data.source == "embedded" else PaperSizes()
-        plans[arm] = plan(arm_params, sizes, args.gpu, eff)
+        plans[arm] = plan(arm_params, sizes, args.gpu, eff, calibration)
     if args.json:
         print(json.dumps(plans[""].to_json() if not args.study else {arm: p.to_json() for arm, p in plans.items()}, indent=1))
     else:
         print("\n\n".join((f"## arm {arm}\n" if arm else "") + format_plan(p) for arm, p in plans.items()))
-        if not args.study:
+        if not args.study and calibration is None:
             sizes = DataSizes(params, args.features, args.phase1) if params.data.source == "embedded" else PaperSizes()
             print("\n## the recipe and the speed switches, GPU " + args.gpu + "\n" + format_variants(speed_variants(params, sizes, args.gpu, eff)))
+        elif calibration is not None:
+            print(f"\n(the speed switches are priced without --calibration: the measured rates hold at {calibration.precision} only)")
         if args.study:
             print(f"\n# study {args.study}: {len(plans)} arms, {sum(p.total() for p in plans.values()):,.2f} GPU-hours in all")
+    return 0
+
+
+def _sizes(params: cfg.Params, args):
+    return DataSizes(params, args.features, args.phase1) if params.data.source == "embedded" else PaperSizes()
+
+
+def _calibrate(params: cfg.Params, args) -> int:
+    """`plan --calibrate`: measure (xstilts/calibration.py), save, and print measured beside assumed."""
+    from xstilts import calibration as cal
+    from xstilts.pipeline import device_for
+
+    sizes = _sizes(params, args)
+    eff = default_efficiency(args.gpu) if args.mfu is None else Efficiency(args.mfu, source="--mfu")
+    assumed = plan(params, sizes, args.gpu, eff)
+    shapes = cal.recipe_shapes(assumed)
+    measured = cal.measure(model_shape(params), shapes, device_for(params), bf16=params.engine.bf16, tf32=params.engine.tf32)
+    cal.save(args.calibrate, measured)
+    calibrated = plan(params, sizes, args.gpu, eff, cal.load(args.calibrate))
+    print(f"\ncalibration written to {args.calibrate} (read it with `plan --calibration {args.calibrate}`)\n")
+    print("| micro-batch (sequences x tokens) | forward+backward s | TFLOP/s |")
+    print("|---|---:|---:|")
+    for p in measured["points"]:
+        print(f"| {p['sequences']} x {p['seq']} | {p['seconds']:.3f} | {p['flops_per_second'] / 1e12:.3f} |")
+    print(f"| optimiser update | {measured['optimizer_seconds']:.3f} | |\n")
+    print(f"| stage | assumed ({args.gpu}, MFU {eff.mfu:g}) hours | measured ({measured['device']}) hours |")
+    print("|---|---:|---:|")
+    for stage in ("phase1", "phase2", "phase3", "retrieval", None):
+        if stage is None or any(r.stage == stage for r in assumed.runs):
+            print(f"| {stage or '**total**'} | {assumed.total(stage):,.2f} | {calibrated.total(stage):,.2f} |")
     return 0
