@@ -96,19 +96,23 @@ class Run:
         lines = ["#!/bin/bash", *header,  # no `set -u`: the stage command runs in the shell DVC would give it
                  f"echo \"[xstilts cluster] {stage.name}: start $(date -u +%FT%TZ) on $(hostname) job ${{SLURM_JOB_ID:-local}} restart ${{SLURM_RESTART_COUNT:-0}}\"",
                  f"cd {q(stage.wdir)} || exit 1",
-                 f"rm -f {q(exit_file)} {q(flag)} {q(flag + '.checkpointed')}",
+                 f"rm -f {q(exit_file)} {q(flag)} {q(flag + '.checkpointed')} {q(flag + '.requeue')}",
                  # preemption: USR1 (sbatch --signal=B:USR1@grace) or TERM raises the flag that training
                  # checks at every step (xstilts.preemption); the command runs in the background so
                  # that the trap runs at once, and `wait` resumes until the command has really ended
                  f"export {preemption.ENV}={q(flag)}",
-                 f"trap 'echo \"[xstilts cluster] {stage.name}: signal: checkpoint at the next step\"; touch {q(flag)}' USR1 TERM"]
+                 # USR1 is the job's own warning before its time limit: it requeues itself once checkpointed.
+                 # TERM means SLURM has decided (scancel, `scontrol requeue`, preemption): checkpoint, never
+                 # requeue here (a cancelled job must stay cancelled; a requeue is already under way)
+                 f"trap 'echo \"[xstilts cluster] {stage.name}: signal: checkpoint at the next step\"; touch {q(flag)} {q(flag + '.requeue')}' USR1",
+                 f"trap 'echo \"[xstilts cluster] {stage.name}: signal: checkpoint at the next step\"; touch {q(flag)}' TERM"]
         if stage.outs:
             lines.append("rm -rf -- " + " ".join(q(o) for o in stage.outs))
         lines += [f"( {stage.cmd} ) &", "child=$!",
                   'while true; do wait "$child"; rc=$?; kill -0 "$child" 2>/dev/null || break; done',
                   f"if [ \"$rc\" -ne 0 ] && [ -e {q(flag + '.checkpointed')} ]; then",  # stopped with a checkpoint: run again
                   f"  echo \"[xstilts cluster] {stage.name}: preempted (exit $rc) $(date -u +%FT%TZ)\"",
-                  '  if [ -n "$SLURM_JOB_ID" ]; then scontrol requeue "$SLURM_JOB_ID"; fi',
+                  f'  if [ -n "$SLURM_JOB_ID" ] && [ -e {q(flag + ".requeue")} ]; then scontrol requeue "$SLURM_JOB_ID"; fi',
                   "  exit $rc",
                   "fi",
                   # killed by the signal without a checkpoint (a time limit, scancel): no exit status,
