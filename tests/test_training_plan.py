@@ -41,7 +41,13 @@ def test_a_task_trained_alone_gets_its_full_epochs_not_the_mixture_cap():
 
 
 def test_the_multi_setting_caps_each_task_and_each_anli_plus_part():
+    # the capped mixture (jiant's v1 QQP + MLM script's 2^17), an option: the recipe's mixture is
+    # uncapped proportional (test_planner.test_paper_multi_is_uncapped_proportional...)
+    import dataclasses
+
     params = config.load("configs/paper.yaml")
+    inter = params.intermediate
+    params = dataclasses.replace(params, intermediate=dataclasses.replace(inter, sampler=dataclasses.replace(inter.sampler, kind="capped_proportional", cap=131072)))
     others = {"ccg": 38015, "commonsenseqa": 9741, "cosmosqa": 25262, "hellaswag": 39905, "mnli": 392702, "qqp": 363846, "squad_v1": 87599, "squad_v2": 130319}
     sizes = {**ANLI_PARTS, **others}
     # ceil(min(n, 131072) / 4) per task, by hand: ANLI r1-r3, ANLI's MNLI and SNLI (capped), then the rest
