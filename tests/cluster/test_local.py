@@ -91,3 +91,17 @@ def test_lock_comparison_lets_only_timings_differ_in_a_progress_log(tmp_path):
                        "phase1 step 3/3 | loss 5.0000 | lr 0.00e+00 | 8,000 tok/s | padding 5% | 0m00s elapsed, eta 0m00s\n")
     other.write_text(serial.read_text().replace("loss 5.0000", "loss 5.0001"))
     assert locks._same_but_timing(serial, resumed) and not locks._same_but_timing(serial, other)
+
+
+def test_a_log_that_starts_at_its_resume_matches_the_serial_log_it_is_part_of(tmp_path):
+    """SLURM's requeued job removes the stage's outs, so its train.log starts at the resume notice."""
+    serial, resumed, wrong = tmp_path / "a" / "train.log", tmp_path / "b" / "train.log", tmp_path / "c" / "train.log"
+    for p in (serial, resumed, wrong):
+        p.parent.mkdir()
+    serial.write_text("phase1 step 1/3 | loss 6.0000 | lr 1.00e-03 | 500 tok/s | padding 5% | 0m01s elapsed, eta 0m02s\n"
+                      "phase1 step 3/3 | loss 5.0000 | lr 0.00e+00 | 510 tok/s | padding 5% | 0m03s elapsed, eta 0m00s\n")
+    resumed.write_text("phase1: resuming from checkpoints/phase1/step-00000001 (step 1/3)\n"
+                       "phase1 step 3/3 | loss 5.0000 | lr 0.00e+00 | 8,000 tok/s | padding 5% | 0m00s elapsed, eta 0m00s\n")
+    wrong.write_text(resumed.read_text().replace("loss 5.0000", "loss 4.9000"))
+    assert locks._same_but_timing(serial, resumed) and locks._same_but_timing(resumed, serial)
+    assert not locks._same_but_timing(serial, wrong)
