@@ -86,3 +86,44 @@ def repro(tmp_path_factory):
     return repo, seconds, res.stdout
 
 
+
+
+# ---- the paper rehearsal, started in the background ------------------------------------------
+# `make rehearse` (tests/test_rehearsal.py) is the suite's longest test (about 22 min here) and runs
+# one thread per stage; started as soon as collection selects it, it overlaps the other tests
+# instead of adding its whole duration to the suite's wall time (CI stops at 90 minutes).
+REHEARSAL_TEST = "test_make_rehearse_runs_every_stage_of_the_paper_profile"
+
+
+def start_rehearsal(workdir: Path) -> subprocess.Popen:
+    log = open(workdir / "runner.log", "w")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(["nice", "-n", "5", sys.executable, "-m", "xstilts.rehearsal.runner", "--workdir", str(workdir)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def pytest_collection_finish(session):
+    if not session.config.option.collectonly and any(item.name == REHEARSAL_TEST for item in session.items):
+        import tempfile
+
+        workdir = Path(tempfile.mkdtemp(prefix="xstilts-rehearsal-"))
+        session.config.stash[_REHEARSAL] = (start_rehearsal(workdir), workdir)
+
+
+def pytest_sessionfinish(session):
+    proc, workdir = session.config.stash.get(_REHEARSAL, (None, None))
+    if proc is not None:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+_REHEARSAL = pytest.StashKey()
+
+
+@pytest.fixture
+def rehearsal(request, tmp_path):
+    """The background rehearsal (process, workdir); started here when collection did not start it."""
+    started = request.config.stash.get(_REHEARSAL, None)
+    return started if started is not None else (start_rehearsal(tmp_path), tmp_path)
