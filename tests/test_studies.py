@@ -95,6 +95,13 @@ def test_an_arm_name_follows_the_one_rule_for_names_that_become_paths(tmp_path, 
     assert str(err.value).startswith(f"{path}: embedded.arms.{arm}: {arm!r} is not a safe name") and config.SAFE_NAME_RULE in str(err.value)
 
 
+def test_a_study_file_name_that_cannot_name_an_experiment_is_refused(tmp_path):
+    path = tmp_path / "My Study.yaml"
+    path.write_text(yaml.safe_dump({"study": "rq4_size_gain", "embedded": {"arms": {"a": {}}}}))
+    with pytest.raises(config.ConfigError, match=r"study name .*'My Study' is not a safe name"):
+        common.load_preset(str(path))
+
+
 def test_bad_analysis_option_is_named(tmp_path):
     path = _preset(tmp_path, {"study": "rq4_size_gain", "analysis": {"sizes": ["small", "large"], "intermediates": ["squadd"]},
                               "embedded": {"arms": {"small": {}, "large": {}}}})

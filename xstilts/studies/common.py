@@ -89,6 +89,11 @@ def load_preset(name_or_path: str) -> Preset:
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(f"{path}: {unknown[0]}: unknown key (allowed: {sorted(allowed)})")
+    name = Path(path).stem.split("_")[0]
+    try:  # the preset's name starts every experiment name (<name>-<arm>): the one rule for such names
+        config.check_name(f"study name (the file name {Path(path).name!r} up to its first '_')", name)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
     study = raw.get("study")
     if study not in STUDIES:
         raise ConfigError(f"{path}: study: unknown study module {study!r} (known: {sorted(STUDIES)})")
@@ -113,7 +118,7 @@ def load_preset(name_or_path: str) -> Preset:
         profiles[profile] = {"overrides": sec.get("overrides") or {}, "arms": {a: (o or {}) for a, o in arms.items()}, "analysis": sec.get("analysis") or {}}
     if not profiles:
         raise ConfigError(f"{path}: needs an 'embedded' and/or 'paper' section")
-    return Preset(Path(path).stem.split("_")[0], path, study, raw.get("title", study), profiles, raw.get("analysis") or {})
+    return Preset(name, path, study, raw.get("title", study), profiles, raw.get("analysis") or {})
 
 
 def set_dotted(raw: dict, key: str, value) -> None:
