@@ -1,44 +1,13 @@
-"""Issue 22: the Hub path goes through huggingface_hub's own endpoint handling (HF_ENDPOINT), with no
-private TCP probe: a fake Hub on loopback, started here, receives the request and its 404 is
-classified. Runs in a subprocess because huggingface_hub reads HF_ENDPOINT at import time."""
+"""Issue 22: the Hub path goes through huggingface_hub's own endpoint and proxy handling (HF_ENDPOINT,
+HTTP_PROXY), with no private TCP probe: a fake Hub and a forward proxy on loopback, started here,
+receive the requests, and the answers are classified. Each case runs in a subprocess because
+huggingface_hub reads HF_ENDPOINT at import time."""
 
 import http.server
 import os
 import subprocess
 import sys
 import threading
-
-
-def test_hf_endpoint_is_used_and_a_404_is_classified(tmp_path):
-    seen = []
-
-    class Hub(http.server.BaseHTTPRequestHandler):
-        def _answer(self):
-            seen.append(self.path)
-            self.send_response(404)
-            self.send_header("X-Error-Code", "RepositoryNotFound")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        do_GET = do_HEAD = _answer
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        env = {**os.environ, "HF_ENDPOINT": f"http://127.0.0.1:{server.server_port}", "HF_HUB_OFFLINE": "0",
-               "HF_HOME": str(tmp_path), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
-        env.pop("HF_HUB_CACHE", None)
-        code = ("from xstilts import hub\n"
-                "try:\n    hub.snapshot_model('someone/tiny-model', 'main')\n"
-                "except hub.HubError as e:\n    print(type(e).__name__, e)\n")
-        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
-    finally:
-        server.shutdown()
-    assert any("/api/models/someone/tiny-model/revision/main" in p for p in seen), (seen, proc.stderr)
-    assert proc.stdout.startswith("NotOnHubError"), proc.stdout + proc.stderr
 
 
 class _FakeHub(http.server.BaseHTTPRequestHandler):
@@ -97,9 +66,10 @@ def _serve(handler):
 
 
 def _snapshot_through(env, tmp_path):
-    env = {**os.environ, "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path), **env}
-    for key in ("HF_HUB_CACHE", "NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
-        env.pop(key, None)
+    base = dict(os.environ)  # only the proxy the test names: none of the caller's
+    for key in ("HF_HUB_CACHE", "NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        base.pop(key, None)
+    env = {**base, "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path), **env}
     code = ("from xstilts import hub\n"
             "try:\n    hub.snapshot_model('someone/tiny-model', 'main')\n"
             "except hub.HubError as e:\n    print(type(e).__name__, e)\n")
@@ -137,3 +107,14 @@ def test_a_dead_proxy_reads_as_unavailable_naming_the_proxy_settings(tmp_path):
         hub.shutdown()
     assert _FakeHub.seen == []  # nothing went around the proxy
     assert proc.stdout.startswith("HubUnavailableError") and "HTTPS_PROXY/HTTP_PROXY" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_hf_endpoint_is_used_and_a_404_is_classified(tmp_path):
+    _FakeHub.seen = []
+    server = _serve(_FakeHub)
+    try:
+        proc = _snapshot_through({"HF_ENDPOINT": f"http://127.0.0.1:{server.server_port}"}, tmp_path)
+    finally:
+        server.shutdown()
+    assert any("/api/models/someone/tiny-model/revision/main" in p for p in _FakeHub.seen), (_FakeHub.seen, proc.stderr)
+    assert proc.stdout.startswith("NotOnHubError"), proc.stdout + proc.stderr
