@@ -98,5 +98,5 @@ def test_the_embedded_profile_is_bounded_by_its_scratch_encoder():
     with pytest.raises(config.ConfigError) as err:
         config.from_dict(raw)
     msgs = err.value.errors
-    assert any(m.startswith("phase1.max_length: 600 exceeds the 512 tokens the encoder holds") for m in msgs), msgs
+    assert any(m.startswith("phase1.max_length: 600 exceeds the 512 tokens the embedded encoder holds") for m in msgs), msgs
     assert any(m.startswith("retrieval.max_length: 513 exceeds the 512 tokens") for m in msgs), msgs

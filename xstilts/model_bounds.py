@@ -74,7 +74,7 @@ def bounds(name_or_path: str, revision: str) -> Bounds | None:
 
 
 def problems(params) -> list[str]:
-    """One message per param the Hub model cannot hold, naming the key, its value and the bound."""
+    """One message per param the encoder cannot hold, naming the key, its value and the bound."""
     from xstilts.tasks import TASKS
 
     m = params.model
@@ -84,15 +84,16 @@ def problems(params) -> list[str]:
         b = bounds(m.name_or_path, m.revision)
     if b is None:
         return []
+    label = "the embedded encoder" if m.source == "scratch" else m.name_or_path
     found = []
     if params.phase1.max_length > b.max_tokens:  # the MLM lines of phase 1 and of the MLM settings
-        found.append(f"phase1.max_length: {params.phase1.max_length} exceeds the {b.max_tokens} tokens the encoder holds "
+        found.append(f"phase1.max_length: {params.phase1.max_length} exceeds the {b.max_tokens} tokens {label} holds "
                      f"({b.positions} positions, from {b.source})")
     if params.data.max_seq_length > b.max_tokens:
-        found.append(f"data.max_seq_length: {params.data.max_seq_length} exceeds the {b.max_tokens} tokens {m.name_or_path} holds "
+        found.append(f"data.max_seq_length: {params.data.max_seq_length} exceeds the {b.max_tokens} tokens {label} holds "
                      f"({b.positions} positions, from {b.source})")
     if params.retrieval.max_length > b.max_tokens:
-        found.append(f"retrieval.max_length: {params.retrieval.max_length} exceeds the {b.max_tokens} tokens {m.name_or_path} holds "
+        found.append(f"retrieval.max_length: {params.retrieval.max_length} exceeds the {b.max_tokens} tokens {label} holds "
                      f"({b.positions} positions, from {b.source})")
     if params.retrieval.layer > b.layers and m.source != "scratch":
         found.append(f"retrieval.layer: {params.retrieval.layer} exceeds the {b.layers} layers of {m.name_or_path} "
@@ -102,5 +103,5 @@ def problems(params) -> list[str]:
         length = TASKS[name].max_seq_length
         if length > b.max_tokens:
             found.append(f"data.max_seq_length: 0 leaves task {name!r} at its own {length} tokens, beyond the {b.max_tokens} "
-                         f"{m.name_or_path} holds (from {b.source}); set data.max_seq_length: {b.max_tokens}")
+                         f"{label} holds (from {b.source}); set data.max_seq_length: {b.max_tokens}")
     return found
