@@ -68,14 +68,17 @@ def test_load_names_the_file(tmp_path):
 
 
 def test_cli_validate(capsys, tmp_path):
-    """The paper profile trains ccg: validate fails (before any download) until CCGbank is supplied."""
+    """The paper profile trains ccg and multi_mlm: validate fails (before any download) until
+    CCGbank and the MLM corpus are supplied."""
     from xstilts import cli
 
     assert cli.main(["validate", "configs/paper.yaml"]) == 2
-    assert "data.local_dirs.ccgbank" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "data.local_dirs.ccgbank" in err and "data.local_dirs.corpus" in err
     raw = yaml.safe_load(open("configs/paper.yaml"))
-    (tmp_path / "ccgbank").mkdir()
-    raw["data"]["local_dirs"] = {"ccgbank": str(tmp_path / "ccgbank")}
+    for name in ("ccgbank", "corpus"):
+        (tmp_path / name).mkdir()
+    raw["data"]["local_dirs"] = {name: str(tmp_path / name) for name in ("ccgbank", "corpus")}
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(raw))
     assert cli.main(["validate", str(tmp_path / "p.yaml")]) == 0
     assert "profile paper" in capsys.readouterr().out
@@ -156,8 +159,10 @@ def test_paper_profile_expands_to_one_dvc_stage_per_cell(tmp_path):
     out = subprocess.run([dvc, "stage", "list", "--name-only"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout.split()
     assert "phase2@anli_plus" in out and "phase2@multi" in out
     assert "phase3@hellaswag-tydiqa" in out and "phase3@none-xnli" in out
-    # 11 settings x 6 groups: XQuAD and MLQA share one (both fine-tune on SQuAD v1.1)
-    assert "phase3@mnli-squad_v1" in out and sum(s.startswith("phase3@") for s in out) == 11 * 6
+    assert "phase2@multi_mlm" in out and "phase3@mnli_translate_train-xnli" in out and "phase3@squad_v1_translate_train-squad_v1" in out
+    # 14 settings (the baseline, nine tasks, multi, multi + MLM, two translate-train) x 6 groups:
+    # XQuAD and MLQA share one (both fine-tune on SQuAD v1.1)
+    assert "phase3@mnli-squad_v1" in out and sum(s.startswith("phase3@") for s in out) == 14 * 6
 
 
 def test_paper_profile_fails_fast_offline(monkeypatch, tmp_path):

@@ -20,6 +20,9 @@ def test_a_configured_language_counts_for_any_task_but_is_evaluated_only_where_t
     assert plan.languages_for(params, tydiqa) == ["en", "qa"]  # qa: a synthetic language, in every task
     assert plan.task_or_configured_language(params, tydiqa, "de")  # configured: counts whatever the task
     assert not plan.task_or_configured_language(params, tydiqa, "fr")
+    # a task's own language outside the configured ones is left out (the rehearsal's [en, de] read
+    # no Arabic translate-train)
+    assert not plan.task_or_configured_language(params, TASKS["mnli_translated"], "ar")
     every = _with_languages(["all"])
     assert plan.task_or_configured_language(every, tydiqa, "fi") and not plan.task_or_configured_language(every, tydiqa, "de")
 

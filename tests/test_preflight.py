@@ -32,7 +32,8 @@ def test_paper_profile_on_an_empty_cache_names_ccgbank_and_the_bucc_sample_set(e
     assert cli.main(["preflight", str(ROOT / "configs" / "paper.yaml")]) == 1
     out = capsys.readouterr().out
     errors = [line for line in out.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "data.local_dirs.ccgbank" in errors[0] and "CCGbank" in errors[0]
+    assert len(errors) == 2 and "data.local_dirs.ccgbank" in errors[0] and "CCGbank" in errors[0]
+    assert "data.local_dirs.corpus" in errors[1] and "intermediate.mlm_settings" in errors[1]  # multi_mlm's corpus
     assert any(line.startswith("warning: data.local_dirs.bucc2018") and "sample set" in line for line in out.splitlines())
     assert "xlm-roberta-large @ main: not in the HF cache" in out and "licence MIT" in out
     # every Hub read is listed with its revision, one message each; mteb/BUCC only as its test split (the card's only split)
@@ -41,9 +42,10 @@ def test_paper_profile_on_an_empty_cache_names_ccgbank_and_the_bucc_sample_set(e
 
 
 def test_with_the_hand_inputs_supplied_offline_misses_do_not_fail_unless_strict(empty_cache, tmp_path, capsys):
-    for name in ("ccgbank", "bucc2018"):
+    hand = ("ccgbank", "bucc2018", "corpus")
+    for name in hand:
         (tmp_path / name).mkdir()
-    path = write_params(tmp_path, lambda r: r["data"].update(local_dirs={n: str(tmp_path / n) for n in ("ccgbank", "bucc2018")}))
+    path = write_params(tmp_path, lambda r: r["data"].update(local_dirs={n: str(tmp_path / n) for n in hand}))
     assert cli.main(["preflight", path]) == 0  # make use-paper stays usable offline
     out = capsys.readouterr().out
     assert "error:" not in out and "are not available offline" in out
@@ -62,7 +64,7 @@ def test_cached_model_and_local_mirror_are_found(empty_cache, fixture_root, tmp_
     def edit(r):
         r["model"]["name_or_path"] = "someone/tiny-xlmr"
         r["data"].update(source="local", root=str(mirror))
-        r["intermediate"]["settings"] = {"none": [], "mnli": ["mnli"]}
+        r["intermediate"].update(settings={"none": [], "mnli": ["mnli"]}, mlm_settings=[], translated_settings=[])
         r["target"].update(tasks=["xnli"], groups={"xnli": ["xnli"]}, per_task={"xnli": r["target"]["per_task"]["xnli"]})
         r["data"]["languages"] = ["en", "de"]
 

@@ -117,7 +117,7 @@ PUBLISHED = {"xnli": (80.4, 79.2), "pawsx": (87.7, 86.4), "panx": (64.7, 65.4), 
 QA = ("xquad", "mlqa", "tydiqa")
 
 
-def paper_outputs(tmp_path, paper_params, shift=None, tatoeba_shift=1.0):
+def paper_outputs(tmp_path, paper_params, shift=None, tatoeba_shift=1.0, setting_shift=None):
     """Baseline = the published XLM-R numbers, mnli = the published X-STILTs numbers on every
     target (the best setting), XTREME-style mean gain over the 9 tasks = 5.4; every other setting
     slightly below mnli. QA tables hold (EM+F1)/2 = F1 - 5; the references are F1."""
@@ -126,7 +126,8 @@ def paper_outputs(tmp_path, paper_params, shift=None, tatoeba_shift=1.0):
     base = {t: xlmr - (QA_F1_OFFSET if t in QA else 0.0) + shift.get(t, 0.0) for t, (_, xlmr) in PUBLISHED.items()}
     base |= {"udpos": 72.0, "bucc2018": 70.0, "tatoeba": 0.0}
     best = {t: x - xlmr for t, (x, xlmr) in PUBLISHED.items()} | {"udpos": 1.0, "bucc2018": 16.8, "tatoeba": 16.8}
-    cells = {(s, t): (g if s == "mnli" else g - 0.5) for s in settings if s != "none" for t, g in best.items()}
+    setting_shift = setting_shift or {}
+    cells = {(s, t): (g if s == "mnli" else g - 0.5) + setting_shift.get(s, 0.0) for s in settings if s != "none" for t, g in best.items()}
     tatoeba = references.load().get("jiant_xlmr_tatoeba_acc").values
     offsets = {("tatoeba", lang): 100 * v + tatoeba_shift for lang, v in tatoeba.items()}
     offsets |= {("bucc2018", lang): 0.0 for lang in ("de", "fr", "ru", "zh")}
@@ -150,6 +151,24 @@ def test_paper_numeric_references_reproduced(tmp_path, paper_params):
     bucc = rows["jiant_xlmr_bucc_f1"]  # dev oracle F1 71 everywhere (test 70 + 1) vs jiant's mean 71.525 (fractions x 100)
     assert bucc.status == "reproduced" and "bucc2018 dev_oracle_f1 mean over 4/4 languages: ours 71.00 vs 71.53" in bucc.observed, bucc.observed
     assert rows["best_per_target_improves"].status == "reproduced"
+
+
+def test_the_paper_grid_decides_the_mlm_and_translated_data_claims(tmp_path, paper_params):
+    """configs/paper.yaml runs multi + MLM and the two translate-train settings, each paired with the
+    setting of the same English tasks: verify decides the abstract's two comparisons on a paper run."""
+    assert paper_params.intermediate.mlm_settings == ["multi_mlm"]
+    assert paper_params.intermediate.translated_settings == ["mnli_translate_train", "squad_v1_translate_train"]
+    paper_outputs(tmp_path, paper_params)  # every variant equal to its English counterpart or below it (8 zero-shot targets: the fake TyDi QA is English only)
+    rows = by_id(verify.verify(str(tmp_path), None, "paper", paper_params))
+    mlm, translated = rows["mlm_not_consistently_better"], rows["translated_not_consistently_better"]
+    assert mlm.status == "reproduced" and "multi_mlm vs multi: better on 0/8 targets" in mlm.observed, (mlm.status, mlm.reason)
+    assert translated.status == "reproduced", (translated.status, translated.reason)
+    assert "mnli_translate_train vs mnli: better on 0/8" in translated.observed and "squad_v1_translate_train vs squad_v1: better on 0/8" in translated.observed
+    paper_outputs(tmp_path, paper_params, setting_shift={"multi_mlm": 1.0, "squad_v1_translate_train": 1.0})  # better on every target
+    rows = by_id(verify.verify(str(tmp_path), None, "paper", paper_params))
+    assert rows["mlm_not_consistently_better"].status == "not reproduced"
+    assert rows["translated_not_consistently_better"].status == "not reproduced"
+    assert "squad_v1_translate_train vs squad_v1: better on 8/8" in rows["translated_not_consistently_better"].observed
 
 
 def test_each_claim_states_the_average_it_uses(tmp_path, paper_params):

@@ -39,8 +39,11 @@ def languages_for(params: cfg.Params, task: Task) -> list[str]:
 def task_or_configured_language(params: cfg.Params, task: Task, lang: str) -> bool:
     """Is ``lang`` one of the task's languages, or one of the configured ``data.languages``? A
     configured language counts whatever the task (unlike :func:`languages_for`, which keeps a
-    configured real language only where the task has it): the translated-data selections below use it."""
-    return lang in task.languages or (params.data.languages != ["all"] and lang in params.data.languages)
+    configured real language only where the task has it): the translated-data selections below use it.
+    With ``data.languages`` configured, only those count: a task's own language outside them is left out."""
+    if params.data.languages != ["all"]:
+        return lang in params.data.languages
+    return lang in task.languages
 
 
 def max_length_for(params: cfg.Params, task: Task) -> int:

@@ -5,8 +5,9 @@ names, dtypes, ClassLabel features, label encodings (string labels where the Hub
 withheld test labels as -1 or ""), ``answers`` as a dict of lists in the repo's key order, via
 ``datasets.Dataset.from_dict(d, features=Features(...)).to_parquet(...)`` in the layout
 ``<root>/<repo>/<config>/<split>-00000-of-00001.parquet``; plus the local (non-Hub) folders:
-``ccgbank/`` in jiant's CCG TSV format, ``mewslix/candidate_entities.jsonl`` and ``bucc2018/``
-(the BUCC sample set in XTREME's download layout).
+``ccgbank/`` in jiant's CCG TSV format, ``mewslix/candidate_entities.jsonl``, ``bucc2018/``
+(the BUCC sample set in XTREME's download layout) and ``corpus/`` (the MLM corpus, a file per
+language).
 
 ``SPECS`` keeps every (repo, config, split, data, features) so tests can write drifted copies.
 All text is written for these tests.
@@ -219,6 +220,26 @@ def write_ccg(folder: str, files: dict | None = None, tags: dict | None = None) 
             f.write("\n".join(lines) + "\n")
     with open(os.path.join(folder, "tags_to_id.json"), "w", encoding="utf-8") as f:
         json.dump(tags or CCG_TAGS, f)
+
+
+# ---- the multilingual MLM corpus (hand-supplied: not on the Hub in jiant's form) -------------
+
+# One plain-text file per language, a sentence a line: the layout `pipeline.corpus_lines` reads for
+# the "multi-task + multilingual MLM" variant (jiant-v1's crosslingual_combine_wiki was pooled
+# multilingual Wikipedia text, prepared by its authors).
+MLM_CORPUS = {
+    "en": ["The river runs through the old town.", "Many people visit the museum in summer.", "The library opens at nine.",
+           "A small band played in the square.", "The bridge was built long ago.", "Farmers sell apples at the market."],
+    "de": ["Der Fluss fließt durch die Altstadt.", "Viele Menschen besuchen im Sommer das Museum.", "Die Bibliothek öffnet um neun.",
+           "Eine kleine Band spielte auf dem Platz."],
+}
+
+
+def write_mlm_corpus(folder: str, corpus: dict | None = None) -> None:
+    os.makedirs(folder, exist_ok=True)
+    for lang, lines in (corpus or MLM_CORPUS).items():
+        with open(os.path.join(folder, f"{lang}.txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
 
 
 # ---- XTREME --------------------------------------------------------------------------------
@@ -572,6 +593,7 @@ def write_fixtures(root: str) -> str:
     write_ccg(os.path.join(root, "ccgbank"))
     write_mewslix_candidates(os.path.join(root, "mewslix"))
     write_bucc_sample(os.path.join(root, "bucc2018"))
+    write_mlm_corpus(os.path.join(root, "corpus"))
     return root
 
 

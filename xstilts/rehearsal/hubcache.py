@@ -71,7 +71,7 @@ def write_snapshot(hub_dir: str, repo_type: str, repo_id: str, files: dict[str, 
 
 
 def corpus() -> list[str]:
-    """Every string of the fixture datasets and the CCG files: what the tokenizer is trained on."""
+    """Every string of the fixture datasets, the CCG files and the MLM corpus: what the tokenizer is trained on."""
     lines: list[str] = []
 
     def walk(value):
@@ -88,6 +88,7 @@ def corpus() -> list[str]:
     for s in fx.SPECS:
         walk(s.data)
     lines += [line.split("\t")[0] for split in fx.CCG_FILES.values() for line in split]
+    lines += [line for per_lang in fx.MLM_CORPUS.values() for line in per_lang]
     return lines
 
 
@@ -268,13 +269,13 @@ def write_datasets(hf_home: str) -> dict[str, dict[str, str]]:
     return {repo: write_dataset_repo(hf_home, repo, specs) for repo, specs in sorted(by_repo.items())}
 
 
-LOCAL_WRITERS = {"ccgbank": fx.write_ccg, "bucc2018": fx.write_bucc_sample}  # data.local_dirs name -> writer
+LOCAL_WRITERS = {"ccgbank": fx.write_ccg, "bucc2018": fx.write_bucc_sample, "corpus": fx.write_mlm_corpus}  # data.local_dirs name -> writer
 
 
 def build(hf_home: str, local_dirs: dict[str, str], model_repo: str, dims: dict, seed: int = 0) -> dict:
     """The whole rehearsal cache: the model, every dataset, and the hand-supplied inputs the user
     names in data.local_dirs (CCGbank in jiant's format, LDC-licensed; BUCC's sample set in
-    XTREME's layout): neither is on the Hub."""
+    XTREME's layout; the MLM corpus, a text file per language): none is on the Hub."""
     if os.path.exists(hf_home):
         shutil.rmtree(hf_home)
     model = write_model(os.path.join(hf_home, "hub"), model_repo, seed=seed, **dims)

@@ -145,11 +145,19 @@ def get_dotted(raw: dict, key: str, default=KeyError):
     return obj
 
 
+# The profile's variant lists name settings of the profile's own grid (configs/paper.yaml's
+# multi_mlm and translate-train settings): an arm with a grid of its own has none unless it says so.
+VARIANT_LISTS = ("intermediate.mlm_settings", "intermediate.translated_settings")
+
+
 def arm_overrides(preset: Preset, profile: str, arm: str) -> dict:
     sec = preset.section(profile)
     if arm not in sec["arms"]:
         raise ConfigError(f"{preset.path}: unknown arm {arm!r} (arms: {list(sec['arms'])})")
-    return {**sec["overrides"], **sec["arms"][arm]}
+    overrides = {**sec["overrides"], **sec["arms"][arm]}
+    if "intermediate.settings" in overrides:
+        overrides = {**{key: [] for key in VARIANT_LISTS}, **overrides}
+    return overrides
 
 
 def arm_params(preset: Preset, base_raw: dict, arm: str) -> tuple[dict, config.Params]:
