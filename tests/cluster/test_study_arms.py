@@ -147,3 +147,11 @@ def test_collected_arms_replace_the_previous_set_only_all_together(tmp_path):
     runner.install_arms(str(arms_dir), ["a", "c"], copy_arm)
     assert sorted(p.name for p in arms_dir.iterdir()) == ["a", "c"] and (arms_dir / "a" / "params.yaml").read_text() == "new\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["arms", "x"]
+
+
+def test_collect_from_workspaces_before_any_cluster_run_says_so(tmp_path, monkeypatch, capsys):
+    from tests.conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    assert runner.main(["collect", "rq4", "--backend", "slurm", "--out", str(tmp_path)]) == 1
+    assert "study rq4 has not run on a cluster backend here (`study run rq4 --backend local|slurm`)" in capsys.readouterr().err

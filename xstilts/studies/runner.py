@@ -204,7 +204,7 @@ def main(argv: list[str]) -> int:
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except on_cluster.ArmsNotReady as err:
+    except (on_cluster.ArmsNotReady, FileNotFoundError) as err:  # failed or unfinished arms; nothing to collect yet
         print(f"error: {err}", file=sys.stderr)
         return 1
     if result.get("ledger"):
