@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import BIN, ROOT, run, tracked_copy
+from tests.conftest import BIN, ROOT, run
 from xstilts import config
 from xstilts.studies import STUDIES, common
 
@@ -317,35 +317,13 @@ def test_macro_f1():
 
 # ---- a real tiny study through the DVC experiment queue ----------------------------------------
 
-TINY = {
-    "data.embedded.scale": 0.15,
-    "data.languages": ["en", "qa", "qc"],
-    "phase1.steps": 40,
-    "phase1.batch_size": 32,
-    "intermediate.optim.max_steps": 20,
-    "target.per_task": {"xnli": {"epochs": 0.3, "batch_size": 32, "grad_accum": 1}},
-    "analysis.n_boot": 200,
-    "engine.eval_batch_size": 256,
-}
-
-
 @pytest.mark.slow
 def test_tiny_study_through_the_dvc_queue_two_workers(tmp_path):
     """Two arms (two model sizes) of RQ4 run in parallel as queued DVC experiments; the collector
     reads both arms' per-example predictions from the DVC cache and writes the study report."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    tracked_copy(repo)
-    preset = yaml.safe_load((repo / "configs/studies/rq4_size_gain.yaml").read_text())
-    emb = preset["embedded"]
-    emb["overrides"].update(TINY)
-    emb["overrides"].update({"intermediate.settings": {"none": [], "squad_v2": ["squad_v2"]}, "target.tasks": ["xnli"], "target.groups": {"cls": ["xnli"]}, "target.seeds": [0]})
-    emb["arms"]["small"].update({"model.hidden_size": 32, "model.intermediate_size": 64, "model.num_heads": 2})
-    emb["arms"]["large"].update({"model.hidden_size": 48, "model.intermediate_size": 96, "model.num_layers": 3, "retrieval.layer": 2})
-    preset["analysis"].update({"intermediates": ["squad_v2"], "targets": ["xnli"], "n_boot": 200})
-    (repo / "configs/studies/rq4_size_gain.yaml").write_text(yaml.safe_dump(preset, sort_keys=False))
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "copy"]):
-        assert run(cmd, repo).returncode == 0
+    from tests.cluster.tiny import make_tiny_study_repo
+
+    repo = make_tiny_study_repo(tmp_path / "repo")
     start = time.perf_counter()
     res = run([str(BIN / "python"), "-m", "xstilts.cli", "study", "run", "rq4", "-j", "2"], repo, timeout=900)
     seconds = time.perf_counter() - start

@@ -2,7 +2,8 @@
 
 One module per question; each declares nothing about running (presets in ``configs/studies/``
 hold the arms) and provides ``check(options, arm_params)`` and ``analyse(arms, options, out_dir)``.
-Running goes through the DVC experiment queue (:mod:`xstilts.studies.runner`).
+Running goes through the DVC experiment queue (:mod:`xstilts.studies.runner`) or, one workspace per
+arm, through the cluster backends (:mod:`xstilts.studies.on_cluster`, :mod:`xstilts.studies.workspace`).
 
 ===========================  ====================================================================
 rq1 ``rq1_num_tasks``        number of intermediate tasks (nested subsets) vs single tasks

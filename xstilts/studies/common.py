@@ -239,12 +239,19 @@ def exp_name(preset: Preset, arm: str) -> str:
     return f"{preset.name}-{arm}"
 
 
-def queue_commands(preset: Preset, base_raw: dict, dvc: str = "dvc", target: str = "analysis") -> list[list[str]]:
-    """One ``dvc exp run --queue`` per arm (validated first), up to ``target`` (the per-arm analysis
-    stage: verify/report are not needed by the study)."""
+ARM_TARGET = "analysis"  # an arm runs up to its own analysis stage: verify/report are not needed by the study
+
+
+def arm_set_args(preset: Preset, base_raw: dict, arm: str) -> list[str]:
+    """The arm's ``-S`` arguments: what the queue and the arm workspaces apply to params.yaml."""
+    return set_args(base_raw, arm_overrides(preset, base_raw.get("profile", "embedded"), arm))
+
+
+def queue_commands(preset: Preset, base_raw: dict, dvc: str = "dvc", target: str = ARM_TARGET) -> list[list[str]]:
+    """One ``dvc exp run --queue`` per arm (validated first), up to ``target``."""
     validate(preset, base_raw)
     profile = base_raw.get("profile", "embedded")
-    return [[dvc, "exp", "run", "--queue", "-n", exp_name(preset, arm), *set_args(base_raw, arm_overrides(preset, profile, arm)), target] for arm in preset.arms(profile)]
+    return [[dvc, "exp", "run", "--queue", "-n", exp_name(preset, arm), *arm_set_args(preset, base_raw, arm), target] for arm in preset.arms(profile)]
 
 
 # ---- arm results ----------------------------------------------------------------------

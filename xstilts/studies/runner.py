@@ -1,10 +1,11 @@
-"""Run a study through DVC's experiment queue, collect each arm's results, analyse.
+"""Run a study through DVC's experiment queue (or the cluster backends: on_cluster), collect each arm's results, analyse.
 
     python -m xstilts.cli study plan rq4          # validate every arm, print the queue commands
     python -m xstilts.cli study run rq4 -j 2      # queue one experiment per arm, run them (2 workers),
                                                   # collect, analyse into outputs/studies/rq4/
     python -m xstilts.cli study collect rq4       # collect + analyse finished experiments again
     python -m xstilts.cli study analyse rq4       # analyse already collected arms
+    python -m xstilts.cli study run rq4 --backend local --slots 2   # arms as workspaces (on_cluster)
 
 Each arm is ``dvc exp run --queue -n <study>-<arm> -S key=value ... analysis``: it runs in its own
 temporary workspace, DVC's run cache skips stages already computed with the same parameters (the
@@ -108,13 +109,13 @@ def collect(preset: common.Preset, out_root: str = OUT_ROOT, params_path: str = 
 
     profile = base_params(params_path).get("profile", "embedded")
     by_name = {name: sha for sha, name in experiment_refs().items()}
-    arms_dir = os.path.join(out_root, preset.name, "arms")
-    for arm in preset.arms(profile):
+    arms = preset.arms(profile)
+    missing = [common.exp_name(preset, arm) for arm in arms if common.exp_name(preset, arm) not in by_name]
+    if missing:
+        raise RuntimeError(f"no experiment {missing[0]!r} on this commit (have {sorted(by_name)}); run `study run {preset.name}`")
+
+    def copy_arm(arm: str, dest: str) -> None:
         name = common.exp_name(preset, arm)
-        if name not in by_name:
-            raise RuntimeError(f"no experiment {name!r} on this commit (have {sorted(by_name)}); run `study run {preset.name}`")
-        dest = os.path.join(arms_dir, arm)
-        shutil.rmtree(dest, ignore_errors=True)
         fs = DVCFileSystem(".", rev=by_name[name])
         for src in COLLECT:
             if not fs.exists(src):
@@ -123,7 +124,30 @@ def collect(preset: common.Preset, out_root: str = OUT_ROOT, params_path: str = 
             os.makedirs(os.path.dirname(target), exist_ok=True)
             fs.get(src, target, recursive=fs.isdir(src))
         (Path(dest) / "experiment.txt").write_text(f"{name} {by_name[name]}\n")
+
+    install_arms(os.path.join(out_root, preset.name, "arms"), arms, copy_arm)
     return analyse(preset, out_root=out_root, params_path=params_path)
+
+
+def install_arms(arms_dir: str, arms: list[str], copy_arm) -> None:
+    """``copy_arm(arm, dest)`` for every arm into a staging folder, then the whole set replaces
+    ``arms_dir`` at once: a collection that fails halfway leaves the previous set as it was, and
+    the study's tables never see one run's arms beside another's."""
+    staging = f"{arms_dir}.tmp-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        for arm in arms:
+            dest = os.path.join(staging, arm)
+            os.makedirs(dest)
+            copy_arm(arm, dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old = f"{arms_dir}.old-{os.getpid()}"
+    if os.path.exists(arms_dir):
+        os.replace(arms_dir, old)
+    os.replace(staging, arms_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def analyse(preset: common.Preset, out_root: str = OUT_ROOT, params_path: str = "params.yaml") -> dict:
@@ -138,10 +162,18 @@ def analyse(preset: common.Preset, out_root: str = OUT_ROOT, params_path: str = 
 def main(argv: list[str]) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="xstilts study", description="follow-up studies (configs/studies/*.yaml) through the DVC experiment queue")
+    from xstilts.studies import on_cluster
+
+    parser = argparse.ArgumentParser(prog="xstilts study", description="follow-up studies (configs/studies/*.yaml) through the DVC experiment queue or the cluster backends")
     parser.add_argument("action", choices=["plan", "run", "collect", "analyse", "list"])
     parser.add_argument("study", nargs="?", help="preset name (rq1 ... rq5) or a preset file")
-    parser.add_argument("-j", "--jobs", type=int, default=1, help="parallel queue workers (one per GPU on a multi-GPU machine)")
+    parser.add_argument("--backend", choices=["queue", *on_cluster.BACKENDS], default="queue",
+                        help="queue: one DVC experiment per arm; local|slurm: one workspace per arm, its stages through `xstilts.cli cluster`'s scheduler")
+    parser.add_argument("-j", "--jobs", type=int, default=1, help="queue: parallel queue workers (one per GPU on a multi-GPU machine)")
+    parser.add_argument("--slots", type=int, default=2, help="local: parallel CPU slots, shared by every arm's stages")
+    parser.add_argument("--gpus", default=None, help="local: one slot per GPU, e.g. 0,1,2,3")
+    parser.add_argument("--no-wait", action="store_true", help="run --backend slurm: return once the jobs are submitted (then `study collect --backend slurm --wait`)")
+    parser.add_argument("--wait", action="store_true", help="collect --backend slurm: record the arms' jobs until none is left, then collect")
     parser.add_argument("--params", default="params.yaml", help="the params file the arms' overrides apply to (its profile picks the preset section)")
     parser.add_argument("--out", default=OUT_ROOT)
     args = parser.parse_args(argv)
@@ -159,15 +191,24 @@ def main(argv: list[str]) -> int:
                 print(" ".join(_quote(c) for c in cmd))
             print(f"{_dvc()} queue start -j {args.jobs}")
             return 0
-        if args.action == "run":
+        if args.action == "run" and args.backend == "queue":
             result = run(preset, jobs=args.jobs, params_path=args.params, out_root=args.out)
-        elif args.action == "collect":
+        elif args.action == "run":
+            result = on_cluster.run(preset, args.backend, params_path=args.params, out_root=args.out, slots=args.slots, gpus=args.gpus, wait_for_jobs=not args.no_wait)
+        elif args.action == "collect" and args.backend == "queue":
             result = collect(preset, out_root=args.out, params_path=args.params)
+        elif args.action == "collect":
+            result = on_cluster.collect(preset, args.backend, params_path=args.params, out_root=args.out, wait_for_jobs=args.wait)
         else:
             result = analyse(preset, out_root=args.out, params_path=args.params)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except (on_cluster.ArmsNotReady, FileNotFoundError) as err:  # failed or unfinished arms; nothing to collect yet
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if result.get("ledger"):
+        return 0
     print(f"wrote {os.path.join(args.out, preset.name)}: {', '.join(os.path.basename(p) for p in result.get('paths', []))}")
     return 0
 
