@@ -39,7 +39,7 @@ validate: setup
 	$(PY) -m xstilts.cli validate params.yaml
 
 repro: setup validate
-	@test -d .git || (echo "dvc needs a git checkout"; exit 1)
+	@test -e .git || (echo "dvc needs a git checkout"; exit 1)
 	.venv/bin/dvc repro
 
 test: setup
@@ -59,9 +59,10 @@ rehearse: setup  # the paper profile offline on CPU: every stage, in a temporary
 
 STUDY ?= rq1
 JOBS ?= 1
-study: setup  # a follow-up study (configs/studies/) through the DVC experiment queue: make study STUDY=rq4 JOBS=2
-	@test -d .git || (echo "dvc needs a git checkout"; exit 1)
-	$(PY) -m xstilts.cli study run $(STUDY) -j $(JOBS)
+BACKEND ?= queue
+study: setup  # a follow-up study (configs/studies/): make study STUDY=rq4 JOBS=2 (DVC queue), BACKEND=local|slurm (README "Follow-up questions")
+	@test -e .git || (echo "dvc needs a git checkout"; exit 1)
+	$(PY) -m xstilts.cli study run $(STUDY) --backend $(BACKEND) $(if $(filter queue,$(BACKEND)),-j $(JOBS))
 
 verify: .venv/.installed  # the reference run's claims, offline and without training (docs/artifacts.md)
 	$(PY) tools/reference.py verify
