@@ -130,10 +130,19 @@ def test_rehearse_scale_runs_the_features_stage_at_a_small_fraction(tmp_path, mo
     table = (tmp_path / "timings.md").read_text()
     rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]] for line in table.splitlines() if line.startswith("| ")}
     assert {"benchmark", "phase1", "features"} <= rows.keys()
+    assert [line.split("\t")[0] for line in (tmp_path / "stages.tsv").read_text().splitlines()] == ["benchmark", "phase1", "features"]  # as each ended
+    assert "stage done: features" in out.out
     features = rows["features"]
     assert int(features[0]) > 1000 and float(features[2]) > 50 and float(features[3]) > 0  # rows, peak RSS MiB, disk MiB
-    summary = (tmp_path / "repo" / "outputs" / "features" / "summary.json").read_text()
-    assert '"mnli"' in summary and os.path.getsize(tmp_path / "repo" / "outputs" / "features" / "summary.json") > 0
+    import json
+
+    from xstilts.planner import PaperSizes
+
+    # the features stage read the grown splits through the real Hub loaders: PAPER_SIZES x 0.001 examples
+    summary = json.loads((tmp_path / "repo" / "outputs" / "features" / "summary.json").read_text())
+    table = PaperSizes().table
+    assert summary["mnli/train.en"]["examples"] == scale.scaled(table["mnli"]["train"]["en"], 0.001)
+    assert summary["xnli/test.de"]["examples"] == scale.scaled(table["xnli"]["test"]["de"], 0.001)
 
 
 # ---- found by the scale rehearsal ------------------------------------------------------------
@@ -157,3 +166,30 @@ def test_a_store_holds_one_split_at_a_time_and_reads_a_shared_split_once(tmp_pat
     assert len(store._cache) == 1 and len(reads) == 2
     assert [e.__dict__ for e in TASKS["xnli"].load(store, "test", "de")] == [e.__dict__ for e in de]  # read again, the same examples
     assert len(reads) == 3
+
+
+@pytest.mark.parametrize("task, split, lang", [("mnli", "train", "en"), ("squad_v1", "train", "en"), ("panx", "test", "de"), ("hellaswag", "dev", "en")])
+def test_features_written_in_chunks_equal_one_featurisation_of_the_split(task, split, lang, tmp_path, monkeypatch):
+    """The features stage featurised and held a whole split before writing it: 21 GB for ANLI+'s
+    1.1M training examples at full size (OOM-killed). It now writes FEATURE_CHUNK examples at a
+    time; the rows read back are the same, example_index counting over the whole split."""
+    from xstilts import features, io
+    from xstilts.rehearsal import hubcache
+    from xstilts.tasks import with_labels
+
+    params = config.from_dict(overlay.compose(str(ROOT / "configs" / "paper.yaml"), OVERLAYS))
+    root = fx.write_fixtures(str(tmp_path / "mirror"))
+    store = LocalStore(root=root, local_dirs={"ccgbank": os.path.join(root, "ccgbank")})
+    tok = hubcache.train_xlmr_tokenizer(hubcache.corpus(), 300)
+    from transformers import PreTrainedTokenizerFast
+
+    tok = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
+                                  cls_token="<s>", sep_token="</s>")
+    t = with_labels(task, store)
+    examples = t.load(store, split, lang)
+    whole, entry = features.featurize_split(params, t, examples, tok, split, lang)
+    monkeypatch.setattr(features, "FEATURE_CHUNK", 2)
+    path = str(tmp_path / "f.parquet")
+    assert features.write_split_features(params, t, examples, tok, split, lang, path) == entry
+    assert len(examples) > 2 and io.read_rows(path) == whole
+    assert pq.ParquetFile(path).metadata.num_row_groups == -(-len(examples) // 2)  # written a chunk at a time

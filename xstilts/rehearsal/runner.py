@@ -120,9 +120,10 @@ class StageMeter:
         self.thread.join()
 
 
-def repro(repo: str, stages: list[str], env: dict, log, measure: bool = False) -> tuple[int, list[tuple]]:
+def repro(repo: str, stages: list[str], env: dict, log, measure: bool = False, progress=None) -> tuple[int, list[tuple]]:
     """``dvc repro``; returns (exit code, [(stage, seconds)]) timed from DVC's output, or with
-    ``measure`` [(stage, seconds, peak RSS bytes, bytes left on disk)]."""
+    ``measure`` [(stage, seconds, peak RSS bytes, bytes left on disk)]. ``progress(record)`` is
+    called as each stage ends (a scale run takes long: its figures show before it ends)."""
     proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "dvc"), "repro", "--keep-going", *stages], cwd=repo, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     meter = StageMeter(proc.pid, repo) if measure else None
@@ -138,6 +139,8 @@ def repro(repo: str, stages: list[str], env: dict, log, measure: bool = False) -
         now = meter.disk()
         times.append((stage, seconds, meter.take_peak(), now - disk))
         disk = now
+        if progress:
+            progress(times[-1])
 
     for line in proc.stdout:
         log.write(line)
@@ -207,7 +210,14 @@ def main(argv=None) -> int:
         print(f"{sum(built['rows'].values()):,} rows in {len(built['rows'])} grown splits (PAPER_SIZES x {args.fraction:g})", flush=True)
     print(f"cache built in {time.monotonic() - t0:.0f}s", flush=True)
     with open(os.path.join(work, "repro.log"), "w") as log:
-        code, times = repro(repo, args.stages, offline_env(repo), log, measure=grown is not None)
+        def progress(record):  # one line a stage, as it ends, to the terminal and stages.tsv
+            stage, seconds, peak, disk = record
+            line = f"{stage}\t{stage_rows(params, grown, stage) or ''}\t{seconds:.1f}\t{peak >> 20}\t{disk / (1 << 20):.1f}"
+            print(f"stage done: {line.replace(chr(9), '  ')}", flush=True)
+            with open(os.path.join(work, "stages.tsv"), "a") as f:
+                f.write(line + "\n")
+
+        code, times = repro(repo, args.stages, offline_env(repo), log, measure=grown is not None, progress=progress if grown is not None else None)
     table = timing_table(times) if grown is None else scale_report(params, grown, times, args.fraction, time.monotonic() - t0)
     with open(os.path.join(work, "timings.md"), "w") as f:
         f.write(table + "\n")
