@@ -278,13 +278,13 @@ def scale_report(params, grown, times: list[tuple], fraction: float, total: floa
              "", "| stage | rows | seconds | peak RSS MiB | disk MiB | seconds at full size (extrapolated) |", "|---|---:|---:|---:|---:|---:|"]
     # a stage's fixed cost (notebook kernel start-up, imports) does not grow with rows: the quickest
     # stage that reads no rows prices it, and only the rest is scaled
-    fixed = min((t[1] for t in times if stage_rows(params, grown, t[0]) is None), default=0.0)
+    fixed = min((t[1] for t in times if not stage_rows(params, grown, t[0])), default=0.0)
     for stage, seconds, peak, disk in times:
         rows = stage_rows(params, grown, stage)
         grows = max(0.0, seconds - fixed)
         if fraction >= 1:
             full = "measured"
-        elif rows is None:
+        elif not rows:
             full = "same (reads no rows)"
         else:
             full = f"{fixed + grows / fraction:.0f} linear" + (f", {fixed + grows / fraction ** 2:.0f} quadratic (BUCC mining)" if stage.split("@")[0] in QUADRATIC else "")
