@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup lock tex slurm repro test test-fast validate use-paper lab bench clean study verify publish-reference rehearse
+.PHONY: setup lock tex slurm repro test test-fast validate use-paper lab bench clean study verify publish-reference rehearse rehearse-scale
 
 setup: .venv/.installed tex slurm
 
@@ -78,3 +78,8 @@ bench: setup
 
 clean:
 	rm -rf outputs data/embedded
+
+FRACTION ?= 1
+rehearse-scale: setup  # the rehearsal at the real datasets' sizes (PAPER_SIZES x FRACTION): rows, wall, peak RSS, disk per stage (README "Rehearsing at the real sizes")
+	@test -d .git || test -f .git || (echo "the rehearsal copies a git checkout"; exit 1)
+	nice $(PY) -m xstilts.rehearsal.runner --fraction $(FRACTION) $(STAGES)

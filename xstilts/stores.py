@@ -27,6 +27,17 @@ def _repo_for(repos: dict[str, str], repo: str) -> str:
     return repos.get(repo, repo)
 
 
+def _keep_only(cache: dict, key, load) -> list[dict]:
+    """The rows of ``key``, cached as the only split held. A stage reads many splits, and a split as
+    Python dicts costs ~1 KB a row: keeping them all held 2.4 GB at the paper's sizes for two
+    languages (make rehearse-scale). Reads of one split follow each other (its languages, in
+    plan.needed_splits' order; ANLI+'s parts inside one read), so one entry still serves them."""
+    if key not in cache:
+        cache.clear()  # before loading: never two splits at once
+        cache[key] = load()
+    return cache[key]
+
+
 @dataclass
 class LocalStore:
     root: str
@@ -45,15 +56,17 @@ class LocalStore:
     def rows(self, repo: str, config: str, split: str) -> list[dict]:
         real = self.repo_for(repo)
         key = (real, config, split)
-        if key not in self._cache:
+
+        def load():
             import pyarrow.parquet as pq
 
             paths = self.files(repo, config, split)
             if not paths:
                 raise MissingDataError(f"no parquet files for {real} config {config!r} split {split!r} under {self.root} (looked for {os.path.join(self.root, real, config, split + '-*.parquet')})")
-            self._cache[key] = [row for p in paths for row in pq.read_table(p).to_pylist()]
             self.read_log[f"{real}/{config}/{split}"] = {"mirror": self.root, "files": [os.path.relpath(p, self.root) for p in paths]}
-        return self._cache[key]
+            return [row for p in paths for row in pq.read_table(p).to_pylist()]
+
+        return _keep_only(self._cache, key, load)
 
     def provenance(self) -> dict:
         """What was read: the mirror's files (a mirror has no commit; DVC hashes it as a dependency)."""
@@ -85,9 +98,7 @@ class HubStore:
     def rows(self, repo: str, config: str, split: str) -> list[dict]:
         repo = self.repo_for(repo)
         key = (repo, config, split)
-        if key not in self._cache:
-            self._cache[key] = self._load(repo, config, split).to_list()
-        return self._cache[key]
+        return _keep_only(self._cache, key, lambda: self._load(repo, config, split).to_list())
 
     def local_dir(self, name: str) -> str:
         if name not in self.local_dirs:

@@ -40,21 +40,37 @@ def repo_folder(hub_dir: str, repo_type: str, repo_id: str) -> str:
     return os.path.join(hub_dir, f"{repo_type}s--{repo_id.replace('/', '--')}")
 
 
-def write_snapshot(hub_dir: str, repo_type: str, repo_id: str, files: dict[str, bytes], ref: str = "main") -> str:
-    """Store ``files`` (path in repo -> bytes) as one commit of ``repo_id`` under ``ref``; returns
-    the snapshot folder. Files are content-addressed blobs, linked from the snapshot, as
-    ``huggingface_hub`` writes them; the commit id is a hash of the content, so rebuilds agree."""
+def _sha256(data: bytes | str) -> str:
+    """Of bytes, or of a file's content (read in blocks: the scale rehearsal's files are large)."""
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest()
+    h = hashlib.sha256()
+    with open(data, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_snapshot(hub_dir: str, repo_type: str, repo_id: str, files: dict[str, bytes | str], ref: str = "main") -> str:
+    """Store ``files`` (path in repo -> bytes, or the path of a file that is moved in) as one commit
+    of ``repo_id`` under ``ref``; returns the snapshot folder. Files are content-addressed blobs,
+    linked from the snapshot, as ``huggingface_hub`` writes them; the commit id is a hash of the
+    content, so rebuilds agree."""
     folder = repo_folder(hub_dir, repo_type, repo_id)
+    digests = {path: _sha256(data) for path, data in files.items()}
     listing = hashlib.sha1()
     for path in sorted(files):
-        listing.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
+        listing.update(path.encode() + b"\0" + bytes.fromhex(digests[path]))
     commit = listing.hexdigest()
     snapshot = os.path.join(folder, "snapshots", commit)
     for path, data in files.items():
-        blob = os.path.join(folder, "blobs", hashlib.sha256(data).hexdigest())
+        blob = os.path.join(folder, "blobs", digests[path])
         os.makedirs(os.path.dirname(blob), exist_ok=True)
-        with open(blob, "wb") as f:
-            f.write(data)
+        if isinstance(data, bytes):
+            with open(blob, "wb") as f:
+                f.write(data)
+        else:
+            shutil.move(data, blob)
         link = os.path.join(snapshot, path)
         os.makedirs(os.path.dirname(link), exist_ok=True)
         if os.path.lexists(link):
@@ -209,16 +225,18 @@ def _parquet_bytes(spec: fx.Spec) -> bytes:
             return f.read()
 
 
-def write_dataset_repo(hf_home: str, repo: str, specs: list[fx.Spec]) -> dict[str, str]:
+def write_dataset_repo(hf_home: str, repo: str, specs: list[fx.Spec], parquet=None) -> dict[str, str]:
     """One dataset repo: its Hub snapshot and the prepared ``datasets`` cache of each config.
-    Returns {ref: commit}."""
+    ``parquet(spec)``: a split's file as bytes or a path to move in (default: the fixture rows;
+    the scale rehearsal writes grown splits). Returns {ref: commit}."""
+    to_parquet = parquet or _parquet_bytes
     by_config: dict[str, list[fx.Spec]] = defaultdict(list)
     for s in specs:
         by_config[s.config].append(s)
     hub_dir = os.path.join(hf_home, "hub")
     if repo in SCRIPT_REPOS:
         script = SCRIPT_REPOS[repo]
-        files = {f"{s.config}/{s.split}/0000.parquet": _parquet_bytes(s) for s in specs}
+        files = {f"{s.config}/{s.split}/0000.parquet": to_parquet(s) for s in specs}
         main = write_snapshot(hub_dir, "dataset", repo, {script: b"# loading script: datasets>=4 refuses to run it\n", "README.md": b"---\n---\n"})
         snapshot = write_snapshot(hub_dir, "dataset", repo, files, "convert/parquet")
         layout = {(s.config, s.split): f"{s.config}/{s.split}/0000.parquet" for s in specs}
@@ -226,7 +244,7 @@ def write_dataset_repo(hf_home: str, repo: str, specs: list[fx.Spec]) -> dict[st
         layout = {(s.config, s.split): f"{s.config}/{s.split}-00000-of-00001.parquet" for s in specs}
         card = {"configs": [{"config_name": c, "data_files": [{"split": s.split, "path": f"{c}/{s.split}-*"} for s in group]}
                             for c, group in by_config.items()]}
-        files = {layout[s.config, s.split]: _parquet_bytes(s) for s in specs} | {"README.md": ("---\n" + json.dumps(card) + "\n---\n").encode()}
+        files = {layout[s.config, s.split]: to_parquet(s) for s in specs} | {"README.md": ("---\n" + json.dumps(card) + "\n---\n").encode()}
         snapshot = main = write_snapshot(hub_dir, "dataset", repo, files)
     for config, group in by_config.items():
         _prepare(os.path.join(hf_home, "datasets"), repo, config, {s.split: os.path.join(snapshot, layout[s.config, s.split]) for s in group},
@@ -258,30 +276,34 @@ def _prepare(cache_dir: str, repo: str, config: str, split_files: dict[str, str]
         shutil.move(builder.cache_dir, expected)
 
 
-def write_datasets(hf_home: str) -> dict[str, dict[str, str]]:
-    """Every fixture dataset (repo, config, split) into the cache; returns {repo: {ref: commit}}."""
+def write_datasets(hf_home: str, parquet=None) -> dict[str, dict[str, str]]:
+    """Every fixture dataset (repo, config, split) into the cache (``parquet``: see
+    :func:`write_dataset_repo`); returns {repo: {ref: commit}}."""
     import datasets
 
     datasets.disable_progress_bars()
     by_repo: dict[str, list[fx.Spec]] = defaultdict(list)
     for s in fx.SPECS:
         by_repo[s.repo].append(s)
-    return {repo: write_dataset_repo(hf_home, repo, specs) for repo, specs in sorted(by_repo.items())}
+    return {repo: write_dataset_repo(hf_home, repo, specs, parquet) for repo, specs in sorted(by_repo.items())}
 
 
 LOCAL_WRITERS = {"ccgbank": fx.write_ccg, "bucc2018": fx.write_bucc_sample, "corpus": fx.write_mlm_corpus}  # data.local_dirs name -> writer
 
 
-def build(hf_home: str, local_dirs: dict[str, str], model_repo: str, dims: dict, seed: int = 0) -> dict:
+def build(hf_home: str, local_dirs: dict[str, str], model_repo: str, dims: dict, seed: int = 0, parquet=None, local_writers=None) -> dict:
     """The whole rehearsal cache: the model, every dataset, and the hand-supplied inputs the user
     names in data.local_dirs (CCGbank in jiant's format, LDC-licensed; BUCC's sample set in
-    XTREME's layout; the MLM corpus, a text file per language): none is on the Hub."""
+    XTREME's layout; the MLM corpus, a text file per language): none is on the Hub. ``parquet`` /
+    ``local_writers``: the scale rehearsal's grown splits and folders (xstilts/rehearsal/scale.py);
+    default the fixtures."""
     if os.path.exists(hf_home):
         shutil.rmtree(hf_home)
     model = write_model(os.path.join(hf_home, "hub"), model_repo, seed=seed, **dims)
-    repos = write_datasets(hf_home)
+    repos = write_datasets(hf_home, parquet)
+    writers = LOCAL_WRITERS | (local_writers or {})
     for name, folder in local_dirs.items():
-        if name not in LOCAL_WRITERS:
-            raise KeyError(f"data.local_dirs.{name}: the rehearsal has no fixture for it (has {sorted(LOCAL_WRITERS)})")
-        LOCAL_WRITERS[name](folder)
+        if name not in writers:
+            raise KeyError(f"data.local_dirs.{name}: the rehearsal has no fixture for it (has {sorted(writers)})")
+        writers[name](folder)
     return {"model": model, "datasets": repos, "local_dirs": local_dirs}

@@ -60,21 +60,28 @@ def _read(path: str) -> dict:
     return config.load_yaml(path) or {}  # refuses duplicate keys
 
 
-def compose(profile_path: str, overlay_path: str) -> dict:
-    """The profile with the overlay merged in, validated; raw dict."""
-    overlay = _read(overlay_path)
-    check_overlay(overlay, overlay_path)
-    raw = config.merge(_read(profile_path), overlay)
+def _paths(overlay_path: str | list[str]) -> list[str]:
+    return [overlay_path] if isinstance(overlay_path, str) else list(overlay_path)
+
+
+def compose(profile_path: str, overlay_path: str | list[str]) -> dict:
+    """The profile with the overlay (or overlays, in order: ``make rehearse-scale`` layers
+    configs/rehearsal_scale.yaml on configs/rehearsal.yaml) merged in, validated; raw dict."""
+    raw = _read(profile_path)
+    for path in _paths(overlay_path):
+        overlay = _read(path)
+        check_overlay(overlay, path)
+        raw = config.merge(raw, overlay)
     try:
         config.from_dict(raw)
     except config.ConfigError as err:
-        raise config.ConfigError(f"{profile_path} + {overlay_path}: {err}") from None
+        raise config.ConfigError(f"{profile_path} + {' + '.join(_paths(overlay_path))}: {err}") from None
     return raw
 
 
-def write_composed(profile_path: str, overlay_path: str, out: str = "params.yaml") -> config.Params:
+def write_composed(profile_path: str, overlay_path: str | list[str], out: str = "params.yaml") -> config.Params:
     raw = compose(profile_path, overlay_path)
-    header = f"# {profile_path} + {overlay_path} (sizes only), written by `xstilts.cli use-profile --overlay`\n"
+    header = f"# {profile_path} + {' + '.join(_paths(overlay_path))} (sizes only), written by `xstilts.cli use-profile --overlay`\n"
     with io.atomic_path(out) as tmp, open(tmp, "w") as f:
         f.write(header + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
     return config.from_dict(raw)
