@@ -161,7 +161,7 @@ def test_retrieval_embedding_padding_free_equals_padded_and_stops_at_the_layer(l
     encoder = build_encoder(encoder_config(vocab_size=100, hidden_size=16, num_layers=3, num_heads=2, intermediate_size=32)).eval()
     sentences = ["a much longer sentence than the others here", "short", "mid size one", "x"]
     ran = []
-    hooks = [block.output.register_forward_hook(lambda *_, i=i: ran.append(i)) for i, block in enumerate(encoder.encoder.layer)]
+    hooks = [block.intermediate.register_forward_hook(lambda *_, i=i: ran.append(i)) for i, block in enumerate(encoder.encoder.layer)]
     kw = dict(layer=layer, max_length=32, device="cpu", batch_size=3)
     free = embedding_retrieval.embed(encoder, CharTokenizer(), sentences, padding_free=True, **kw)
     assert set(ran) == set(range(layer))  # the packed path also stops at the retrieval layer
@@ -201,3 +201,40 @@ def test_sentence_heads_read_the_pooler_on_the_packed_path_too(name):
     assert any(n.startswith("encoder.pooler.") for n in grads) and grads.keys() == packed_grads.keys()
     for n in grads:
         torch.testing.assert_close(packed_grads[n], grads[n], rtol=1e-4, atol=1e-6)
+
+
+def test_cpu_dropout_keeps_each_value_with_probability_1_minus_p_and_follows_the_torch_seed():
+    """inverted_dropout replaces F.dropout's Bernoulli sampler on the CPU: the same distribution
+    (kept with probability 1 - p, scaled by 1 / (1 - p)), the gradient through the same mask, and
+    draws from torch's generator, so that a seed (or a checkpoint's RNG state) reproduces them."""
+    x = torch.ones(200_000, requires_grad=True)
+    torch.manual_seed(5)
+    a = packed.inverted_dropout(x, 0.3)
+    torch.manual_seed(5)
+    assert torch.equal(packed.inverted_dropout(x, 0.3), a)
+    assert not torch.equal(packed.inverted_dropout(x, 0.3), a)  # the generator moved on: a fresh mask
+    kept = a != 0
+    assert kept.float().mean().item() == pytest.approx(0.7, abs=0.005)  # 5 standard deviations
+    torch.testing.assert_close(a[kept], torch.full((int(kept.sum()),), 1 / 0.7))
+    a.sum().backward()
+    assert torch.equal(x.grad, a.detach())  # d(out)/dx = mask / (1 - p)
+    assert packed.inverted_dropout(x, 0.0) is x
+    assert torch.equal(packed.inverted_dropout(x, 1.0), torch.zeros_like(x))
+    half = packed.inverted_dropout(torch.ones(200_000, dtype=torch.bfloat16), 0.1)
+    assert half.dtype == torch.bfloat16 and (half != 0).float().mean().item() == pytest.approx(0.9, abs=0.005)
+
+
+def test_with_dropout_configured_eval_mode_still_equals_the_padded_computation():
+    """The packed layers' dropouts follow their Hugging Face modules' p and training flag: off in
+    eval mode (predict), so a model built with dropout 0.1 gives the padded outputs there."""
+    make, head_type, labels = FORMATS["tagging"]
+    fmt = make()
+    model = tiny_model(head_type, labels, dropout=0.1).eval()
+    batch = fmt.collate(features("tagging"), PAD)
+    with torch.no_grad():
+        out = {free: (setattr(model, "padding_free", free), model("t", batch))[1] for free in (False, True)}
+    mask = batch["attention_mask"].bool()
+    torch.testing.assert_close(out[True][mask], out[False][mask], rtol=1e-5, atol=1e-5)
+    model.train()
+    torch.manual_seed(0)
+    assert not torch.allclose(model("t", batch)[mask], out[True][mask])  # and on in train mode
