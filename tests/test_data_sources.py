@@ -56,7 +56,8 @@ def test_benchmark_never_writes_into_a_mirror(tmp_path):
 
     raw = paper_raw()
     raw["data"].update(source="local", root=str(tmp_path / "mirror"))
-    (tmp_path / "mirror" / "ccgbank").mkdir(parents=True)
+    for hand in ("ccgbank", "corpus"):  # the paper profile's hand-supplied folders (CCGbank, multi_mlm's corpus)
+        (tmp_path / "mirror" / hand).mkdir(parents=True)
     params = config.from_dict(raw)
     with pytest.raises(config.ConfigError, match="data.root"):
         pipeline.build_benchmark(params, str(tmp_path / "mirror" / "sub"), str(tmp_path / "m.json"))
@@ -201,8 +202,9 @@ def test_the_paper_profiles_benchmark_stage_writes_its_manifest_into_data_root(t
     monkeypatch.chdir(tmp_path)
     raw = paper_raw()
     assert raw["data"]["source"] == "hub" and raw["data"]["root"] == "data/embedded"
-    (tmp_path / "ccgbank").mkdir()
-    raw["data"]["local_dirs"] = {"ccgbank": str(tmp_path / "ccgbank")}
+    for hand in ("ccgbank", "corpus"):
+        (tmp_path / hand).mkdir()
+    raw["data"]["local_dirs"] = {hand: str(tmp_path / hand) for hand in ("ccgbank", "corpus")}
     params = config.from_dict(raw)
     manifest = pipeline.build_benchmark(params, "data/embedded", "outputs/benchmark/manifest.json")
     assert manifest["source"] == "hub"
