@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.cluster.toy import dvc
+from tests.cluster.toy import dvc, init_toy_repo
 from tests.conftest import BIN, run
 from xstilts.cluster import dag
 from xstilts.studies import on_cluster, runner, workspace
@@ -42,10 +42,7 @@ def make_repo(dest):
     (dest / "code.txt").write_text("v1\n")
     (dest / "gone.txt").write_text("deleted in the workspace\n")
     (dest / ".gitignore").write_text("/.cluster/\n/outputs/\n")
-    for cmd in (["git", "init", "-q"], [str(BIN / "dvc"), "init", "-q"], ["git", "add", "-A"], ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "toy"]):
-        res = run(cmd, dest)
-        assert res.returncode == 0, res.stderr
-    return dest
+    return init_toy_repo(dest)
 
 
 def test_an_arm_workspace_is_what_the_queue_would_run(tmp_path):

@@ -39,6 +39,11 @@ def make_toy_repo(dest: Path, sleep: float = 2, fail: str | None = None) -> Path
     (dest / "dvc.yaml").write_text(text)
     (dest / "params.yaml").write_text("n: 7\nlabel: toy\n")
     (dest / ".gitignore").write_text("/times/\n/.cluster/\n")
+    return init_toy_repo(dest)
+
+
+def init_toy_repo(dest: Path) -> Path:
+    """``dest``'s files as the first commit of a new git + DVC repository."""
     for cmd in (["git", "init", "-q"], [str(BIN / "dvc"), "init", "-q"], ["git", "add", "-A"], ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "toy"]):
         res = run(cmd, dest)
         assert res.returncode == 0, res.stderr
